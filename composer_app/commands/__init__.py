@@ -1,0 +1,17 @@
+"""Subcommands of ``composer-app``, one module each.
+
+Each module defines ``HELP`` (one line), ``add_arguments(parser)`` and ``run(args) -> int``.
+Heavy imports (torch, Qt, FluidSynth) happen inside ``run`` so that ``--help`` stays fast.
+"""
+
+# name -> module under composer_app.commands, in the order --help lists them
+SUBCOMMANDS = {
+    "info": "info",
+    "suggest": "suggest",
+    "render": "render",
+    "play": "play",
+    "ports": "ports",
+    "mood": "mood",
+    "train": "train",
+    "evaluate": "evaluate",
+}

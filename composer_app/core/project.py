@@ -1,0 +1,97 @@
+"""The project: the whole document (tracks, resolution, tempo and meter maps, loop, key, settings)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any, Mapping
+
+from composer_app.core.theory import Key
+from composer_app.core.timing import (
+    DEFAULT_TICKS_PER_QUARTER,
+    TempoMap,
+    TimeSignatureMap,
+)
+from composer_app.core.track import Track
+from composer_app.core.validate import check_int
+
+
+@dataclass(frozen=True, slots=True)
+class LoopRegion:
+    """Playback loops over ``start_tick <= t < end_tick``."""
+
+    start_tick: int
+    end_tick: int
+
+    def __post_init__(self) -> None:
+        check_int("start_tick", self.start_tick, 0)
+        check_int("end_tick", self.end_tick, 0)
+        if self.end_tick <= self.start_tick:
+            raise ValueError("end_tick must be > start_tick")
+
+
+@dataclass(frozen=True, slots=True)
+class Project:
+    """An immutable document. Edit it by building a new one (``replace_track``, ``dataclasses.replace``).
+
+    Immutability lets the GUI hand the current project to playback and generation threads
+    without copying or locking, and makes undo a matter of keeping the previous value.
+    ``settings`` holds JSON-able per-document settings (mood, generation options, …).
+    """
+
+    tracks: tuple[Track, ...] = ()
+    ticks_per_quarter: int = DEFAULT_TICKS_PER_QUARTER
+    tempo_map: TempoMap | None = None
+    time_signatures: TimeSignatureMap | None = None
+    loop: LoopRegion | None = None
+    key: Key | None = None
+    title: str = ""
+    settings: Mapping[str, Any] = field(default_factory=dict, compare=True)
+
+    def __post_init__(self) -> None:
+        check_int("ticks_per_quarter", self.ticks_per_quarter, 1, 0x7FFF)
+        tracks = tuple(self.tracks)
+        for track in tracks:
+            if not isinstance(track, Track):
+                raise TypeError("tracks must be Track values")
+        object.__setattr__(self, "tracks", tracks)
+        if self.tempo_map is None:
+            object.__setattr__(self, "tempo_map", TempoMap(ticks_per_quarter=self.ticks_per_quarter))
+        elif self.tempo_map.ticks_per_quarter != self.ticks_per_quarter:
+            raise ValueError("tempo_map must use the project's ticks_per_quarter")
+        if self.time_signatures is None:
+            object.__setattr__(self, "time_signatures", TimeSignatureMap(ticks_per_quarter=self.ticks_per_quarter))
+        elif self.time_signatures.ticks_per_quarter != self.ticks_per_quarter:
+            raise ValueError("time_signatures must use the project's ticks_per_quarter")
+        object.__setattr__(self, "settings", dict(self.settings))
+
+    @property
+    def end_tick(self) -> int:
+        """The end of the last-sounding note of any track (0 when empty)."""
+        return max((t.end_tick for t in self.tracks), default=0)
+
+    @property
+    def note_count(self) -> int:
+        return sum(len(t.notes) for t in self.tracks)
+
+    @property
+    def duration_seconds(self) -> float:
+        return self.tempo_map.tick_to_seconds(self.end_tick)
+
+    @property
+    def audible_tracks(self) -> tuple[Track, ...]:
+        """Tracks that play: the soloed ones if any track is soloed, else every unmuted one."""
+        soloed = tuple(t for t in self.tracks if t.solo)
+        return soloed if soloed else tuple(t for t in self.tracks if not t.mute)
+
+    def replace_track(self, index: int, track: Track) -> Project:
+        tracks = list(self.tracks)
+        tracks[index] = track
+        return replace(self, tracks=tuple(tracks))
+
+    def with_tracks(self, tracks) -> Project:
+        return replace(self, tracks=tuple(tracks))
+
+    def with_settings(self, **settings: Any) -> Project:
+        merged = dict(self.settings)
+        merged.update(settings)
+        return replace(self, settings=merged)

@@ -1,0 +1,58 @@
+"""A track: a named, immutable sequence of notes played with one GM program on one channel."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Iterable
+
+from composer_app.core.note import MIDI_CHANNEL_MAX, Note
+from composer_app.core.validate import check_int
+
+DRUM_CHANNEL = 9  # General MIDI percussion ("channel 10" to musicians)
+
+
+@dataclass(frozen=True, slots=True)
+class Track:
+    """Name, General MIDI program (0..127), channel (0..15), sorted notes, mute and solo.
+
+    ``notes`` is always a tuple sorted by (start_tick, pitch); pass any iterable to the constructor.
+    Each note carries its own channel; ``channel`` is where the track's notes are played by default
+    and where new notes go.
+    """
+
+    name: str = "Track"
+    program: int = 0
+    channel: int = 0
+    notes: tuple[Note, ...] = field(default=())
+    mute: bool = False
+    solo: bool = False
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str):
+            raise TypeError("name must be a str")
+        check_int("program", self.program, 0, 127)
+        check_int("channel", self.channel, 0, MIDI_CHANNEL_MAX)
+        notes = tuple(self.notes)
+        for note in notes:
+            if not isinstance(note, Note):
+                raise TypeError("notes must be Note values")
+        object.__setattr__(self, "notes", tuple(sorted(notes)))
+
+    @property
+    def is_drums(self) -> bool:
+        return self.channel == DRUM_CHANNEL
+
+    @property
+    def end_tick(self) -> int:
+        """The end of the last-sounding note (0 for an empty track)."""
+        return max((n.end_tick for n in self.notes), default=0)
+
+    def with_notes(self, notes: Iterable[Note]) -> Track:
+        return replace(self, notes=tuple(notes))
+
+    def with_name(self, name: str) -> Track:
+        return replace(self, name=name)
+
+    def notes_between(self, start_tick: int, end_tick: int) -> tuple[Note, ...]:
+        """Notes that start in ``start_tick <= start < end_tick``."""
+        return tuple(n for n in self.notes if start_tick <= n.start_tick < end_tick)

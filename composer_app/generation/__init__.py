@@ -1,0 +1,1 @@
+"""Generators (torch): tokenizer, networks, sampling, registry, engine, data, training, evaluation."""

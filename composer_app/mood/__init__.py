@@ -1,0 +1,1 @@
+"""Qt-free mood model: Mood, presets, mood -> musical attribute targets, text -> mood."""
