@@ -91,7 +91,7 @@ def _normalised(changes, default):
 class TempoMap:
     """Immutable list of tempo changes with tick <-> seconds conversion."""
 
-    __slots__ = ("changes", "_ticks", "_seconds_at_change")
+    __slots__ = ("changes", "_ticks", "_seconds_at_change", "_tpq")
 
     def __init__(self, changes=(), ticks_per_quarter: int = DEFAULT_TICKS_PER_QUARTER):
         check_int("ticks_per_quarter", ticks_per_quarter, 1)
@@ -105,8 +105,6 @@ class TempoMap:
             seconds.append(seconds[-1] + span_ticks * previous.microseconds_per_quarter / 1e6 / ticks_per_quarter)
         self._seconds_at_change = seconds
         self._tpq = ticks_per_quarter
-
-    _tpq: int
 
     @classmethod
     def constant(cls, bpm: float, ticks_per_quarter: int = DEFAULT_TICKS_PER_QUARTER) -> TempoMap:
