@@ -1,12 +1,28 @@
-"""Music theory: scales, modes and keys.
+"""Music theory: scales, modes and keys; key estimation; snap grids, quantize and transpose.
 
-(Key estimation, quantize and transpose are added to this module next to these definitions.)
+Everything here is Qt-free and works on plain :class:`~composer_app.core.note.Note` values
+(any iterable of notes in, a tuple of new notes out, in the same order as given). Notes on the
+General MIDI drum channel (channel 9) are unpitched: key estimation and pitch-class histograms
+skip them and transposition leaves them where they are.
+
+Key estimation (:func:`estimate_key`) is the Krumhansl–Schmuckler algorithm: correlate the
+duration-weighted pitch-class histogram with the Krumhansl–Kessler probe-tone profiles rotated to
+each of the 12 tonics, for major and minor, and take the best (Krumhansl 1990, *Cognitive
+Foundations of Musical Pitch*, ch. 4; profiles from Krumhansl & Kessler 1982, *Psychological
+Review* 89(4):334–368).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from fractions import Fraction
+from typing import Iterable
 
+import numpy as np
+
+from composer_app.core.note import MIDI_PITCH_MAX, Note
+from composer_app.core.track import DRUM_CHANNEL
 from composer_app.core.validate import check_int
 
 PITCH_CLASS_NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
@@ -68,3 +84,359 @@ class Key:
         if tonic not in PITCH_CLASS_NAMES:
             raise ValueError(f"cannot read a key from {text!r}")
         return cls(PITCH_CLASS_NAMES.index(tonic), parts[1].lower() if len(parts) == 2 else "major")
+
+
+# ---------------------------------------------------------------------------------------------
+# Note-list helpers
+
+
+def _as_notes(notes: Iterable[Note]) -> tuple[Note, ...]:
+    """Return ``notes`` as a tuple, raising ``TypeError('notes must be Note values')`` otherwise."""
+    result = tuple(notes)
+    for note in result:
+        if not isinstance(note, Note):
+            raise TypeError("notes must be Note values")
+    return result
+
+
+def _check_real(name: str, value: object, low: float, high: float) -> float:
+    """Return ``value`` as a float if it is a real number in ``low..high``, else raise (mido style)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be a number")
+    if not (low <= value <= high):  # also rejects NaN
+        raise ValueError(f"{name} must be in range {low:g}..{high:g}")
+    return float(value)
+
+
+# ---------------------------------------------------------------------------------------------
+# Key estimation (Krumhansl–Schmuckler with the Krumhansl–Kessler profiles)
+
+# Probe-tone ratings for the 12 pitch classes above the tonic (Krumhansl & Kessler 1982, table 1;
+# reprinted in Krumhansl 1990, p. 30). Index 0 = tonic, 4/3 = major/minor third, 7 = fifth.
+KRUMHANSL_KESSLER_MAJOR = (6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88)
+KRUMHANSL_KESSLER_MINOR = (6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17)
+
+# The 24 candidate keys, in the order of ``KeyEstimate.correlations``: C major … B major, then
+# C minor … B minor ("minor" = natural minor in ``MODE_INTERVALS``).
+KEY_CANDIDATES: tuple[Key, ...] = tuple(Key(t, "major") for t in range(12)) + tuple(
+    Key(t, "minor") for t in range(12)
+)
+
+
+def _standardized_profile_matrix() -> np.ndarray:
+    """24 × 12 matrix: row k is candidate key k's profile over absolute pitch classes, z-scored."""
+    rows = []
+    for profile in (KRUMHANSL_KESSLER_MAJOR, KRUMHANSL_KESSLER_MINOR):
+        base = np.asarray(profile, dtype=np.float64)
+        for tonic in range(12):
+            rows.append(np.roll(base, tonic))  # rows[t][pc] = rating of pc relative to tonic t
+    matrix = np.vstack(rows)
+    matrix -= matrix.mean(axis=1, keepdims=True)
+    matrix /= matrix.std(axis=1, keepdims=True)
+    return matrix
+
+
+_PROFILES_Z = _standardized_profile_matrix()
+_PROFILES_Z.setflags(write=False)
+
+
+def key_correlations(histogram: np.ndarray) -> np.ndarray:
+    """Pearson correlation of a 12-bin pitch-class histogram with each of the 24 key profiles.
+
+    Returns a float64 array of 24 values ordered like ``KEY_CANDIDATES``. A flat histogram
+    (all bins equal, including all zero) has no defined correlation: the result is all zeros.
+    """
+    hist = np.asarray(histogram, dtype=np.float64)
+    if hist.shape != (12,):
+        raise ValueError("histogram must have 12 bins")
+    std = hist.std()
+    if not std > 0:
+        return np.zeros(24)
+    z = (hist - hist.mean()) / std
+    return _PROFILES_Z @ z / 12.0
+
+
+def pitch_class_histogram(notes: Iterable[Note], weight: str = "duration") -> np.ndarray:
+    """Total duration in ticks (``weight="duration"``) or number of notes (``"count"``) per pitch class.
+
+    Returns a float64 array of 12 values, index 0 = C. Drum-channel notes are skipped.
+    """
+    if weight not in ("duration", "count"):
+        raise ValueError('weight must be "duration" or "count"')
+    notes = _as_notes(notes)
+    hist = np.zeros(12)
+    pitched = [n for n in notes if n.channel != DRUM_CHANNEL]
+    if not pitched:
+        return hist
+    pcs = np.fromiter((n.pitch % 12 for n in pitched), dtype=np.int64, count=len(pitched))
+    if weight == "duration":
+        weights = np.fromiter((n.duration_ticks for n in pitched), dtype=np.float64, count=len(pitched))
+    else:
+        weights = np.ones(len(pitched))
+    np.add.at(hist, pcs, weights)
+    return hist
+
+
+@dataclass(frozen=True, slots=True)
+class KeyEstimate:
+    """The best-matching key, its correlation (−1..1) and all 24 correlations.
+
+    ``correlations[i]`` belongs to ``KEY_CANDIDATES[i]`` (C major … B major, C minor … B minor).
+    """
+
+    key: Key
+    correlation: float
+    correlations: tuple[float, ...]
+
+    def correlation_of(self, key: Key) -> float:
+        """The correlation of one of the 24 candidate keys (``ValueError`` for other modes)."""
+        if key.mode not in ("major", "minor"):
+            raise ValueError("key must be a major or minor key")
+        return self.correlations[key.tonic_pc + (12 if key.mode == "minor" else 0)]
+
+    def ranked(self) -> tuple[tuple[Key, float], ...]:
+        """All 24 keys with their correlations, best first (ties keep ``KEY_CANDIDATES`` order)."""
+        order = sorted(range(24), key=lambda i: -self.correlations[i])
+        return tuple((KEY_CANDIDATES[i], self.correlations[i]) for i in order)
+
+
+def estimate_key(notes: Iterable[Note]) -> KeyEstimate | None:
+    """Krumhansl–Schmuckler key estimate from the duration-weighted pitch-class histogram.
+
+    Returns ``None`` when there are no pitched notes. Ties (e.g. a perfectly flat histogram, where
+    every correlation is 0) go to the first key in ``KEY_CANDIDATES`` order.
+    """
+    hist = pitch_class_histogram(notes, "duration")
+    if not hist.any():
+        return None
+    corr = key_correlations(hist)
+    best = int(np.argmax(corr))
+    return KeyEstimate(KEY_CANDIDATES[best], float(corr[best]), tuple(float(c) for c in corr))
+
+
+# ---------------------------------------------------------------------------------------------
+# Snap grids and quantize
+
+# Snap grids as (label, length in quarter notes). "1/4" is a quarter note, "1/8T" an eighth-note
+# triplet (three in the time of two eighths = 1/3 quarter), "1/1" a whole note (4 quarters).
+GRID_CHOICES: tuple[tuple[str, Fraction], ...] = (
+    ("1/1", Fraction(4)),
+    ("1/2", Fraction(2)),
+    ("1/2T", Fraction(4, 3)),
+    ("1/4", Fraction(1)),
+    ("1/4T", Fraction(2, 3)),
+    ("1/8", Fraction(1, 2)),
+    ("1/8T", Fraction(1, 3)),
+    ("1/16", Fraction(1, 4)),
+    ("1/16T", Fraction(1, 6)),
+    ("1/32", Fraction(1, 8)),
+    ("1/32T", Fraction(1, 12)),
+    ("1/64", Fraction(1, 16)),
+    ("1/64T", Fraction(1, 24)),
+)
+GRID_LABELS: tuple[str, ...] = tuple(label for label, _ in GRID_CHOICES)
+_GRID_QUARTERS = dict(GRID_CHOICES)
+
+
+def grid_ticks(label: str, ticks_per_quarter: int) -> int:
+    """Length of the snap grid ``label`` ("1/4", "1/8T", "1/16", "1/64" …) in ticks.
+
+    Exact when ``ticks_per_quarter`` is divisible by the grid's denominator (480 and 960 serve every
+    grid); otherwise rounded to the nearest tick, and never below 1 tick.
+    """
+    check_int("ticks_per_quarter", ticks_per_quarter, 1)
+    if label not in _GRID_QUARTERS:
+        raise ValueError(f"grid must be one of {', '.join(GRID_LABELS)}")
+    return max(1, math.floor(_GRID_QUARTERS[label] * ticks_per_quarter + Fraction(1, 2)))
+
+
+def _round_half_up(value: float) -> int:
+    return math.floor(value + 0.5)
+
+
+def _nearest_grid_line(tick: int, grid: int, delay: int, offset: int, after: int | None = None) -> int:
+    """The grid line nearest ``tick`` (ties to the earlier line), optionally only lines > ``after``.
+
+    Lines lie at ``offset + k * grid``, odd ``k`` delayed by ``delay`` ticks (swing).
+    """
+
+    def line(k: int) -> int:
+        return offset + k * grid + (delay if k % 2 else 0)
+
+    k0 = (tick - offset) // grid
+    candidates = [line(k) for k in range(k0 - 1, k0 + 3)]
+    if after is not None:
+        candidates = [c for c in candidates if c > after]
+        k = k0 + 3
+        while not candidates:  # only when ``after`` is well past ``tick``
+            if line(k) > after:
+                candidates.append(line(k))
+            k += 1
+    return min(candidates, key=lambda c: (abs(c - tick), c))
+
+
+def quantize(
+    notes: Iterable[Note],
+    grid_ticks: int,
+    *,
+    strength: float = 1.0,
+    swing: float = 0.0,
+    quantize_ends: bool = False,
+    offset_ticks: int = 0,
+) -> tuple[Note, ...]:
+    """Move note starts toward the nearest grid line; return new notes in the order given.
+
+    Grid lines lie at ``offset_ticks + k * grid_ticks`` for every integer ``k``. With ``swing`` the
+    off-beat lines (odd ``k``, counted from ``offset_ticks``) are delayed by
+    ``round(swing * grid_ticks / 2)`` ticks, so a pair of grid cells is split
+    ``(1 + swing/2) : (1 - swing/2)``: 0 = straight, 0.5 = light swing (5:3),
+    2/3 = triplet feel (2:1, the off-beat on the third triplet), 1 = dotted feel (3:1).
+
+    Each start ``s`` nearest to line ``L`` (ties to the earlier line) becomes
+    ``s + round(strength * (L - s))``, rounded half up and clamped at tick 0: strength 1 snaps,
+    0.5 goes half way, 0 changes nothing. Durations are kept, so ends move with the starts, unless
+    ``quantize_ends``: then each end ``e`` likewise moves toward its nearest grid line after the
+    start's line (so a short note keeps at least one grid cell at strength 1). A duration never
+    falls below 1 tick. Drum notes are quantized like any other.
+    """
+    check_int("grid_ticks", grid_ticks, 1)
+    strength = _check_real("strength", strength, 0.0, 1.0)
+    swing = _check_real("swing", swing, 0.0, 1.0)
+    if not isinstance(quantize_ends, bool):
+        raise TypeError("quantize_ends must be a bool")
+    check_int("offset_ticks", offset_ticks)
+    notes = _as_notes(notes)
+    delay = _round_half_up(swing * grid_ticks / 2)
+    result = []
+    for note in notes:
+        start_line = _nearest_grid_line(note.start_tick, grid_ticks, delay, offset_ticks)
+        start = max(0, note.start_tick + _round_half_up(strength * (start_line - note.start_tick)))
+        if quantize_ends:
+            end_line = _nearest_grid_line(note.end_tick, grid_ticks, delay, offset_ticks, after=start_line)
+            end = note.end_tick + _round_half_up(strength * (end_line - note.end_tick))
+            duration = max(1, end - start)
+        else:
+            duration = note.duration_ticks
+        if start != note.start_tick or duration != note.duration_ticks:
+            note = Note(start, note.pitch, duration, note.velocity, note.channel)
+        result.append(note)
+    return tuple(result)
+
+
+# ---------------------------------------------------------------------------------------------
+# Transpose and scales
+
+_OUT_OF_RANGE = "transposed pitch out of range 0..127"
+
+
+def transpose(notes: Iterable[Note], semitones: int) -> tuple[Note, ...]:
+    """Move every pitched note by ``semitones``; drum-channel notes stay as they are.
+
+    Raises ``ValueError('transposed pitch out of range 0..127')`` (changing nothing) if any note
+    would leave the MIDI range.
+    """
+    check_int("semitones", semitones)
+    notes = _as_notes(notes)
+    if semitones == 0:
+        return notes
+    result = []
+    for note in notes:
+        if note.channel != DRUM_CHANNEL:
+            pitch = note.pitch + semitones
+            if not 0 <= pitch <= MIDI_PITCH_MAX:
+                raise ValueError(_OUT_OF_RANGE)
+            note = Note(note.start_tick, pitch, note.duration_ticks, note.velocity, note.channel)
+        result.append(note)
+    return tuple(result)
+
+
+def _scale_degree(pitch: int, key: Key) -> tuple[int, int]:
+    """(global scale degree, chromatic offset) of ``pitch`` relative to its nearest scale pitch.
+
+    The global degree counts scale steps from the key's tonic in octave 0 (MIDI 0..11), so degree
+    ``d`` is the pitch ``tonic + 12 * (d // n) + intervals[d % n]`` for a scale of ``n`` steps.
+    A pitch outside the scale takes its nearest scale neighbour (ties: the one below) and keeps its
+    distance from it as the offset.
+    """
+    intervals = MODE_INTERVALS[key.mode]
+    n = len(intervals)
+    octave, rel = divmod(pitch - key.tonic_pc, 12)
+    index = max(i for i, step in enumerate(intervals) if step <= rel)
+    offset = rel - intervals[index]
+    if offset:
+        upper = intervals[index + 1] if index + 1 < n else 12
+        if upper - rel < offset:
+            return octave * n + index + 1, rel - upper
+    return octave * n + index, offset
+
+
+def _degree_pitch(degree: int, key: Key) -> int:
+    intervals = MODE_INTERVALS[key.mode]
+    octave, index = divmod(degree, len(intervals))
+    return key.tonic_pc + 12 * octave + intervals[index]
+
+
+def transpose_in_scale(notes: Iterable[Note], steps: int, key: Key) -> tuple[Note, ...]:
+    """Move every pitched note ``steps`` scale steps (diatonic transposition) within ``key``'s scale.
+
+    A note in the scale moves to the scale pitch ``steps`` degrees away (C major, +2: E→G, B→D).
+    A note outside the scale moves with its nearest scale neighbour (ties: the one below) and keeps
+    its chromatic distance from it (C major, +1: C#→D#). Drum-channel notes stay as they are. Raises
+    ``ValueError('transposed pitch out of range 0..127')`` if any note would leave the MIDI range.
+
+    Moving up and back down restores every in-scale note; an out-of-scale note can land on a
+    scale pitch (C major, +2: C#→F) and then moves back as that scale pitch.
+    """
+    check_int("steps", steps)
+    if not isinstance(key, Key):
+        raise TypeError("key must be a Key")
+    notes = _as_notes(notes)
+    result = []
+    for note in notes:
+        if note.channel != DRUM_CHANNEL and steps:
+            degree, offset = _scale_degree(note.pitch, key)
+            pitch = _degree_pitch(degree + steps, key) + offset
+            if not 0 <= pitch <= MIDI_PITCH_MAX:
+                raise ValueError(_OUT_OF_RANGE)
+            note = Note(note.start_tick, pitch, note.duration_ticks, note.velocity, note.channel)
+        result.append(note)
+    return tuple(result)
+
+
+def snap_to_scale(pitch: int, key: Key, direction: str = "nearest") -> int:
+    """The scale pitch of ``key`` nearest to ``pitch`` ("nearest", ties go down), or the next one
+    at or above ("up") or at or below ("down"). A pitch in the scale is returned unchanged.
+
+    Raises ``ValueError('no scale pitch in range 0..127 in that direction')`` when "up" or "down"
+    would leave the MIDI range; "nearest" then takes the neighbour on the other side.
+    """
+    check_int("pitch", pitch, 0, MIDI_PITCH_MAX)
+    if not isinstance(key, Key):
+        raise TypeError("key must be a Key")
+    if direction not in ("nearest", "up", "down"):
+        raise ValueError("direction must be one of nearest, up, down")
+    pcs = key.pitch_classes
+    if pitch % 12 in pcs:
+        return pitch
+    below = next((p for p in range(pitch - 1, -1, -1) if p % 12 in pcs), None)
+    above = next((p for p in range(pitch + 1, MIDI_PITCH_MAX + 1) if p % 12 in pcs), None)
+    if direction == "nearest":
+        if below is None or (above is not None and above - pitch < pitch - below):
+            return above  # type: ignore[return-value]  # a scale has a pitch within any 12 semitones
+        return below
+    found = above if direction == "up" else below
+    if found is None:
+        raise ValueError("no scale pitch in range 0..127 in that direction")
+    return found
+
+
+def scale_pitches(key: Key, low: int = 0, high: int = MIDI_PITCH_MAX) -> tuple[int, ...]:
+    """The MIDI pitches of ``key``'s scale in ``low..high`` (inclusive), ascending."""
+    if not isinstance(key, Key):
+        raise TypeError("key must be a Key")
+    check_int("low", low, 0, MIDI_PITCH_MAX)
+    check_int("high", high, 0, MIDI_PITCH_MAX)
+    if high < low:
+        raise ValueError("high must be >= low")
+    pcs = key.pitch_classes
+    return tuple(p for p in range(low, high + 1) if p % 12 in pcs)
