@@ -10,7 +10,9 @@ Span and notes considered
     signature: ``start = floor(first onset / tpq) * tpq`` (the first onset's beat) and
     ``end = ceil(last note end / tpq) * tpq`` (the beat at or after the last end), where
     ``tpq = ticks_per_quarter``; so the default span is a whole number of quarter-note beats, at
-    least one. With an explicit span empty beats and bars count. Drum-channel notes (channel 9)
+    least one. (With only ``end_tick`` given and every onset at or after it, the result is
+    ``EMPTY_ATTRIBUTES``.) With an explicit span empty beats and bars count, so measure a bar
+    window as ``start_tick=bar_start, end_tick=bar_end``. Drum-channel notes (channel 9)
     count for the timing and dynamics attributes but are unpitched: ``pitch_*``,
     ``major_strength`` and ``consonance`` skip them, and ``articulation`` skips them too (drum
     durations are arbitrary).
@@ -31,7 +33,8 @@ Formulas (N = notes in the span, P = the pitched ones, ``beats = (end - start) /
                          parallel voices on one channel count as one stream (so polyphony reads
                          as more legato). 1 = legato, ~0.5 = detached, ≤ 0.3 = staccato.
     major_strength     = clip(max_t r(h, major_t) − max_t r(h, minor_t), −1, 1)
-                         h = duration-weighted pitch-class histogram of P, r = Pearson
+                         h = pitch-class histogram of P weighted by each note's duration
+                         within the span (its end clipped to ``end``), r = Pearson
                          correlation with the Krumhansl–Kessler profile rotated to tonic t
                          (see ``theory.key_correlations``). > 0 reads major, < 0 minor; a flat
                          or empty histogram gives 0. Typical |values| are 0.02..0.3, so map mood
@@ -189,11 +192,13 @@ def compute_attributes_from_arrays(
 
     if start_tick is None:
         start_tick = int(starts.min()) // tpq * tpq if len(starts) else 0
+        if end_tick is not None and start_tick >= end_tick:
+            return EMPTY_ATTRIBUTES  # every onset lies at or after the given end
+    elif end_tick is not None and end_tick <= start_tick:
+        raise ValueError("end_tick must be > start_tick")
     if end_tick is None:
         last_end = int((starts + durations).max()) if len(starts) else start_tick + tpq
         end_tick = max(-(-last_end // tpq) * tpq, start_tick + tpq)
-    if end_tick <= start_tick:
-        raise ValueError("end_tick must be > start_tick")
 
     inside = (starts >= start_tick) & (starts < end_tick)
     if not inside.all():
@@ -236,7 +241,7 @@ def compute_attributes_from_arrays(
         pitch_max=float(pitches.max()),
         velocity_mean=velocity_mean,
         articulation=_articulation(starts, durations, channels, end_tick),
-        major_strength=_major_strength(pitches, durations),
+        major_strength=_major_strength(pitches, np.minimum(durations, end_tick - starts)),
         consonance=_consonance(starts, durations, pitches, end_tick),
     )
 
