@@ -1,0 +1,168 @@
+"""MIDI recording from an input port into the current track (with count-in), and step entry.
+
+The input's messages arrive on a queue (``composer_app.playback`` ``MidiInput``); a GUI timer
+drains it, so nothing here runs on another thread. Recording starts playback after a count-in
+of one bar, turns note-on/note-off pairs into notes at the playhead's tick, and applies them as
+one undo step when recording stops (optionally quantized to the snap grid). Step entry adds
+each played note at the playhead with the last note length and moves the playhead on.
+"""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import QObject, QSettings, QTimer
+
+from composer_app.core.note import Note
+from composer_app.ui.selection import Selection
+
+POLL_MS = 10
+
+
+class Recorder(QObject):
+    def __init__(self, window):
+        super().__init__(window)
+        self.window = window
+        self.is_recording = False
+        self.step_entry = False
+        self.quantize_on_input = False
+        self._input = None
+        self._timer = QTimer(self)
+        self._timer.setInterval(POLL_MS)
+        self._timer.timeout.connect(self._drain)
+        self._open_notes: dict[tuple[int, int], tuple[int, int]] = {}  # (channel, pitch) -> (start tick, velocity)
+        self._recorded: list[Note] = []
+        self._record_start_tick = 0
+        self._record_start_time = 0.0
+        self._count_in_s = 0.0
+
+    # --- input port -------------------------------------------------------------------------------------
+    def _open_input(self) -> bool:
+        if self._input is not None:
+            return True
+        port = QSettings().value("input/port", "") or None
+        try:
+            from composer_app.playback.midiports import MidiInput
+        except ImportError as error:
+            self.window.report_error(f"MIDI input is not available in this build ({error}).")
+            return False
+        try:
+            self._input = MidiInput(port) if port else MidiInput()
+        except Exception as error:  # no ports, no ALSA/JACK: say so plainly
+            self.window.report_error(f"No MIDI input to record from: {error}. Choose one under Transport ▸ MIDI input.")
+            return False
+        self._timer.start()
+        return True
+
+    def _close_input(self) -> None:
+        self._timer.stop()
+        if self._input is not None:
+            try:
+                self._input.close()
+            except Exception:
+                pass
+            self._input = None
+
+    # --- recording ----------------------------------------------------------------------------------------
+    def start(self) -> bool:
+        if not self._open_input():
+            return False
+        window = self.window
+        project = window.document.project
+        self._recorded = []
+        self._open_notes = {}
+        self._record_start_tick = window.editor.playhead_tick
+        bar_ticks = project.time_signatures.ticks_per_bar_at(self._record_start_tick)
+        self._count_in_s = project.tempo_map.tick_to_seconds(bar_ticks)  # one bar at the opening tempo
+        self._record_start_time = time.monotonic() + self._count_in_s
+        self.is_recording = True
+        window.statusBar().showMessage("Count-in: one bar…", int(self._count_in_s * 1000))
+        QTimer.singleShot(int(self._count_in_s * 1000), lambda: self.is_recording and window.play(self._record_start_tick))
+        return True
+
+    def _tick_now(self, timestamp_s: float | None = None) -> int:
+        project = self.window.document.project
+        elapsed = max(0.0, (timestamp_s if timestamp_s is not None else time.monotonic()) - self._record_start_time)
+        start_s = project.tempo_map.tick_to_seconds(self._record_start_tick)
+        return round(project.tempo_map.seconds_to_tick(start_s + elapsed))
+
+    def stop(self) -> None:
+        if not self.is_recording:
+            return
+        self.is_recording = False
+        end_tick = self._tick_now()
+        for (channel, pitch), (start, velocity) in self._open_notes.items():
+            self._recorded.append(Note(start, pitch, max(1, end_tick - start), velocity, channel))
+        self._open_notes = {}
+        if not self.step_entry:
+            self._close_input()
+        self.commit(self._recorded)
+
+    def commit(self, notes: list[Note]) -> None:
+        """Add recorded notes to the current track as one undo step."""
+        document = self.window.document
+        track = document.current_track
+        if not notes or track is None:
+            return
+        notes = [n.with_channel(track.channel) for n in notes]
+        if self.quantize_on_input:
+            from composer_app.core.theory import quantize
+
+            notes = list(quantize(notes, self.window.editor.view.snap_ticks))
+        document.apply_track_notes([*track.notes, *notes], f"Record {len(notes)} notes", selection=Selection(notes))
+
+    def set_step_entry(self, on: bool) -> bool:
+        if on and not self._open_input():
+            return False
+        self.step_entry = on
+        if not on and not self.is_recording:
+            self._close_input()
+        return True
+
+    def _drain(self) -> None:
+        source = self._input
+        if source is None:
+            return
+        queue = getattr(source, "queue", source)
+        while True:
+            try:
+                item = queue.get_nowait()
+            except Exception:
+                return
+            timestamp_s, message = item if isinstance(item, tuple) else (time.monotonic(), item)
+            self.handle_message(message, timestamp_s)
+
+    def handle_message(self, message, timestamp_s: float | None = None) -> None:
+        """Feed one mido message (public so tests and other inputs can call it)."""
+        kind = getattr(message, "type", "")
+        if kind not in ("note_on", "note_off"):
+            return
+        note_on = kind == "note_on" and message.velocity > 0
+        if self.step_entry and not self.is_recording:
+            if note_on:
+                self._step_add(message.note, message.velocity)
+            return
+        if not self.is_recording:
+            return
+        tick = self._tick_now(timestamp_s)
+        key = (message.channel, message.note)
+        if note_on:
+            self._open_notes[key] = (max(0, tick), message.velocity)
+        elif key in self._open_notes:
+            start, velocity = self._open_notes.pop(key)
+            self._recorded.append(Note(start, message.note, max(1, tick - start), velocity, message.channel))
+
+    def _step_add(self, pitch: int, velocity: int) -> None:
+        editor = self.window.editor
+        document = self.window.document
+        track = document.current_track
+        if track is None:
+            return
+        tick = editor.view.snap_round(editor.playhead_tick)
+        note = Note(tick, pitch, max(1, editor.last_note_length_ticks), velocity, track.channel)
+        document.apply_track_notes([*track.notes, note], "Step entry", selection=Selection([note]))
+        self.window.seek(tick + note.duration_ticks)
+
+    def shutdown(self) -> None:
+        self.is_recording = False
+        self._close_input()

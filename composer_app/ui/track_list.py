@@ -1,0 +1,188 @@
+"""The track list: name, GM instrument, MIDI channel, mute and solo; add, remove and reorder tracks.
+
+Every change goes through ``Document.apply`` (undoable). The list is rebuilt from the project
+whenever it changes (projects have few tracks, so this is cheap and never out of sync).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QComboBox,
+    QGridLayout,
+    QHBoxLayout,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QSpinBox,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from composer_app.core.track import Track
+from composer_app.ui.document import Document
+from composer_app.ui.gm import GM_PROGRAM_NAMES
+
+
+class TrackRow(QWidget):
+    """One row: name, instrument, channel, M and S buttons."""
+
+    def __init__(self, panel: TrackListPanel, index: int, track: Track):
+        super().__init__()
+        self.panel = panel
+        self.index = index
+        self.name = QLineEdit(track.name)
+        self.name.setObjectName("track_name")
+        self.program = QComboBox()
+        self.program.setObjectName("track_program")
+        self.program.addItems([f"{i + 1:3d} {name}" for i, name in enumerate(GM_PROGRAM_NAMES)])
+        self.program.setCurrentIndex(track.program)
+        self.program.setMaxVisibleItems(20)
+        self.program.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.program.setMinimumContentsLength(12)
+        self.channel = QSpinBox()
+        self.channel.setObjectName("track_channel")
+        self.channel.setRange(1, 16)
+        self.channel.setValue(track.channel + 1)
+        self.channel.setPrefix("ch ")
+        self.channel.setToolTip("MIDI channel (10 = drums)")
+        self.mute = QToolButton()
+        self.mute.setText("M")
+        self.mute.setCheckable(True)
+        self.mute.setChecked(track.mute)
+        self.mute.setToolTip("Mute")
+        self.solo = QToolButton()
+        self.solo.setText("S")
+        self.solo.setCheckable(True)
+        self.solo.setChecked(track.solo)
+        self.solo.setToolTip("Solo")
+        grid = QGridLayout(self)
+        grid.setContentsMargins(4, 3, 4, 3)
+        grid.setSpacing(3)
+        grid.addWidget(self.name, 0, 0, 1, 2)
+        grid.addWidget(self.mute, 0, 2)
+        grid.addWidget(self.solo, 0, 3)
+        grid.addWidget(self.program, 1, 0)
+        grid.addWidget(self.channel, 1, 1, 1, 3)
+        grid.setColumnStretch(0, 1)
+        self.name.editingFinished.connect(lambda: self._change("Rename track", name=self.name.text()))
+        self.program.activated.connect(lambda p: self._change("Change instrument", program=p))
+        self.channel.valueChanged.connect(lambda c: self._change("Change channel", merge=True, channel=c - 1))
+        self.mute.toggled.connect(lambda on: self._change("Mute track" if on else "Unmute track", mute=on))
+        self.solo.toggled.connect(lambda on: self._change("Solo track" if on else "Unsolo track", solo=on))
+
+    def _change(self, text: str, merge: bool = False, **values) -> None:
+        document = self.panel.document
+        project = document.project
+        if self.index >= len(project.tracks):
+            return
+        track = project.tracks[self.index]
+        if all(getattr(track, k) == v for k, v in values.items()):
+            return
+        if "channel" in values:  # the notes follow the track's channel
+            values["notes"] = tuple(n.with_channel(values["channel"]) for n in track.notes)
+        document.apply(
+            project.replace_track(self.index, replace(track, **values)),
+            text,
+            merge_key=f"track-{self.index}-{text}" if merge else None,
+        )
+
+
+class TrackListPanel(QWidget):
+    def __init__(self, document: Document, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.document = document
+        self.list = QListWidget()
+        self.list.setObjectName("track_list")
+        buttons = QHBoxLayout()
+        self.add_button = self._button("+", "Add a track", self.add_track)
+        self.remove_button = self._button("−", "Remove the selected track", self.remove_track)
+        self.up_button = self._button("▲", "Move the track up", lambda: self.move_track(-1))
+        self.down_button = self._button("▼", "Move the track down", lambda: self.move_track(1))
+        for b in (self.add_button, self.remove_button, self.up_button, self.down_button):
+            buttons.addWidget(b)
+        buttons.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addLayout(buttons)
+        layout.addWidget(self.list)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setMinimumWidth(250)
+        self.list.currentRowChanged.connect(self._on_row_changed)
+        document.project_changed.connect(self._on_project_changed)
+        document.current_track_changed.connect(self._on_current_track)
+        self.rebuild()
+
+    def _button(self, text: str, tip: str, slot) -> QToolButton:
+        button = QToolButton()
+        button.setText(text)
+        button.setToolTip(tip)
+        button.clicked.connect(slot)
+        return button
+
+    def _on_project_changed(self, old, new) -> None:
+        if old.tracks != new.tracks:
+            if len(old.tracks) == len(new.tracks) and all(
+                (a.name, a.program, a.channel, a.mute, a.solo) == (b.name, b.program, b.channel, b.mute, b.solo)
+                for a, b in zip(old.tracks, new.tracks)
+            ):
+                self._update_counts()
+                return
+            self.rebuild()
+
+    def rebuild(self) -> None:
+        self.list.blockSignals(True)
+        self.list.clear()
+        for i, track in enumerate(self.document.project.tracks):
+            item = QListWidgetItem()
+            row = TrackRow(self, i, track)
+            item.setSizeHint(row.sizeHint())
+            self.list.addItem(item)
+            self.list.setItemWidget(item, row)
+        self.list.setCurrentRow(self.document.current_track_index)
+        self.list.blockSignals(False)
+        self._update_counts()
+
+    def _update_counts(self) -> None:
+        for i, track in enumerate(self.document.project.tracks):
+            widget = self.list.itemWidget(self.list.item(i))
+            if widget is not None:
+                widget.name.setToolTip(f"{len(track.notes)} notes")
+
+    def _on_row_changed(self, row: int) -> None:
+        if row >= 0:
+            self.document.set_current_track(row)
+
+    def _on_current_track(self, index: int) -> None:
+        if self.list.currentRow() != index:
+            self.list.blockSignals(True)
+            self.list.setCurrentRow(index)
+            self.list.blockSignals(False)
+
+    def add_track(self) -> None:
+        project = self.document.project
+        used = {t.channel for t in project.tracks}
+        channel = next((c for c in range(16) if c not in used and c != 9), 0)
+        track = Track(f"Track {len(project.tracks) + 1}", program=0, channel=channel)
+        self.document.apply(project.with_tracks([*project.tracks, track]), "Add track", current_track=len(project.tracks))
+
+    def remove_track(self) -> None:
+        project = self.document.project
+        index = self.document.current_track_index
+        if index < 0:
+            return
+        tracks = [t for i, t in enumerate(project.tracks) if i != index]
+        self.document.apply(project.with_tracks(tracks), "Remove track", current_track=min(index, len(tracks) - 1))
+
+    def move_track(self, step: int) -> None:
+        project = self.document.project
+        index = self.document.current_track_index
+        target = index + step
+        if index < 0 or not 0 <= target < len(project.tracks):
+            return
+        tracks = list(project.tracks)
+        tracks[index], tracks[target] = tracks[target], tracks[index]
+        self.document.apply(project.with_tracks(tracks), "Move track", current_track=target)

@@ -1,0 +1,107 @@
+"""The transport bar: play/stop/loop/record, position, tempo, time signature, metronome, output.
+
+Buttons are the transport actions (``TransportActions``) so the toolbar, the menu and the
+shortcuts (Space, Enter, L, R) stay in step. Tempo and meter edits change the project's first
+tempo and time-signature entries through ``Document.apply`` (a spin box being scrolled merges
+into one undo step).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QSpinBox, QToolButton, QWidget
+
+from composer_app.core.timing import (
+    TempoChange,
+    TempoMap,
+    TimeSignatureChange,
+    TimeSignatureMap,
+    bpm_to_microseconds_per_quarter,
+)
+from composer_app.ui.document import Document
+
+
+def format_position(project, tick: int) -> str:
+    """"bar:beat:tick" (1-based bar and beat) as DAWs show it."""
+    position = project.time_signatures.tick_to_position(max(0, int(tick)))
+    return f"{position.bar + 1:3d}:{position.beat + 1}:{position.tick_in_beat:03d}"
+
+
+class TransportBar(QWidget):
+    def __init__(self, document: Document, actions, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.document = document
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(4, 0, 4, 0)
+        layout.setSpacing(4)
+        for name in ("to_start", "play", "stop", "loop", "record", "metronome"):
+            button = QToolButton()
+            button.setDefaultAction(actions[name])
+            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+            button.setObjectName(f"transport_{name}")
+            layout.addWidget(button)
+        self.position = QLabel()
+        self.position.setObjectName("transport_position")
+        font = QFont("DejaVu Sans Mono")
+        font.setStyleHint(QFont.StyleHint.Monospace)
+        font.setPointSize(font.pointSize() + 2)
+        self.position.setFont(font)
+        self.position.setMinimumWidth(110)
+        self.position.setToolTip("Position (bar:beat:tick)")
+        layout.addSpacing(8)
+        layout.addWidget(self.position)
+        layout.addSpacing(8)
+        layout.addWidget(QLabel("Tempo"))
+        self.tempo = QDoubleSpinBox()
+        self.tempo.setObjectName("transport_tempo")
+        self.tempo.setRange(20.0, 400.0)
+        self.tempo.setDecimals(1)
+        self.tempo.setSuffix(" BPM")
+        self.tempo.setKeyboardTracking(False)
+        layout.addWidget(self.tempo)
+        layout.addWidget(QLabel("Meter"))
+        self.numerator = QSpinBox()
+        self.numerator.setRange(1, 32)
+        self.denominator = QComboBox()
+        self.denominator.addItems(["1", "2", "4", "8", "16", "32"])
+        layout.addWidget(self.numerator)
+        layout.addWidget(QLabel("/"))
+        layout.addWidget(self.denominator)
+        layout.addStretch(1)
+        self.tempo.valueChanged.connect(self._tempo_edited)
+        self.numerator.valueChanged.connect(self._meter_edited)
+        self.denominator.currentTextChanged.connect(self._meter_edited)
+        document.project_changed.connect(lambda _old, _new: self.refresh())
+        self.refresh()
+        self.set_position(0)
+
+    def refresh(self) -> None:
+        project = self.document.project
+        for widget in (self.tempo, self.numerator, self.denominator):
+            widget.blockSignals(True)
+        self.tempo.setValue(project.tempo_map.bpm_at(0))
+        signature = project.time_signatures.change_at(0)
+        self.numerator.setValue(signature.numerator)
+        self.denominator.setCurrentText(str(signature.denominator))
+        for widget in (self.tempo, self.numerator, self.denominator):
+            widget.blockSignals(False)
+
+    def set_position(self, tick: int) -> None:
+        self.position.setText(format_position(self.document.project, tick))
+
+    def _tempo_edited(self, bpm: float) -> None:
+        project = self.document.project
+        changes = [c for c in project.tempo_map.changes if c.tick != 0]
+        first = TempoChange(0, bpm_to_microseconds_per_quarter(bpm))
+        tempo_map = TempoMap([first, *changes], project.ticks_per_quarter)
+        self.document.apply(replace(project, tempo_map=tempo_map), "Change tempo", merge_key="tempo")
+
+    def _meter_edited(self, *_args) -> None:
+        project = self.document.project
+        changes = [c for c in project.time_signatures.changes if c.tick != 0]
+        first = TimeSignatureChange(0, self.numerator.value(), int(self.denominator.currentText()))
+        signatures = TimeSignatureMap([first, *changes], project.ticks_per_quarter)
+        self.document.apply(replace(project, time_signatures=signatures), "Change time signature", merge_key="meter")

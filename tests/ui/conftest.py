@@ -1,0 +1,69 @@
+"""Fixtures for GUI tests: isolated settings, a main window with a known clip, mouse helpers."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QCoreApplication, QPoint, QSettings, Qt
+
+from composer_app.core.note import Note
+from composer_app.core.project import Project
+from composer_app.core.theory import Key
+from composer_app.core.track import Track
+
+TPQ = 480
+
+
+@pytest.fixture(autouse=True)
+def isolated_settings(tmp_path, qapp):
+    """Every test gets its own empty QSettings (INI files under tmp_path)."""
+    QCoreApplication.setOrganizationName("composer-app-tests")
+    QCoreApplication.setApplicationName("composer-app-tests")
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "settings"))
+    QSettings().clear()
+    yield
+
+
+def melody_project() -> Project:
+    """Two bars of a C-major melody plus a bass track (ghost notes)."""
+    pitches = [60, 62, 64, 65, 67, 65, 64, 62, 60, 64, 67, 72, 71, 67, 64, 60]
+    melody = [Note(i * TPQ // 2, p, TPQ // 2 - 20, 60 + (i * 7) % 60, 0) for i, p in enumerate(pitches)]
+    bass = [Note(i * 2 * TPQ, p, 2 * TPQ - 40, 90, 1) for i, p in enumerate([48, 43, 45, 41])]
+    return Project(
+        tracks=(Track("Melody", program=0, channel=0, notes=melody), Track("Bass", program=32, channel=1, notes=bass)),
+        ticks_per_quarter=TPQ,
+        key=Key(0, "major"),
+        title="melody",
+    )
+
+
+@pytest.fixture
+def window(qtbot):
+    from composer_app.ui.document import Document
+    from composer_app.ui.main_window import MainWindow
+
+    win = MainWindow(Document(melody_project()))
+    win.confirm_discard = lambda: "discard"
+    qtbot.addWidget(win)
+    win.resize(1200, 760)
+    win.show()
+    qtbot.waitExposed(win)
+    win.editor.view.set_snap("1/16")
+    win.editor.view.show_range(0, 4 * 4 * TPQ, 55, 74)  # 4 bars, a known zoom
+    win.editor.view.scroll_to(tick=0)
+    return win
+
+
+def note_point(editor, tick: float, pitch: int) -> QPoint:
+    """Canvas pixel at ``tick`` in the middle of ``pitch``'s row."""
+    view = editor.view
+    return QPoint(round(view.tick_to_x(tick)), round(view.pitch_to_y(pitch) + view.key_height_px / 2))
+
+
+def drag(qtbot, widget, start: QPoint, end: QPoint, modifier=Qt.KeyboardModifier.NoModifier, steps: int = 5) -> None:
+    """Press at ``start``, move in steps, release at ``end`` (real mouse events)."""
+    qtbot.mousePress(widget, Qt.MouseButton.LeftButton, modifier, start)
+    for i in range(1, steps + 1):
+        point = start + (end - start) * i / steps
+        qtbot.mouseMove(widget, QPoint(round(point.x()), round(point.y())))
+    qtbot.mouseRelease(widget, Qt.MouseButton.LeftButton, modifier, end)
