@@ -57,6 +57,7 @@ drum notes take the same values (pitch 0.0, articulation 0.0, major_strength 0.0
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Iterable
 
@@ -137,30 +138,14 @@ def compute_attributes(
         check_int("start_tick", start_tick, 0)
     if end_tick is not None:
         check_int("end_tick", end_tick, 1)
-    notes = tuple(notes)
-    count = len(notes)
-    starts = np.empty(count, dtype=np.int64)
-    durations = np.empty(count, dtype=np.int64)
-    pitches = np.empty(count, dtype=np.int64)
-    velocities = np.empty(count, dtype=np.int64)
-    channels = np.empty(count, dtype=np.int64)
-    for i, note in enumerate(notes):
+    rows = []
+    for note in notes:
         if not isinstance(note, Note):
             raise TypeError("notes must be Note values")
-        starts[i] = note.start_tick
-        durations[i] = note.duration_ticks
-        pitches[i] = note.pitch
-        velocities[i] = note.velocity
-        channels[i] = note.channel
+        rows.append((note.start_tick, note.duration_ticks, note.pitch, note.velocity, note.channel))
+    table = np.array(rows, dtype=np.int64).reshape(-1, 5).T
     return compute_attributes_from_arrays(
-        starts,
-        durations,
-        pitches,
-        velocities,
-        channels,
-        ticks_per_quarter,
-        start_tick=start_tick,
-        end_tick=end_tick,
+        *table, ticks_per_quarter, start_tick=start_tick, end_tick=end_tick
     )
 
 
@@ -204,23 +189,29 @@ def compute_attributes_from_arrays(
     if not inside.all():
         starts, durations, pitches = starts[inside], durations[inside], pitches[inside]
         velocities, channels = velocities[inside], channels[inside]
-    if len(starts) == 0:
+    count = len(starts)
+    if count == 0:
         return EMPTY_ATTRIBUTES
+    if count > 1 and (starts[1:] < starts[:-1]).any():  # sort by onset (stable) unless already sorted
+        order = np.argsort(starts, kind="stable")
+        starts, durations, pitches = starts[order], durations[order], pitches[order]
+        velocities, channels = velocities[order], channels[order]
 
     span = end_tick - start_tick
-    note_density = len(starts) * tpq / span
+    note_density = count * tpq / span
 
     slot = tpq / SIXTEENTHS_PER_QUARTER
-    slots = int(np.ceil(span / slot))
-    cells = np.floor((starts - start_tick) / slot).astype(np.int64)
-    rhythmic_activity = len(np.unique(cells)) / slots
+    slots = math.ceil(span / slot)
+    cells = ((starts - start_tick) / slot).astype(np.int64)  # floor: the values are >= 0
+    rhythmic_activity = (1 + int(np.count_nonzero(cells[1:] != cells[:-1]))) / slots  # cells are sorted
 
-    velocity_mean = float(velocities.mean())
+    velocity_mean = float(velocities.sum()) / count
 
     pitched = channels != DRUM_CHANNEL
     if not pitched.all():
         starts, durations, pitches, channels = starts[pitched], durations[pitched], pitches[pitched], channels[pitched]
-    if len(starts) == 0:
+    count = len(starts)
+    if count == 0:
         return Attributes(
             note_density=float(note_density),
             rhythmic_activity=float(rhythmic_activity),
@@ -236,7 +227,7 @@ def compute_attributes_from_arrays(
     return Attributes(
         note_density=float(note_density),
         rhythmic_activity=float(rhythmic_activity),
-        pitch_mean=float(pitches.mean()),
+        pitch_mean=float(pitches.sum()) / count,
         pitch_min=float(pitches.min()),
         pitch_max=float(pitches.max()),
         velocity_mean=velocity_mean,
@@ -247,49 +238,53 @@ def compute_attributes_from_arrays(
 
 
 def _articulation(starts: np.ndarray, durations: np.ndarray, channels: np.ndarray, end_tick: int) -> float:
-    """Mean of min(1, duration / inter-onset interval to the next later onset on the same channel)."""
+    """Mean of min(1, duration / inter-onset interval to the next later onset on the same channel).
+
+    ``starts`` must be sorted.
+    """
     # One sortable key per (channel, onset): channel in the high bits, onset below.
-    stride = np.int64(end_tick + 1)
+    stride = end_tick + 1
     keys = channels * stride + starts
-    onsets = np.unique(keys)  # sorted distinct (channel, onset) pairs
-    nxt = np.searchsorted(onsets, keys, side="right")
-    has_next = nxt < len(onsets)
-    next_keys = onsets[np.minimum(nxt, len(onsets) - 1)]
-    same_channel = has_next & (next_keys // stride == channels)
-    next_onset = np.where(same_channel, next_keys - channels * stride, end_tick)
-    ioi = next_onset - starts  # >= 1: onsets lie before end_tick
-    return float(np.minimum(1.0, durations / ioi).mean())
+    if count_channels := int(channels.max() != channels.min()):
+        keys_sorted = np.sort(keys)
+    else:
+        keys_sorted = keys  # one channel: already sorted by onset
+    distinct = keys_sorted[np.concatenate(([True], keys_sorted[1:] != keys_sorted[:-1]))]
+    nxt = np.searchsorted(distinct, keys, side="right")
+    next_keys = distinct[np.minimum(nxt, len(distinct) - 1)]
+    same_channel = nxt < len(distinct)
+    if count_channels:
+        same_channel &= next_keys // stride == channels
+    ioi = np.where(same_channel, next_keys - keys, end_tick - starts)  # >= 1: onsets lie before end_tick
+    return float(np.minimum(1.0, durations / ioi).sum()) / len(starts)
 
 
 def _major_strength(pitches: np.ndarray, durations: np.ndarray) -> float:
     """Best major-key correlation minus best minor-key correlation, clipped to −1..1."""
     hist = np.bincount(pitches % 12, weights=durations.astype(np.float64), minlength=12)
     corr = key_correlations(hist)
-    return float(np.clip(corr[:12].max() - corr[12:].max(), -1.0, 1.0))
+    return min(1.0, max(-1.0, float(corr[:12].max() - corr[12:].max())))
 
 
 def _consonance(starts: np.ndarray, durations: np.ndarray, pitches: np.ndarray, end_tick: int) -> float:
-    """Overlap-weighted share of consonant interval classes among simultaneously sounding pairs."""
-    if len(starts) < 2:
+    """Overlap-weighted share of consonant interval classes among simultaneously sounding pairs.
+
+    ``starts`` must be sorted.
+    """
+    count = len(starts)
+    if count < 2:
         return 1.0
-    order = np.argsort(starts, kind="stable")
-    starts, pitches = starts[order], pitches[order]
-    ends = np.minimum(starts + durations[order], end_tick)
+    ends = np.minimum(starts + durations, end_tick)
     # Note j (> i in start order) overlaps note i iff start_j < end_i; those j form a run.
-    first = np.arange(1, len(starts))
+    first = np.arange(1, count)
     stop = np.searchsorted(starts, ends[:-1], side="left")
     counts = np.maximum(stop - first, 0)
     total = int(counts.sum())
     if total == 0:
         return 1.0
-    i_idx = np.repeat(np.arange(len(starts) - 1), counts)
-    # j runs first[i] .. stop[i]-1 for each i: offsets within each run added to the run's start.
-    run_starts = np.repeat(first - np.cumsum(counts) + counts, counts)
-    j_idx = run_starts + np.arange(total)
-    overlap = np.minimum(ends[i_idx], ends[j_idx]) - starts[j_idx]
+    i_idx = np.repeat(np.arange(count - 1), counts)
+    # Pair k of run i has j = first[i] + (k - offset of run i in the concatenation).
+    j_idx = np.repeat(first - np.cumsum(counts) + counts, counts) + np.arange(total)
+    overlap = (np.minimum(ends[i_idx], ends[j_idx]) - starts[j_idx]).astype(np.float64)  # > 0
     consonant = _CONSONANT_TABLE[np.abs(pitches[i_idx] - pitches[j_idx]) % 12]
-    weight = overlap.astype(np.float64)
-    total_weight = weight.sum()
-    if total_weight <= 0:
-        return 1.0
-    return float(weight[consonant].sum() / total_weight)
+    return float(overlap[consonant].sum() / overlap.sum())

@@ -149,11 +149,12 @@ def key_correlations(histogram: np.ndarray) -> np.ndarray:
     hist = np.asarray(histogram, dtype=np.float64)
     if hist.shape != (12,):
         raise ValueError("histogram must have 12 bins")
-    std = hist.std()
-    if not std > 0:
+    centred = hist - hist.sum() / 12.0
+    spread = float(centred @ centred)  # 12 × the population variance
+    if not spread > 1e-12 * float(hist @ hist):
         return np.zeros(24)
-    z = (hist - hist.mean()) / std
-    return _PROFILES_Z @ z / 12.0
+    # r_k = mean(z_profile_k · z_hist) = (z_profile_k · centred) / (12 · std) = … / sqrt(12 · spread)
+    return _PROFILES_Z @ centred / math.sqrt(12.0 * spread)
 
 
 def pitch_class_histogram(notes: Iterable[Note], weight: str = "duration") -> np.ndarray:
@@ -250,29 +251,21 @@ def grid_ticks(label: str, ticks_per_quarter: int) -> int:
     return max(1, math.floor(_GRID_QUARTERS[label] * ticks_per_quarter + Fraction(1, 2)))
 
 
-def _round_half_up(value: float) -> int:
-    return math.floor(value + 0.5)
+def _nearest_grid_lines(ticks: np.ndarray, grid: int, delay: int, offset: int, after: np.ndarray | None = None) -> np.ndarray:
+    """For each tick, the grid line nearest to it (ties to the earlier line); only lines > ``after``.
 
-
-def _nearest_grid_line(tick: int, grid: int, delay: int, offset: int, after: int | None = None) -> int:
-    """The grid line nearest ``tick`` (ties to the earlier line), optionally only lines > ``after``.
-
-    Lines lie at ``offset + k * grid``, odd ``k`` delayed by ``delay`` ticks (swing).
+    Lines lie at ``offset + k * grid``, odd ``k`` delayed by ``delay`` ticks (``delay <= grid / 2``,
+    so lines stay in order). The nearest line to ``t`` is one of ``k0 - 1 … k0 + 2`` with
+    ``k0 = floor((t - offset) / grid)``; with ``after`` set to the start's line (itself at most
+    ``k0_start + 1``) and ``t`` an end after the start, ``k0 + 2`` is always after it.
     """
-
-    def line(k: int) -> int:
-        return offset + k * grid + (delay if k % 2 else 0)
-
-    k0 = (tick - offset) // grid
-    candidates = [line(k) for k in range(k0 - 1, k0 + 3)]
+    k = (ticks - offset) // grid
+    k = k[:, None] + np.arange(-1, 3)
+    lines = offset + k * grid + delay * (k % 2)
+    distance = np.abs(lines - ticks[:, None])
     if after is not None:
-        candidates = [c for c in candidates if c > after]
-        k = k0 + 3
-        while not candidates:  # only when ``after`` is well past ``tick``
-            if line(k) > after:
-                candidates.append(line(k))
-            k += 1
-    return min(candidates, key=lambda c: (abs(c - tick), c))
+        distance = np.where(lines > after[:, None], distance, np.iinfo(np.int64).max)
+    return lines[np.arange(len(ticks)), np.argmin(distance, axis=1)]  # argmin: the first, earlier line
 
 
 def quantize(
@@ -306,17 +299,23 @@ def quantize(
         raise TypeError("quantize_ends must be a bool")
     check_int("offset_ticks", offset_ticks)
     notes = _as_notes(notes)
-    delay = _round_half_up(swing * grid_ticks / 2)
+    if not notes:
+        return notes
+    delay = math.floor(swing * grid_ticks / 2 + 0.5)
+    starts = np.fromiter((n.start_tick for n in notes), dtype=np.int64, count=len(notes))
+    durations = np.fromiter((n.duration_ticks for n in notes), dtype=np.int64, count=len(notes))
+    start_lines = _nearest_grid_lines(starts, grid_ticks, delay, offset_ticks)
+    # round half up: floor(x + 0.5)
+    new_starts = np.maximum(0, starts + np.floor(strength * (start_lines - starts) + 0.5).astype(np.int64))
+    if quantize_ends:
+        ends = starts + durations
+        end_lines = _nearest_grid_lines(ends, grid_ticks, delay, offset_ticks, after=start_lines)
+        new_ends = ends + np.floor(strength * (end_lines - ends) + 0.5).astype(np.int64)
+        new_durations = np.maximum(1, new_ends - new_starts)
+    else:
+        new_durations = durations
     result = []
-    for note in notes:
-        start_line = _nearest_grid_line(note.start_tick, grid_ticks, delay, offset_ticks)
-        start = max(0, note.start_tick + _round_half_up(strength * (start_line - note.start_tick)))
-        if quantize_ends:
-            end_line = _nearest_grid_line(note.end_tick, grid_ticks, delay, offset_ticks, after=start_line)
-            end = note.end_tick + _round_half_up(strength * (end_line - note.end_tick))
-            duration = max(1, end - start)
-        else:
-            duration = note.duration_ticks
+    for note, start, duration in zip(notes, new_starts.tolist(), new_durations.tolist()):
         if start != note.start_tick or duration != note.duration_ticks:
             note = Note(start, note.pitch, duration, note.velocity, note.channel)
         result.append(note)

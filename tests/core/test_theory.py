@@ -322,6 +322,42 @@ def test_quantize_full_strength_is_idempotent(notes, grid, swing, offset, ends):
     assert [n.pitch for n in once] == [n.pitch for n in notes]
 
 
+def reference_quantize(note, grid, strength, swing, ends, offset):
+    """The quantize rule written out with a plain search over grid lines."""
+    delay = int(swing * grid / 2 + 0.5)
+    lines = [offset + k * grid + (delay if k % 2 else 0) for k in range(-10 - (10_000 // grid), 30_000 // grid + 10)]
+
+    def nearest(tick, after=None):
+        usable = [line for line in lines if after is None or line > after]
+        return min(usable, key=lambda line: (abs(line - tick), line))
+
+    def toward(tick, line):
+        return tick + int(np.floor(strength * (line - tick) + 0.5))
+
+    start_line = nearest(note.start_tick)
+    start = max(0, toward(note.start_tick, start_line))
+    if not ends:
+        return start, note.duration_ticks
+    end = toward(note.end_tick, nearest(note.end_tick, after=start_line))
+    return start, max(1, end - start)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    notes=st.lists(st.builds(Note, start_tick=st.integers(0, 10_000), pitch=st.just(60),
+                             duration_ticks=st.integers(1, 3_000)), max_size=10),
+    grid=st.integers(12, 1_000),
+    strength=st.floats(0, 1),
+    swing=st.floats(0, 1),
+    ends=st.booleans(),
+    offset=st.integers(-2_000, 2_000),
+)
+def test_quantize_matches_the_rule_written_out(notes, grid, strength, swing, ends, offset):
+    result = quantize(notes, grid, strength=strength, swing=swing, quantize_ends=ends, offset_ticks=offset)
+    for before, after in zip(notes, result):
+        assert (after.start_tick, after.duration_ticks) == reference_quantize(before, grid, strength, swing, ends, offset)
+
+
 @settings(max_examples=200, deadline=None)
 @given(notes=notes_strategy, grid=st.integers(1, 2_000), strength=st.floats(0, 1), ends=st.booleans())
 def test_quantize_moves_each_start_at_most_half_a_cell(notes, grid, strength, ends):
