@@ -62,7 +62,8 @@ class Document(QObject):
         self._project = project if project is not None else Project(tracks=(Track("Track 1"),))
         self._selection = Selection()
         self._current_track = 0 if self._project.tracks else -1
-        self._path: Path | None = None
+        self._path: Path | None = None  # the project file Save writes to
+        self._source: Path | None = None  # the file the document came from (a project or a MIDI file)
         self.undo_stack = QUndoStack(self)
         self.undo_stack.cleanChanged.connect(self._on_clean_changed)
 
@@ -97,7 +98,8 @@ class Document(QObject):
 
     @property
     def display_name(self) -> str:
-        return self._path.name if self._path else (self._project.title or "Untitled")
+        shown = self._path or self._source
+        return shown.name if shown else (self._project.title or "Untitled")
 
     # --- the one mutation path -----------------------------------------------------------
     def apply(
@@ -174,12 +176,17 @@ class Document(QObject):
             self.selection_changed.emit()
 
     # --- file state ------------------------------------------------------------------------
-    def reset(self, project: Project, path: Path | None = None) -> None:
-        """Replace the whole document (open/new): clears undo history and selection."""
+    def reset(self, project: Project, path: Path | None = None, *, source: Path | None = None) -> None:
+        """Replace the whole document (open/new): clears undo history and selection.
+
+        ``path`` is the project file to save to; ``source`` the file it was read from, when that
+        is not a project file (an imported MIDI file: Save then asks where to save the project).
+        """
         old = self._project
         self.undo_stack.clear()
         self._project = project
         self._path = Path(path) if path else None
+        self._source = Path(source) if source else self._path
         self._selection = Selection()
         self._current_track = 0 if project.tracks else -1
         self.project_changed.emit(old, project)
@@ -189,7 +196,7 @@ class Document(QObject):
         self.file_changed.emit()
 
     def mark_saved(self, path: Path) -> None:
-        self._path = Path(path)
+        self._path = self._source = Path(path)
         self.undo_stack.setClean()
         self.file_changed.emit()
 

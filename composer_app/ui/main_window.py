@@ -472,7 +472,7 @@ class MainWindow(QMainWindow):
         if not project.title:
             project = replace(project, title=path.stem)
         # A MIDI file is imported into a new, unsaved project: Save asks where to put the project file.
-        self.document.reset(project, path if is_project else None)
+        self.document.reset(project, path if is_project else None, source=path)
         self._add_recent(path)
         self._remember_folder(path)
         self.seek(0)
