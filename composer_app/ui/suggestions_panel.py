@@ -1,0 +1,926 @@
+"""The suggestions panel (a dock) and the "Suggest continuation" controller.
+
+:class:`SuggestionsPanel` lists candidates as they stream in: a small piano-roll thumbnail, the
+measured attributes, the generator and the seed. Selecting one shows it as ghost notes after the
+prompt in the piano roll; the buttons (and keys) audition it (P), accept it (Enter, one undo step),
+discard it (Delete), regenerate (R: same settings, new request), more like this (M: same settings,
+new seed), copy (Ctrl+C) or export it; dragging a row out of the window drops a .mid file.
+
+:class:`SuggestController` ties the mood panel, this panel, the generation thread
+(:class:`~composer_app.ui.generation_jobs.GenerationJobs`) and the document together: it builds the
+prompt from the current track (the selection, or the notes up to the playhead), submits the request,
+and turns an accepted candidate into one ``Document.apply``. Errors (no model, broken weights, a
+failed generation) are shown in the panel; the document is never touched by them.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from PySide6.QtCore import QEvent, QModelIndex, QRect, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QAction, QColor, QKeySequence, QPainter, QPen
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QProgressBar,
+    QPushButton,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from composer_app.core.note import Note
+from composer_app.core.project import Project
+from composer_app.core.track import Track
+from composer_app.mood.mood import Mood
+from composer_app.ui import clip_drag
+from composer_app.ui.generation_jobs import ERROR, LOADING, READY, GenerationJobs, SuggestRequest
+
+CANDIDATE_ROLE = Qt.ItemDataRole.UserRole + 1
+THUMB_W, THUMB_H = 132, 46
+ROW_H = THUMB_H + 12
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """The prompt of a request and where its continuation goes in the project."""
+
+    project: Project  # one track, the prompt notes, starting in bar 0 (shifted by ``offset``)
+    track_index: int
+    offset: int  # ticks the prompt was shifted left by (its first bar's start)
+    continuation_tick: int  # where candidates' tick 0 lands in the document
+    bars: int  # prompt length in bars
+
+
+# --------------------------------------------------------------------------------------------
+def candidate_attributes(candidate) -> dict[str, float]:
+    attrs = getattr(candidate, "attributes", None)
+    if attrs is None:
+        return {}
+    if hasattr(attrs, "as_dict"):
+        return dict(attrs.as_dict())
+    if isinstance(attrs, dict):
+        return dict(attrs)
+    return {}
+
+
+def attributes_line(candidate) -> str:
+    a = candidate_attributes(candidate)
+    if not a:
+        return ""
+    parts = []
+    if "note_density" in a:
+        parts.append(f"{a['note_density']:.1f} notes/beat")
+    if "major_strength" in a:
+        parts.append(("major " if a["major_strength"] >= 0 else "minor ") + f"{a['major_strength']:+.2f}")
+    if "pitch_mean" in a:
+        parts.append(f"pitch {a['pitch_mean']:.0f}")
+    if "velocity_mean" in a:
+        parts.append(f"vel {a['velocity_mean']:.0f}")
+    if "articulation" in a:
+        parts.append(f"legato {a['articulation']:.2f}")
+    return " · ".join(parts)
+
+
+def paint_thumbnail(p: QPainter, rect: QRectF, notes, bar_ticks: int, bars: int, palette) -> None:
+    """A miniature piano roll: bar lines and note bars, pitch range fitted to the notes."""
+    p.save()
+    p.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+    bg = palette.base().color()
+    p.fillRect(rect, bg.darker(108) if bg.lightness() > 128 else bg.lighter(125))
+    span = max(1, bar_ticks * max(1, bars))
+    grid = QColor(palette.text().color())
+    grid.setAlpha(40)
+    p.setPen(QPen(grid, 1))
+    for b in range(1, max(1, bars)):
+        x = rect.left() + rect.width() * b / max(1, bars)
+        p.drawLine(int(x), int(rect.top()), int(x), int(rect.bottom()))
+    notes = list(notes)
+    if notes:
+        lo = min(n.pitch for n in notes) - 1
+        hi = max(n.pitch for n in notes) + 1
+        rows = max(12, hi - lo + 1)
+        lo = (lo + hi) // 2 - rows // 2
+        h = rect.height() / rows
+        accent = palette.highlight().color()
+        for n in notes:
+            x = rect.left() + rect.width() * n.start_tick / span
+            w = max(1.5, rect.width() * n.duration_ticks / span - 0.5)
+            y = rect.bottom() - (n.pitch - lo + 1) * h
+            c = QColor(accent)
+            c.setAlpha(110 + int(n.velocity))
+            p.fillRect(QRectF(x, y, w, max(1.5, h)), c)
+    p.restore()
+
+
+class CandidateDelegate(QStyledItemDelegate):
+    """Draws a candidate row: thumbnail, title (number, generator, seed) and measured attributes."""
+
+    def __init__(self, panel: SuggestionsPanel):
+        super().__init__(panel)
+        self._panel = panel
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:  # noqa: N802
+        return QSize(THUMB_W + 160, ROW_H)
+
+    def paint(self, p: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
+        widget = option.widget
+        style = widget.style() if widget else None
+        opt = QStyleOptionViewItem(option)
+        self.initStyleOption(opt, index)
+        opt.text = ""
+        if style:
+            style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, p, widget)
+        candidate = index.data(CANDIDATE_ROLE)
+        if candidate is None:
+            return
+        r = option.rect
+        thumb = QRectF(r.left() + 6, r.top() + 6, THUMB_W, THUMB_H)
+        bars = self._panel.bars_of(candidate)
+        paint_thumbnail(p, thumb, getattr(candidate, "notes", ()), self._panel.bar_ticks, bars, option.palette)
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        color = option.palette.highlightedText().color() if selected else option.palette.text().color()
+        p.setPen(color)
+        text_rect = QRect(int(thumb.right()) + 10, r.top() + 5, r.width() - THUMB_W - 22, 20)
+        font = p.font()
+        font.setBold(True)
+        p.setFont(font)
+        title = p.fontMetrics().elidedText(self._panel.title_of(index.row(), candidate), Qt.TextElideMode.ElideRight, text_rect.width())
+        p.drawText(text_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, title)
+        font.setBold(False)
+        p.setFont(font)
+        dim = QColor(color)
+        dim.setAlpha(190)
+        p.setPen(dim)
+        line = p.fontMetrics().elidedText(attributes_line(candidate), Qt.TextElideMode.ElideRight, text_rect.width())
+        p.drawText(text_rect.translated(0, 20), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, line)
+
+
+class CandidateList(QListWidget):
+    """The list; a drag out of it carries the candidate as a .mid file."""
+
+    def __init__(self, panel: SuggestionsPanel):
+        super().__init__(panel)
+        self._panel = panel
+        self.setObjectName("candidate_list")
+        self.setItemDelegate(CandidateDelegate(panel))
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setDragEnabled(True)
+        self.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
+        self.setUniformItemSizes(True)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setAccessibleName("Suggested continuations")
+
+    def startDrag(self, supported_actions) -> None:  # noqa: N802 - Qt API
+        self._panel.drag_current()
+
+    def keyPressEvent(self, event) -> None:  # noqa: N802
+        if self._panel.handle_key(event):
+            return
+        super().keyPressEvent(event)
+
+
+class SuggestionsPanel(QWidget):
+    """The candidates of the latest request, with audition / accept / discard / regenerate."""
+
+    candidate_selected = Signal(object)  # Candidate or None
+    accept_requested = Signal(object)
+    audition_requested = Signal(object)
+    regenerate_requested = Signal()
+    more_like_this_requested = Signal(object)
+    cancel_requested = Signal()
+    discarded = Signal(object)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("SuggestionsPanel")
+        self.bar_ticks = 1920
+        self.continuation_bars = 4
+        self.spec_factory: Callable[[Any], clip_drag.ClipSpec] | None = None
+        self._total = 0
+        self._started_at = 0.0
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+
+        top = QHBoxLayout()
+        self.status = QLabel("Models load in the background…")
+        self.status.setObjectName("suggest_status")
+        self.status.setWordWrap(True)
+        top.addWidget(self.status, 1)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setObjectName("cancel_button")
+        self.cancel_button.setToolTip("Stop the running suggestion (Esc)")
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(self.cancel_requested)
+        top.addWidget(self.cancel_button)
+        layout.addLayout(top)
+        self.progress = QProgressBar()
+        self.progress.setObjectName("suggest_progress")
+        self.progress.setTextVisible(True)
+        self.progress.setVisible(False)
+        layout.addWidget(self.progress)
+        self.error = QLabel()
+        self.error.setObjectName("suggest_error")
+        self.error.setWordWrap(True)
+        self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.error.setStyleSheet("QLabel { color: #c0392b; font-weight: bold; }")
+        self.error.setVisible(False)
+        layout.addWidget(self.error)
+
+        self.list = CandidateList(self)
+        self.list.currentItemChanged.connect(self._on_current_changed)
+        self.list.itemDoubleClicked.connect(lambda item: self.accept_requested.emit(item.data(CANDIDATE_ROLE)))
+        layout.addWidget(self.list, 1)
+
+        buttons = QHBoxLayout()
+        self.audition_button = self._button("▶ Audition", "Play the end of the prompt, then this candidate (P)", self._audition)
+        self.accept_button = self._button("Accept", "Insert this candidate after the prompt (Enter); one undo step", self._accept)
+        self.discard_button = self._button("Discard", "Remove this candidate from the list (Delete)", self.discard_current)
+        buttons.addWidget(self.audition_button)
+        buttons.addWidget(self.accept_button)
+        buttons.addWidget(self.discard_button)
+        layout.addLayout(buttons)
+        more = QHBoxLayout()
+        self.regenerate_button = self._button("Regenerate", "Ask again with the current mood and settings (R)", self.regenerate_requested.emit)
+        self.more_button = self._button("More like this", "Same settings as this candidate, a new seed (M)", self._more_like_this)
+        self.copy_button = QToolButton(text="Copy")
+        self.copy_button.setToolTip("Copy the candidate as a .mid file (paste into a DAW or file manager)")
+        self.copy_button.clicked.connect(self.copy_current)
+        self.export_button = QToolButton(text="Export…")
+        self.export_button.setToolTip("Write the candidate as a .mid file where you choose")
+        self.export_button.clicked.connect(self.export_current)
+        for w in (self.regenerate_button, self.more_button, self.copy_button, self.export_button):
+            more.addWidget(w)
+        layout.addLayout(more)
+        hint = QLabel("Drag a candidate into your DAW to drop it as a .mid file.")
+        hint.setWordWrap(True)
+        hint.setStyleSheet("QLabel { color: gray; }")
+        layout.addWidget(hint)
+        self._update_buttons()
+
+    def _button(self, text: str, tip: str, slot) -> QPushButton:
+        b = QPushButton(text)
+        b.setToolTip(tip)
+        b.setObjectName(text.replace("▶ ", "").lower().replace(" ", "_") + "_button")
+        b.clicked.connect(slot)
+        return b
+
+    # --- content ---------------------------------------------------------------------------
+    def candidates(self) -> list:
+        return [self.list.item(i).data(CANDIDATE_ROLE) for i in range(self.list.count())]
+
+    def current_candidate(self):
+        item = self.list.currentItem()
+        return item.data(CANDIDATE_ROLE) if item is not None else None
+
+    def bars_of(self, candidate) -> int:
+        bars = getattr(candidate, "bars", None)
+        return int(bars) if isinstance(bars, int) and bars > 0 else self.continuation_bars
+
+    def title_of(self, row: int, candidate) -> str:
+        generator = getattr(candidate, "generator", "?")
+        seed = getattr(candidate, "seed", "?")
+        seconds = getattr(candidate, "seconds", None)
+        took = f" · {seconds:.2f} s" if isinstance(seconds, (int, float)) else ""
+        return f"#{row + 1}  {generator} · seed {seed}{took}"
+
+    def clear(self) -> None:
+        self.list.clear()
+        self.candidate_selected.emit(None)
+        self._update_buttons()
+
+    def add_candidate(self, candidate) -> None:
+        item = QListWidgetItem()
+        item.setData(CANDIDATE_ROLE, candidate)
+        item.setSizeHint(QSize(THUMB_W + 160, ROW_H))
+        item.setToolTip(attributes_line(candidate))
+        self.list.addItem(item)
+        if self.list.currentItem() is None:
+            self.list.setCurrentItem(item)
+        self.progress.setValue(self.list.count())
+        self._update_status_running()
+        self._update_buttons()
+
+    def discard_current(self) -> None:
+        row = self.list.currentRow()
+        if row < 0:
+            return
+        item = self.list.takeItem(row)
+        self.discarded.emit(item.data(CANDIDATE_ROLE))
+        if self.list.count() == 0:
+            self.candidate_selected.emit(None)
+        self._update_buttons()
+
+    # --- running state ------------------------------------------------------------------------
+    def set_model_state(self, state: str, message: str) -> None:
+        if state == LOADING:
+            self.status.setText("Loading the generation model in the background…")
+        elif state == READY:
+            self.status.setText(f"{message or 'Model ready'}. Set a mood and press Suggest (Ctrl+G).")
+            self.show_error("")
+        elif state == ERROR:
+            self.status.setText("Suggestions are unavailable.")
+            self.show_error(message)
+
+    def show_error(self, message: str) -> None:
+        self.error.setText(message)
+        self.error.setVisible(bool(message))
+
+    def request_started(self, total: int, label: str = "") -> None:
+        self.clear()
+        self.show_error("")
+        self._total = total
+        self._started_at = time.perf_counter()
+        self._label = label
+        self.progress.setRange(0, total)
+        self.progress.setValue(0)
+        self.progress.setFormat("%v of %m candidates")
+        self.progress.setVisible(True)
+        self.cancel_button.setEnabled(True)
+        self._update_status_running()
+
+    def _update_status_running(self) -> None:
+        if self.cancel_button.isEnabled():
+            self.status.setText(f"Suggesting {self._label}… {self.list.count()} of {self._total}")
+
+    def request_finished(self) -> None:
+        took = time.perf_counter() - self._started_at
+        self.cancel_button.setEnabled(False)
+        self.progress.setVisible(False)
+        self.status.setText(f"{self.list.count()} candidates in {took:.1f} s. ↑↓ choose, P listen, Enter accept, drag into a DAW.")
+        self.list.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def request_cancelled(self) -> None:
+        self.cancel_button.setEnabled(False)
+        self.progress.setVisible(False)
+        self.status.setText(f"Cancelled ({self.list.count()} candidates kept).")
+
+    def request_failed(self, message: str) -> None:
+        self.cancel_button.setEnabled(False)
+        self.progress.setVisible(False)
+        self.status.setText("The suggestion failed; your clip is unchanged.")
+        self.show_error(message)
+
+    # --- actions --------------------------------------------------------------------------------
+    def _on_current_changed(self, current, _previous) -> None:
+        self.candidate_selected.emit(current.data(CANDIDATE_ROLE) if current is not None else None)
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        has = self.list.currentItem() is not None
+        for b in (self.audition_button, self.accept_button, self.discard_button, self.more_button, self.copy_button, self.export_button):
+            b.setEnabled(has)
+
+    def _audition(self) -> None:
+        c = self.current_candidate()
+        if c is not None:
+            self.audition_requested.emit(c)
+
+    def _accept(self) -> None:
+        c = self.current_candidate()
+        if c is not None:
+            self.accept_requested.emit(c)
+
+    def _more_like_this(self) -> None:
+        c = self.current_candidate()
+        if c is not None:
+            self.more_like_this_requested.emit(c)
+
+    def handle_key(self, event) -> bool:
+        key, mods = event.key(), event.modifiers()
+        if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not mods & Qt.KeyboardModifier.ControlModifier:
+            self._accept()
+        elif key in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
+            self.discard_current()
+        elif key == Qt.Key.Key_P:
+            self._audition()
+        elif key == Qt.Key.Key_M:
+            self._more_like_this()
+        elif key == Qt.Key.Key_R:
+            self.regenerate_requested.emit()
+        elif key == Qt.Key.Key_Escape:
+            self.cancel_requested.emit()
+        elif event.matches(QKeySequence.StandardKey.Copy):
+            self.copy_current()
+        else:
+            return False
+        return True
+
+    def current_spec(self) -> clip_drag.ClipSpec | None:
+        c = self.current_candidate()
+        if c is None or self.spec_factory is None:
+            return None
+        return self.spec_factory(c)
+
+    def drag_current(self) -> None:
+        spec = self.current_spec()
+        if spec is not None:
+            try:
+                clip_drag.start_drag(self.list, spec)
+            except Exception as exc:  # noqa: BLE001
+                self.show_error(f"Could not write the clip for the drag: {exc}")
+
+    def copy_current(self) -> None:
+        spec = self.current_spec()
+        if spec is not None:
+            try:
+                path = clip_drag.copy_to_clipboard(spec)
+                self.status.setText(f"Copied {path.name} to the clipboard.")
+            except Exception as exc:  # noqa: BLE001
+                self.show_error(f"Could not copy the clip: {exc}")
+
+    def export_current(self) -> None:
+        spec = self.current_spec()
+        if spec is not None:
+            try:
+                path = clip_drag.export_clip(self, spec)
+                if path:
+                    self.status.setText(f"Exported {path}.")
+            except Exception as exc:  # noqa: BLE001
+                self.show_error(f"Could not export the clip: {exc}")
+
+
+# --------------------------------------------------------------------------------------------
+def build_prompt(project: Project, track_index: int, *, playhead: int = 0, selected=()) -> Prompt:
+    """The prompt: the selection, or the track's notes that start before the playhead.
+
+    With no selection and the playhead at 0 (or before every note), the whole track is the
+    prompt. The prompt is moved to start in bar 0; candidates go at the first bar line after the
+    prompt's last onset (``continuation_tick``, in document ticks), as the engine places them.
+    """
+    track = project.tracks[track_index]
+    meter = project.time_signatures
+    notes = sorted(selected)
+    if not notes:
+        notes = [n for n in track.notes if n.start_tick < playhead] if playhead > 0 else []
+        if notes:
+            notes = [n if n.end_tick <= playhead else n.with_duration(playhead - n.start_tick) for n in notes]
+        else:
+            notes = list(track.notes)
+    if not notes:
+        raise ValueError("The track has no notes to continue: sketch a few bars first.")
+    first_bar = meter.tick_to_position(notes[0].start_tick).bar
+    offset = meter.bar_to_tick(first_bar)
+    # the engine's rule: the continuation starts at the bar line after the prompt's last onset
+    continuation_tick = meter.next_bar_tick(max(n.start_tick for n in notes) + 1)
+    tempo_map, time_signatures = clip_drag.shifted_maps(project.tempo_map, meter, offset, project.ticks_per_quarter)
+    shifted = tuple(n.with_start(n.start_tick - offset) for n in notes)
+    prompt_project = Project(
+        tracks=(Track(track.name, track.program, track.channel, shifted),),
+        ticks_per_quarter=project.ticks_per_quarter,
+        tempo_map=tempo_map,
+        time_signatures=time_signatures,
+        key=project.key,
+        title=project.title,
+    )
+    bars = max(1, meter.tick_to_position(continuation_tick).bar - first_bar)
+    return Prompt(prompt_project, track_index, offset, continuation_tick, bars)
+
+
+def placed_notes(candidate, prompt: Prompt, channel: int) -> list[Note]:
+    """The candidate's notes moved to where they go in the document, on the track's channel."""
+    return [
+        Note(n.start_tick + prompt.continuation_tick, n.pitch, n.duration_ticks, n.velocity, channel)
+        for n in getattr(candidate, "notes", ())
+    ]
+
+
+class SuggestController:
+    """Connects the mood panel, the suggestions panel, the generation thread and the document.
+
+    ``playhead()`` returns the playhead tick; ``show_ghosts(notes)`` shows notes (document ticks)
+    as ghosts in the piano roll (``[]`` clears); ``audition(project, start_tick)`` plays a project
+    from a tick through the current output. All three are optional.
+    """
+
+    def __init__(
+        self,
+        document,
+        mood_panel,
+        panel: SuggestionsPanel,
+        jobs: GenerationJobs,
+        *,
+        playhead: Callable[[], int] | None = None,
+        show_ghosts: Callable[[list], None] | None = None,
+        audition: Callable[[Project, int], None] | None = None,
+        audition_bars: int = 2,
+    ):
+        self.document = document
+        self.mood_panel = mood_panel
+        self.panel = panel
+        self.jobs = jobs
+        self._playhead = playhead or (lambda: 0)
+        self._show_ghosts = show_ghosts or (lambda notes: None)
+        self._audition = audition
+        self.audition_bars = audition_bars
+        self.prompt: Prompt | None = None
+        self.request: SuggestRequest | None = None
+        self.request_id: int | None = None
+        self.first_candidate_at: float | None = None
+        self.submitted_at: float | None = None
+        self.last_results: list = []
+        panel.spec_factory = self.clip_spec
+        panel.candidate_selected.connect(self._on_selected)
+        panel.accept_requested.connect(self.accept)
+        panel.audition_requested.connect(self.audition)
+        panel.regenerate_requested.connect(self.suggest)
+        panel.more_like_this_requested.connect(self.more_like_this)
+        panel.cancel_requested.connect(self.cancel)
+        mood_panel.suggest_requested.connect(self.suggest)
+        jobs.model_state_changed.connect(self._on_model_state)
+        jobs.started.connect(self._on_started)
+        jobs.candidate.connect(self._on_candidate)
+        jobs.finished.connect(self._on_finished)
+        jobs.errored.connect(self._on_errored)
+        jobs.cancelled.connect(self._on_cancelled)
+        if jobs.state != "idle":
+            self._on_model_state(jobs.state, jobs.message)
+        document.project_changed.connect(self._on_project_changed)
+
+    # --- requests --------------------------------------------------------------------------------
+    def suggest(self, *, seed: int | None = None) -> int | None:
+        """Suggest continuations of the current track with the panel's mood and settings."""
+        doc = self.document
+        track_index = doc.current_track_index
+        if track_index < 0:
+            self.panel.show_error("There is no track to continue.")
+            return None
+        try:
+            prompt = build_prompt(doc.project, track_index, playhead=self._playhead(), selected=doc.selected_notes())
+        except ValueError as exc:
+            self.panel.show_error(str(exc))
+            return None
+        mp = self.mood_panel
+        mp.flush()
+        settings = mp.generation_settings()
+        request = SuggestRequest(
+            prompt=prompt.project,
+            mood=mp.mood,
+            bars=settings["bars"],
+            candidates=settings["candidates"],
+            temperature=settings["temperature"],
+            seed=mp.next_seed() if seed is None else seed,
+            generator=settings["generator"],
+            targets=mp.targets(),
+            key_constraint=settings["key_constraint"] or "clip",
+            label=f"{settings['candidates']} × {settings['bars']} bars",
+        )
+        return self._submit(prompt, request)
+
+    def more_like_this(self, candidate) -> int | None:
+        """The same request as the one that made ``candidate``, with a new seed."""
+        if self.request is None or self.prompt is None:
+            return self.suggest()
+        from dataclasses import replace  # noqa: PLC0415
+
+        seed = self.mood_panel.reroll_seed()
+        return self._submit(self.prompt, replace(self.request, seed=seed))
+
+    def _submit(self, prompt: Prompt, request: SuggestRequest) -> int:
+        self.prompt, self.request = prompt, request
+        self.panel.continuation_bars = request.bars
+        self.panel.bar_ticks = prompt.project.time_signatures.ticks_per_bar_at(0)
+        self.submitted_at = time.perf_counter()
+        self.first_candidate_at = None
+        self.last_results = []
+        self.panel.request_started(request.candidates, request.label)
+        self.request_id = self.jobs.submit(request)
+        return self.request_id
+
+    def cancel(self) -> None:
+        self.jobs.cancel()
+
+    # --- results ------------------------------------------------------------------------------------
+    def _on_model_state(self, state: str, message: str) -> None:
+        self.panel.set_model_state(state, message)
+        if state == READY and self.jobs.generators:
+            self.mood_panel.set_generators(self.jobs.generators, self.jobs.default_generator)
+
+    def _on_started(self, request_id: int) -> None:
+        pass
+
+    def _on_candidate(self, request_id: int, index: int, candidate) -> None:
+        if request_id != self.request_id or not self.jobs.is_current(request_id):
+            return
+        if self.first_candidate_at is None:
+            self.first_candidate_at = time.perf_counter()
+        self.panel.add_candidate(candidate)
+
+    def _on_finished(self, request_id: int, results) -> None:
+        if request_id != self.request_id:
+            return
+        shown = {id(c) for c in self.panel.candidates()}
+        for c in results:  # an engine that does not stream gives everything here
+            if id(c) not in shown:
+                self._on_candidate(request_id, -1, c)
+        self.last_results = list(results)
+        self.panel.request_finished()
+
+    def _on_errored(self, request_id: int, message: str) -> None:
+        if request_id == self.request_id:
+            self.panel.request_failed(message)
+
+    def _on_cancelled(self, request_id: int) -> None:
+        if request_id == self.request_id:
+            self.panel.request_cancelled()
+
+    # --- candidate actions ---------------------------------------------------------------------------
+    def _on_selected(self, candidate) -> None:
+        if candidate is None or self.prompt is None:
+            self._show_ghosts([])
+            return
+        track = self.document.project.tracks[self.prompt.track_index] if self.prompt.track_index < len(self.document.project.tracks) else None
+        self._show_ghosts(placed_notes(candidate, self.prompt, track.channel if track else 0))
+
+    def accept(self, candidate) -> bool:
+        """Insert ``candidate`` after the prompt into its track: one undo step."""
+        if candidate is None or self.prompt is None:
+            return False
+        doc = self.document
+        project = doc.project
+        index = self.prompt.track_index
+        if index >= len(project.tracks):
+            self.panel.show_error("The track of this suggestion no longer exists.")
+            return False
+        track = project.tracks[index]
+        new_notes = placed_notes(candidate, self.prompt, track.channel)
+        from composer_app.ui.selection import Selection  # noqa: PLC0415
+
+        doc.apply(
+            project.replace_track(index, track.with_notes(track.notes + tuple(new_notes))),
+            f"Accept suggestion (seed {getattr(candidate, 'seed', '?')})",
+            selection=Selection(new_notes),
+            current_track=index,
+        )
+        self._show_ghosts([])
+        self.panel.status.setText(f"Inserted {len(new_notes)} notes. Ctrl+Z takes them out again.")
+        return True
+
+    def audition_project(self, candidate) -> tuple[Project, int] | None:
+        """The last bars of the prompt then the candidate, as a project and its start tick."""
+        if candidate is None or self.prompt is None:
+            return None
+        project = self.document.project
+        index = self.prompt.track_index
+        track = project.tracks[index] if index < len(project.tracks) else Track()
+        meter = project.time_signatures
+        cont_bar = meter.tick_to_position(self.prompt.continuation_tick).bar
+        start = meter.bar_to_tick(max(0, cont_bar - self.audition_bars))
+        prompt_notes = [n for n in self.prompt.project.tracks[0].notes]
+        prompt_notes = [n.with_start(n.start_tick + self.prompt.offset) for n in prompt_notes]
+        notes = [n for n in prompt_notes if n.start_tick >= start] + placed_notes(candidate, self.prompt, track.channel)
+        audition = Project(
+            tracks=(Track(track.name, track.program, track.channel, notes),),
+            ticks_per_quarter=project.ticks_per_quarter,
+            tempo_map=project.tempo_map,
+            time_signatures=project.time_signatures,
+            key=project.key,
+            title=project.title,
+        )
+        return audition, start
+
+    def audition(self, candidate) -> None:
+        made = self.audition_project(candidate)
+        if made is None:
+            return
+        if self._audition is None:
+            self.panel.status.setText("No output to audition through.")
+            return
+        try:
+            self._audition(*made)
+        except Exception as exc:  # noqa: BLE001
+            self.panel.show_error(f"Could not play the candidate: {exc}")
+
+    def clip_spec(self, candidate) -> clip_drag.ClipSpec:
+        """The candidate as a clip for drag / copy / export."""
+        prompt = self.prompt
+        project = self.document.project
+        request = self.request
+        tpq = project.ticks_per_quarter
+        offset = prompt.continuation_tick if prompt else 0
+        tempo_map, time_signatures = clip_drag.shifted_maps(project.tempo_map, project.time_signatures, offset, tpq)
+        track = project.tracks[prompt.track_index] if prompt and prompt.track_index < len(project.tracks) else Track()
+        name = self.document.display_name if hasattr(self.document, "display_name") else (project.title or "untitled")
+        return clip_drag.ClipSpec(
+            notes=tuple(getattr(candidate, "notes", ())),
+            ticks_per_quarter=tpq,
+            tempo_map=tempo_map,
+            time_signatures=time_signatures,
+            program=track.program,
+            name=f"{track.name} suggestion",
+            project_name=name,
+            mood=request.mood if request else Mood(),
+            bars=request.bars if request else None,
+            seed=getattr(candidate, "seed", None),
+        )
+
+    def _on_project_changed(self, _old, _new) -> None:
+        pass
+
+
+# --------------------------------------------------------------------------------------------
+class GhostOverlay(QWidget):
+    """Draws the selected candidate over the piano roll's note area as ghost notes.
+
+    A transparent child of the canvas (mouse events pass through), so the piano roll needs no
+    change: it paints with the canvas's own ``note_rect`` and follows its zoom and scroll.
+    """
+
+    def __init__(self, canvas: QWidget):
+        super().__init__(canvas)
+        self._canvas = canvas
+        self.notes: list[Note] = []
+        self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self.setAttribute(Qt.WidgetAttribute.WA_NoSystemBackground)
+        self.setObjectName("suggestion_ghosts")
+        canvas.installEventFilter(self)
+        self.setGeometry(canvas.rect())
+        view = getattr(canvas, "view", None)
+        if view is not None and hasattr(view, "changed"):
+            view.changed.connect(self.update)
+        self.show()
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802
+        if obj is self._canvas and event.type() == QEvent.Type.Resize:
+            self.setGeometry(self._canvas.rect())
+        return False
+
+    def set_notes(self, notes) -> None:
+        self.notes = list(notes)
+        self.raise_()
+        self.update()
+
+    def paintEvent(self, event) -> None:  # noqa: N802
+        if not self.notes:
+            return
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        accent = QColor(self.palette().highlight().color())
+        fill = QColor(accent)
+        fill.setAlpha(70)
+        edge = QColor(accent)
+        edge.setAlpha(220)
+        p.setPen(QPen(edge, 1.3, Qt.PenStyle.DashLine))
+        p.setBrush(fill)
+        visible = QRectF(self.rect())
+        first = None
+        for n in self.notes:
+            r = self._canvas.note_rect(n)
+            if r.intersects(visible):
+                p.drawRoundedRect(r.adjusted(0.5, 0.5, -0.5, -0.5), 2, 2)
+            if first is None or n.start_tick < first:
+                first = n.start_tick
+        if first is not None:
+            x = self._canvas.view.tick_to_x(first)
+            p.setPen(QPen(edge, 1.5))
+            p.drawLine(int(x), 0, int(x), self.height())
+            p.drawText(int(x) + 4, 14, "suggestion")
+        p.end()
+
+
+class DragHandle(QToolButton):
+    """A button to drag from: drags ``spec_factory()`` out as a .mid file (the piano-roll selection)."""
+
+    def __init__(self, text: str, spec_factory: Callable[[], clip_drag.ClipSpec | None], parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setText(text)
+        self._spec_factory = spec_factory
+        self._press = None
+        self.setCursor(Qt.CursorShape.OpenHandCursor)
+
+    def mousePressEvent(self, event) -> None:  # noqa: N802
+        self._press = event.position()
+        super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event) -> None:  # noqa: N802
+        if self._press is not None and (event.position() - self._press).manhattanLength() > 6:
+            self._press = None
+            self.setDown(False)
+            spec = self._spec_factory()
+            if spec is not None:
+                clip_drag.start_drag(self, spec)
+            return
+        super().mouseMoveEvent(event)
+
+
+SUGGEST_SHORTCUTS = ("Ctrl+G", "Ctrl+Return")
+
+
+def _reveal(view, notes) -> None:
+    """Scroll the piano roll so the ghost notes show, with the end of the prompt before them."""
+    start = min(n.start_tick for n in notes)
+    end = max(n.end_tick for n in notes)
+    lo, hi = view.visible_ticks()
+    if lo <= start and end <= hi:
+        return
+    if getattr(view, "content_end_tick", end) < end and hasattr(view, "set_content_end"):
+        view.set_content_end(end)
+    span = hi - lo
+    view.scroll_to(max(0.0, start - span * 0.4) if end - start < span * 0.6 else max(0.0, start - span * 0.1))
+
+
+def install_suggest(window, *, jobs: GenerationJobs | None = None, start_loading: bool = True):
+    """Add the mood and suggestions docks and the Suggest action to the main window.
+
+    Uses only the window's plug-in points (``add_panel``, ``add_action``, ``document``,
+    ``editor``, ``playback``, ``model_label``); the models load on the background thread once
+    the event loop runs (after the window is shown). Returns the :class:`SuggestController`.
+    """
+    doc = window.document
+    mood_panel = _make_mood_panel(doc)
+    panel = SuggestionsPanel()
+    jobs = jobs or GenerationJobs(window)
+    editor = getattr(window, "editor", None)
+    overlay = GhostOverlay(editor.canvas) if editor is not None and hasattr(editor, "canvas") else None
+
+    def show_ghosts(notes) -> None:
+        if overlay is not None:
+            overlay.set_notes(notes)
+            if notes and editor is not None:
+                _reveal(editor.view, notes)
+
+    def audition(project, start_tick) -> None:
+        playback = getattr(window, "playback", None)
+        if playback is None or not playback.play(project, start_tick):
+            raise RuntimeError(playback.status_text() if playback is not None else "no output")
+
+    controller = SuggestController(
+        doc,
+        mood_panel,
+        panel,
+        jobs,
+        playhead=lambda: int(getattr(editor, "playhead_tick", 0) or 0),
+        show_ghosts=show_ghosts,
+        audition=audition,
+    )
+    controller.overlay = overlay
+    mood_dock = window.add_panel("mood", "Mood", lambda: mood_panel, Qt.DockWidgetArea.RightDockWidgetArea)
+    suggestions_dock = window.add_panel("suggestions", "Suggestions", lambda: panel, Qt.DockWidgetArea.RightDockWidgetArea)
+    window.resizeDocks([mood_dock], [400], Qt.Orientation.Horizontal)
+    window.resizeDocks([mood_dock, suggestions_dock], [470, 430], Qt.Orientation.Vertical)
+
+    action = QAction("Suggest &continuation", window)
+    action.setObjectName("action_suggest")
+    action.setShortcuts([QKeySequence(s) for s in SUGGEST_SHORTCUTS])
+    action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+    action.setToolTip("Suggest continuations of the current track after the playhead (Ctrl+G)")
+    action.triggered.connect(lambda: controller.suggest())
+    cancel = QAction("Cancel suggestion", window)
+    cancel.setObjectName("action_cancel_suggest")
+    cancel.triggered.connect(controller.cancel)
+    menu = window.menuBar().addMenu("&Suggest") if not getattr(window, "menus", {}).get("suggest") else window.menus["suggest"]
+    if hasattr(window, "menus"):
+        window.menus["suggest"] = menu
+    menu.addAction(action)
+    menu.addAction(cancel)
+    menu.addSeparator()
+
+    def selection_spec():
+        notes = doc.selected_notes()
+        if not notes:
+            window.statusBar().showMessage("Select notes in the piano roll first.", 3000)
+            return None
+        return clip_drag.spec_from_selection(doc.project, doc.current_track_index, notes, mood=mood_panel.mood)
+
+    copy_sel = QAction("Copy selection as MIDI file", window)
+    copy_sel.triggered.connect(lambda: (s := selection_spec()) and clip_drag.copy_to_clipboard(s))
+    export_sel = QAction("Export selection as MIDI…", window)
+    export_sel.triggered.connect(lambda: (s := selection_spec()) and clip_drag.export_clip(window, s))
+    menu.addAction(copy_sel)
+    menu.addAction(export_sel)
+    handle = DragHandle("⇲ Drag selection", selection_spec)
+    handle.setToolTip("Drag the piano-roll selection into a DAW as a .mid file")
+    panel.layout().addWidget(handle)
+    toolbar = window.addToolBar("Suggest")
+    toolbar.setObjectName("toolbar_suggest")
+    toolbar.addAction(action)
+    controller.action = action
+
+    model_label = getattr(window, "model_label", None)
+
+    def on_model_state(state: str, message: str) -> None:
+        if model_label is not None:
+            model_label.setText({LOADING: "Model: loading…", READY: "Model: ready", ERROR: "Model: unavailable"}.get(state, state))
+            model_label.setToolTip(message)
+
+    jobs.model_state_changed.connect(on_model_state)
+    if start_loading:
+        from PySide6.QtCore import QTimer  # noqa: PLC0415
+
+        QTimer.singleShot(0, jobs.start)
+    window.suggest_controller = controller
+    return controller
+
+
+def _make_mood_panel(document):
+    from composer_app.ui.mood_panel import MoodPanel  # noqa: PLC0415
+
+    return MoodPanel(document)
