@@ -61,14 +61,14 @@ def roll_colors(palette: QPalette | None = None) -> RollColors:
         scale_row = _mix(background, QColor(70, 90, 120), 0.35)
         soft, loud = QColor(70, 110, 190), QColor(250, 120, 60)
         ghost = QColor(255, 255, 255, 38)
-        border = QColor(0, 0, 0, 170)
+        border = QColor(18, 18, 20)
     else:
         background = _mix(base, QColor(248, 248, 250), 0.5)
         black_row = background.darker(110)
         scale_row = _mix(background, QColor(200, 220, 255), 0.45)
         soft, loud = QColor(120, 160, 230), QColor(220, 60, 30)
         ghost = QColor(0, 0, 0, 36)
-        border = QColor(0, 0, 0, 150)
+        border = QColor(70, 70, 74)
     middle = QColor(120, 190, 120) if dark else QColor(90, 170, 90)
     fills = []
     for i in range(VELOCITY_BUCKETS):

@@ -13,7 +13,7 @@ import math
 from collections import Counter
 
 import numpy as np
-from PySide6.QtCore import QLineF, QPointF, QRect, QRectF, Qt, Signal
+from PySide6.QtCore import QLineF, QPoint, QPointF, QRect, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QWidget
 
@@ -24,7 +24,8 @@ from composer_app.ui.piano_roll.view_state import PITCH_COUNT, ViewState
 from composer_app.ui.theme import VELOCITY_BUCKETS, RollColors, roll_colors
 
 BLACK_KEY_PCS = frozenset((1, 3, 6, 8, 10))
-DETAILED_NOTE_LIMIT = 1500  # above this many visible notes, rasterise instead of drawing rectangles
+DETAILED_NOTE_LIMIT = 1200  # above this many visible notes, rasterise instead of drawing rectangles
+RASTER_MIN_NOTES = 300  # ... or above this many when notes are only a few pixels apart
 LABEL_NOTE_LIMIT = 250  # draw pitch names inside notes when at most this many are visible
 EDGE_GRAB_PX = 6  # how close to a note's edge a press resizes instead of moving
 
@@ -51,7 +52,7 @@ class NoteCanvas(QWidget):
         self.setMinimumSize(200, 120)
         self._index: NoteIndex | None = None
         self._ghost_indexes: list[NoteIndex] = []
-        self._rows_cache: QPixmap | None = None
+        self._rows_cache: QImage | None = None
         self._rows_cache_key = None
         self.preview_hidden: Counter | None = None  # notes the active tool is dragging (not drawn)
         self.preview_shown: list[Note] = []  # where they would land
@@ -192,30 +193,33 @@ class NoteCanvas(QWidget):
         if self._rows_cache is None or self._rows_cache_key != key:
             self._rows_cache = self._build_rows_pixmap(pcs)
             self._rows_cache_key = key
-        painter.drawPixmap(0, -round(view.scroll_y_px), self._rows_cache)
+        top = round(view.scroll_y_px)
+        painter.drawImage(QPoint(0, 0), self._rows_cache, QRect(0, top, self.width(), self.height()))
 
-    def _build_rows_pixmap(self, pcs) -> QPixmap:
+    def _build_rows_pixmap(self, pcs) -> QImage:
+        """Row backgrounds for all 128 pitches at the current row height (an image: blits fastest)."""
         view, colors = self.view, self.colors
         height = view.key_height_px
-        pixmap = QPixmap(max(1, self.width()), PITCH_COUNT * height)
-        pixmap.fill(colors.background)
-        p = QPainter(pixmap)
-        width = pixmap.width()
+        image = QImage(max(1, self.width()), PITCH_COUNT * height, QImage.Format.Format_ARGB32_Premultiplied)
+        image.fill(colors.background)
+        p = QPainter(image)
+        width = image.width()
+        black_in_scale = _opaque(QColor(0, 0, 0, 25), colors.scale_row)
+        octave = _opaque(colors.octave_line, colors.background)
+        row = _opaque(colors.row_line, colors.background)
         for pitch in range(PITCH_COUNT):
             y = (PITCH_COUNT - 1 - pitch) * height
             pc = pitch % 12
             if pcs is not None and pc in pcs:
-                p.fillRect(0, y, width, height, colors.scale_row)
-                if pc in BLACK_KEY_PCS:
-                    p.fillRect(0, y, width, height, QColor(0, 0, 0, 25))
+                p.fillRect(0, y, width, height, black_in_scale if pc in BLACK_KEY_PCS else colors.scale_row)
             elif pc in BLACK_KEY_PCS:
                 p.fillRect(0, y, width, height, colors.black_key_row)
-            p.setPen(colors.octave_line if pc == 0 else colors.row_line)
-            p.drawLine(0, y + height - 1, width, y + height - 1)
+            p.fillRect(0, y + height - 1, width, 1, octave if pc == 0 else row)
         p.end()
-        return pixmap
+        return image
 
     def _paint_time_grid(self, painter: QPainter) -> None:
+        """Vertical snap, beat and bar lines as opaque 1-px fills (alpha-blended lines cost ~10× more)."""
         view, colors = self.view, self.colors
         project = self.document.project
         signatures = project.time_signatures
@@ -223,43 +227,47 @@ class NoteCanvas(QWidget):
         start_tick, end_tick = view.visible_ticks()
         height = self.height()
         snap = view.snap_ticks
-        # Faint snap lines when they are far enough apart to be useful.
+        fill = painter.fillRect
         if snap * view.px_per_tick >= 8 and view.snap_label != "Off":
+            colour = _opaque(colors.snap_line, colors.background)
             first = math.floor(start_tick / snap) * snap
-            painter.setPen(colors.snap_line)
-            painter.drawLines([_vline(view.tick_to_x(t), height) for t in range(first, int(end_tick) + snap, snap)])
-        # Beat and bar lines from the time-signature map.
+            for t in range(first, int(end_tick) + snap, snap):
+                fill(QRect(round(view.tick_to_x(t)), 0, 1, height), colour)
         bar = max(0, int(signatures.tick_to_bars(max(0.0, start_tick))))
-        beat_lines, bar_lines = [], []
+        beat_xs, bar_xs = [], []
         while True:
             bar_tick = signatures.bar_to_tick(bar)
             if bar_tick > end_tick:
                 break
             change = signatures.change_at(bar_tick)
             per_beat = change.ticks_per_beat(tpq)
-            bar_lines.append(_vline(view.tick_to_x(bar_tick), height))
+            bar_xs.append(round(view.tick_to_x(bar_tick)))
             if per_beat * view.px_per_tick >= 6:
-                beat_lines.extend(
-                    _vline(view.tick_to_x(bar_tick + b * per_beat), height) for b in range(1, change.numerator)
-                )
+                beat_xs.extend(round(view.tick_to_x(bar_tick + b * per_beat)) for b in range(1, change.numerator))
             step = 1
             bar_px = change.ticks_per_bar(tpq) * view.px_per_tick
             if bar_px < 12:
                 step = 4 if bar_px >= 3 else 16
             bar += step
-        painter.setPen(colors.beat_line)
-        painter.drawLines(beat_lines)
-        painter.setPen(colors.bar_line)
-        painter.drawLines(bar_lines)
+        colour = _opaque(colors.beat_line, colors.background)
+        for x in beat_xs:
+            fill(QRect(x, 0, 1, height), colour)
+        colour = _opaque(colors.bar_line, colors.background)
+        for x in bar_xs:
+            fill(QRect(x, 0, 1, height), colour)
 
     def _paint_loop(self, painter: QPainter) -> None:
+        """The loop region's edges (the ruler shades the region itself)."""
         loop = self.document.project.loop
         if loop is None:
             return
-        x0, x1 = self.view.tick_to_x(loop.start_tick), self.view.tick_to_x(loop.end_tick)
-        if x1 < 0 or x0 > self.width():
-            return
-        painter.fillRect(QRectF(x0, 0, x1 - x0, self.height()), self.colors.loop_fill)
+        colour = _opaque(self.colors.loop_fill, self.colors.background)
+        colour = QColor(colour.red(), colour.green(), min(255, colour.blue() + 60))
+        height = self.height()
+        for tick in (loop.start_tick, loop.end_tick):
+            x = round(self.view.tick_to_x(tick))
+            if -2 <= x <= self.width() + 2:
+                painter.fillRect(QRect(x - 1, 0, 2, height), colour)
 
     def _paint_notes(self, painter: QPainter, index: NoteIndex, *, ghost: bool) -> None:
         view = self.view
@@ -268,7 +276,9 @@ class NoteCanvas(QWidget):
         if hi <= lo:
             return
         low_pitch, high_pitch = view.visible_pitches()
-        if hi - lo > DETAILED_NOTE_LIMIT:
+        # Rasterise when there are many notes, or when they are too thin for outlines to show.
+        thin = (end_tick - start_tick) / max(1, hi - lo) * view.px_per_tick < 3
+        if hi - lo > DETAILED_NOTE_LIMIT or (hi - lo > RASTER_MIN_NOTES and thin):
             self._paint_notes_raster(painter, index, lo, hi, low_pitch, high_pitch, ghost)
             if not ghost and self.document.selection:
                 selected = [n for n in self.document.selection if n.end_tick > start_tick and n.start_tick < end_tick]
@@ -280,8 +290,8 @@ class NoteCanvas(QWidget):
         ]
         if ghost:
             painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(self.colors.ghost_fill)
-            painter.drawRects([self.note_rect(n).adjusted(0, 1, 0, -1) for n in notes])
+            painter.setBrush(_opaque(self.colors.ghost_fill, self.colors.background))
+            painter.drawRects(self._rects(notes, 1))
             return
         hidden = self.preview_hidden
         if hidden:
@@ -294,13 +304,27 @@ class NoteCanvas(QWidget):
                     kept.append(n)
             notes = kept
         selection = self.document.selection
-        unselected, selected = [], []
-        for n in notes:
-            (selected if n in selection else unselected).append(n)
+        if selection:
+            unselected, selected = [], []
+            for n in notes:
+                (selected if n in selection else unselected).append(n)
+        else:
+            unselected, selected = notes, []
         self._paint_note_list(painter, unselected, selected=False)
         self._paint_note_list(painter, selected, selected=True)
         if len(notes) <= LABEL_NOTE_LIMIT and view.key_height_px >= 11:
             self._paint_labels(painter, notes)
+
+    def _rects(self, notes, shrink: int) -> list[QRectF]:
+        """Note rectangles in widget pixels (the hot loop of painting: kept lean)."""
+        view = self.view
+        scroll, ppt, height = view.scroll_tick, view.px_per_tick, view.key_height_px
+        top = (PITCH_COUNT - 1) * height - view.scroll_y_px + shrink
+        inner = height - 2 * shrink
+        return [
+            QRectF((n.start_tick - scroll) * ppt, top - n.pitch * height, max(n.duration_ticks * ppt, 2.0), inner)
+            for n in notes
+        ]
 
     def _paint_note_list(self, painter: QPainter, notes, *, selected: bool) -> None:
         if not notes:
@@ -311,17 +335,18 @@ class NoteCanvas(QWidget):
         if selected:
             painter.setPen(QPen(colors.selected_border, 1.5 if key_height >= 8 else 1))
             painter.setBrush(colors.selected_fill)
-            painter.drawRects([self.note_rect(n).adjusted(0, shrink, 0, -shrink) for n in notes])
+            painter.drawRects(self._rects(notes, shrink))
             return
         painter.setPen(colors.note_border if key_height >= 5 else Qt.PenStyle.NoPen)
-        buckets: dict[int, list[QRectF]] = {}
+        buckets: dict[int, list] = {}
         for n in notes:
-            buckets.setdefault(n.velocity * VELOCITY_BUCKETS // 128, []).append(
-                self.note_rect(n).adjusted(0, shrink, 0, -shrink)
-            )
-        for bucket, rects in buckets.items():
+            bucket = buckets.get(n.velocity * VELOCITY_BUCKETS // 128)
+            if bucket is None:
+                bucket = buckets[n.velocity * VELOCITY_BUCKETS // 128] = []
+            bucket.append(n)
+        for bucket, bucket_notes in buckets.items():
             painter.setBrush(colors.velocity_fills[bucket])
-            painter.drawRects(rects)
+            painter.drawRects(self._rects(bucket_notes, shrink))
 
     def _paint_labels(self, painter: QPainter, notes) -> None:
         painter.setPen(QColor(0, 0, 0))
@@ -355,29 +380,24 @@ class NoteCanvas(QWidget):
         rows = high_pitch - pitches[keep]
         stride = width + 1
         size = rows_total * stride
-        cover = np.bincount(rows * stride + x0, minlength=size) - np.bincount(rows * stride + x1, minlength=size)
-        cover = np.cumsum(cover.reshape(rows_total, stride)[:, :width], axis=1)
+        begin, stop = rows * stride + x0, rows * stride + x1
+        cover = np.bincount(begin, minlength=size).astype(np.int32) - np.bincount(stop, minlength=size).astype(np.int32)
+        cover = np.cumsum(cover.reshape(rows_total, stride)[:, :width], axis=1, dtype=np.int32)
         if ghost:
-            lut_index = np.where(cover > 0, 1, 0)
-            lut = np.array([0, self.colors.ghost_fill.rgba()], dtype=np.uint32)
-            lut = _premultiply(lut)
+            lut_index = (cover > 0).astype(np.uint8)
+            lut = np.array([0, _opaque(self.colors.ghost_fill, self.colors.background).rgba()], dtype=np.uint32)
         else:
-            vel = velocities[keep].astype(np.float64)
-            vsum = np.bincount(rows * stride + x0, weights=vel, minlength=size) - np.bincount(
-                rows * stride + x1, weights=vel, minlength=size
-            )
-            vsum = np.cumsum(vsum.reshape(rows_total, stride)[:, :width], axis=1)
-            mean = np.divide(vsum, cover, out=np.zeros_like(vsum), where=cover > 0)
-            lut_index = np.where(cover > 0, 1 + (mean.astype(np.int64) * VELOCITY_BUCKETS // 128), 0)
+            vel = velocities[keep].astype(np.float32)
+            vsum = np.bincount(begin, weights=vel, minlength=size) - np.bincount(stop, weights=vel, minlength=size)
+            vsum = np.cumsum(vsum.reshape(rows_total, stride)[:, :width], axis=1, dtype=np.float32)
+            buckets = (vsum * (VELOCITY_BUCKETS / 128) / np.maximum(cover, 1)).astype(np.int32)
+            lut_index = np.where(cover > 0, 1 + np.minimum(buckets, VELOCITY_BUCKETS - 1), 0)
             lut = np.array([0] + [c.rgba() for c in self.colors.velocity_fills], dtype=np.uint32)
-        key_height = view.key_height_px
-        pixels = lut[lut_index]
-        pixels = np.repeat(pixels, key_height, axis=0)
-        if key_height >= 4:
-            pixels[key_height - 1 :: key_height] = 0
-        pixels = np.ascontiguousarray(pixels)
-        image = QImage(pixels.data, width, pixels.shape[0], width * 4, QImage.Format.Format_ARGB32_Premultiplied)
-        painter.drawImage(QPointF(0, view.pitch_to_y(high_pitch)), image)
+        pixels = np.ascontiguousarray(lut[lut_index])
+        image = QImage(pixels.data, width, rows_total, width * 4, QImage.Format.Format_ARGB32_Premultiplied)
+        # One image row per pitch, stretched to the row height (no smoothing: crisp rows).
+        target = QRectF(0, view.pitch_to_y(high_pitch), width, rows_total * view.key_height_px)
+        painter.drawImage(target, image)
 
     def _paint_playhead(self, painter: QPainter) -> None:
         x = self.view.tick_to_x(self.editor.playhead_tick)
@@ -388,6 +408,16 @@ class NoteCanvas(QWidget):
 
 def _vline(x: float, height: int) -> QLineF:
     return QLineF(x, 0, x, height)
+
+
+def _opaque(colour: QColor, background: QColor) -> QColor:
+    """``colour`` (with alpha) blended onto ``background``: the same look, drawn without blending."""
+    a = colour.alphaF()
+    return QColor(
+        round(background.red() + (colour.red() - background.red()) * a),
+        round(background.green() + (colour.green() - background.green()) * a),
+        round(background.blue() + (colour.blue() - background.blue()) * a),
+    )
 
 
 def _premultiply(lut: np.ndarray) -> np.ndarray:
