@@ -8,8 +8,9 @@ skip them and transposition leaves them where they are.
 Key estimation (:func:`estimate_key`) is the Krumhansl–Schmuckler algorithm: correlate the
 duration-weighted pitch-class histogram with the Krumhansl–Kessler probe-tone profiles rotated to
 each of the 12 tonics, for major and minor, and take the best (Krumhansl 1990, *Cognitive
-Foundations of Musical Pitch*, ch. 4; profiles from Krumhansl & Kessler 1982, *Psychological
-Review* 89(4):334–368).
+Foundations of Musical Pitch*, Oxford University Press; profiles from Krumhansl & Kessler 1982,
+"Tracing the dynamic changes in perceived tonal organization in a spatial representation of
+musical keys", *Psychological Review* 89(4):334–368).
 """
 
 from __future__ import annotations
@@ -111,8 +112,8 @@ def _check_real(name: str, value: object, low: float, high: float) -> float:
 # ---------------------------------------------------------------------------------------------
 # Key estimation (Krumhansl–Schmuckler with the Krumhansl–Kessler profiles)
 
-# Probe-tone ratings for the 12 pitch classes above the tonic (Krumhansl & Kessler 1982, table 1;
-# reprinted in Krumhansl 1990, p. 30). Index 0 = tonic, 4/3 = major/minor third, 7 = fifth.
+# Probe-tone ratings of the 12 pitch classes above the tonic (Krumhansl & Kessler 1982, as
+# tabulated in Krumhansl 1990). Index 0 = tonic, 4 / 3 = major / minor third, 7 = fifth.
 KRUMHANSL_KESSLER_MAJOR = (6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88)
 KRUMHANSL_KESSLER_MINOR = (6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17)
 
@@ -174,8 +175,7 @@ def pitch_class_histogram(notes: Iterable[Note], weight: str = "duration") -> np
         weights = np.fromiter((n.duration_ticks for n in pitched), dtype=np.float64, count=len(pitched))
     else:
         weights = np.ones(len(pitched))
-    np.add.at(hist, pcs, weights)
-    return hist
+    return np.bincount(pcs, weights=weights, minlength=12).astype(np.float64)
 
 
 @dataclass(frozen=True, slots=True)
