@@ -342,7 +342,8 @@ class MainWindow(QMainWindow):
         document.project_changed.connect(lambda _o, _n: self._update_selection_label())
         self.editor.canvas.hover_changed.connect(self._update_hover)
         self.editor.seek_requested.connect(self.seek)
-        signals.note_audition.connect(self.playback.audition)
+        signals.note_audition.connect(self._audition)
+        document.project_changed.connect(lambda _old, _new: self._update_playing_project())
         signals.status_message.connect(lambda text, ms: self.statusBar().showMessage(text, ms))
         self.playback.position_changed.connect(self._on_position)
         self.playback.state_changed.connect(self._on_play_state)
@@ -371,7 +372,9 @@ class MainWindow(QMainWindow):
         port = settings.value("output/port", "") or None
         channel = settings.value("output/channel", -1, type=int)
         self.playback.configure(use_synth, port, channel if channel >= 0 else None)
-        self.transport_actions["metronome"].setChecked(settings.value("transport/metronome", False, type=bool))
+        metronome = settings.value("transport/metronome", False, type=bool)
+        self.transport_actions["metronome"].setChecked(metronome)
+        self.playback.metronome = metronome
 
     def save_settings(self) -> None:
         settings = QSettings()
@@ -627,11 +630,7 @@ class MainWindow(QMainWindow):
             self.play(self.editor.playhead_tick)
 
     def play(self, start_tick: int) -> None:
-        self._play_start_tick = start_tick
-        project = self.document.project
-        if not self.transport_actions["loop"].isChecked():
-            project = replace(project, loop=None)
-        if not self.playback.play(project, start_tick):
+        if not self.playback.play(self._playable_project(), start_tick):
             self.transport_actions["play"].setChecked(False)
             self.statusBar().showMessage(self.playback.status_text(), STATUS_TIMEOUT_MS)
 
@@ -665,14 +664,28 @@ class MainWindow(QMainWindow):
         self.transport_actions["play"].setChecked(playing)
         app_signals().playback_state_changed.emit(playing)
 
+    def _playable_project(self) -> Project:
+        project = self.document.project
+        if not self.transport_actions["loop"].isChecked():
+            project = replace(project, loop=None)
+        return project
+
+    def _update_playing_project(self) -> None:
+        if self.playback.is_playing:
+            self.playback.update_project(self._playable_project())
+
+    def _audition(self, pitch: int, velocity: int, channel: int) -> None:
+        track = self.document.current_track
+        self.playback.audition(pitch, velocity, channel, track.program if track is not None else 0)
+
     def set_looping(self, on: bool) -> None:
         if on and self.document.project.loop is None:
             self.statusBar().showMessage("Drag on the ruler to choose the loop region.", STATUS_TIMEOUT_MS)
+        self._update_playing_project()
 
     def set_metronome(self, on: bool) -> None:
-        transport = getattr(self.playback, "_transport", None)
-        if transport is not None and hasattr(transport, "set_metronome"):
-            transport.set_metronome(on)
+        self.playback.metronome = on
+        self._update_playing_project()
 
     def _recording(self):
         if self.recorder is None:

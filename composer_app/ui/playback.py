@@ -19,7 +19,38 @@ log = logging.getLogger(__name__)
 AUDITION_MS = 250  # how long a note sounds when placed, moved or clicked on the keyboard
 
 
+METRONOME_CHANNEL = 9  # General MIDI percussion
+METRONOME_ACCENT_PITCH = 76  # Hi Wood Block on the first beat of a bar
+METRONOME_PITCH = 77  # Low Wood Block on the other beats
+METRONOME_TICKS = 60  # length of a click
+
+
+def with_metronome(project):
+    """``project`` plus a click track (wood blocks on channel 10) over its length and loop."""
+    from dataclasses import replace
+
+    from composer_app.core.note import Note
+    from composer_app.core.track import Track
+
+    signatures = project.time_signatures
+    end = max(project.end_tick, project.loop.end_tick if project.loop else 0) + signatures.ticks_per_bar_at(0)
+    clicks = []
+    bar = 0
+    while (bar_tick := signatures.bar_to_tick(bar)) < end:
+        change = signatures.change_at(bar_tick)
+        per_beat = change.ticks_per_beat(project.ticks_per_quarter)
+        for beat in range(change.numerator):
+            pitch = METRONOME_ACCENT_PITCH if beat == 0 else METRONOME_PITCH
+            clicks.append(Note(bar_tick + beat * per_beat, pitch, METRONOME_TICKS, 110 if beat == 0 else 80, METRONOME_CHANNEL))
+        bar += 1
+    click = Track("Metronome", program=0, channel=METRONOME_CHANNEL, notes=clicks)
+    tracks = [t for t in project.audible_tracks]
+    return replace(project, tracks=(*[replace(t, solo=False, mute=False) for t in tracks], click))
+
+
 class PlaybackController(QObject):
+    """Owns the ``Transport`` and its sinks; all methods are called on the GUI thread."""
+
     position_changed = Signal(int)  # (tick) emitted from the scheduler thread, delivered queued
     state_changed = Signal(bool)  # (is_playing)
     status_changed = Signal(str)  # (one line: what the outputs can do)
@@ -29,10 +60,11 @@ class PlaybackController(QObject):
         self.use_synth = True
         self.port_name: str | None = None
         self.port_channel: int | None = None  # None = each track's own channel
+        self.metronome = False
+        self.sink_factory = None  # tests: a callable returning the sinks to use instead of the chosen outputs
         self._transport = None
         self._sinks: list = []
-        self._status = "Output: not started (opens on first play)"
-        self._failed: str | None = None
+        self._status = "Output: opens on first play or note"
         self._playing = False
         self._poll = QTimer(self)
         self._poll.setInterval(100)
@@ -49,69 +81,77 @@ class PlaybackController(QObject):
 
     def configure(self, use_synth: bool, port_name: str | None, port_channel: int | None) -> None:
         """Choose the outputs; they are (re)opened on the next play or audition."""
-        self.stop()
+        changed = (use_synth, port_name or None, port_channel) != (self.use_synth, self.port_name, self.port_channel)
         self.use_synth, self.port_name, self.port_channel = use_synth, port_name or None, port_channel
-        self._close_sinks()
+        if changed and self._transport is not None:
+            self.stop()
+            self._close_transport()
 
     def _ensure_transport(self) -> bool:
         if self._transport is not None:
             return True
         try:
-            from composer_app import playback as playback_package  # noqa: F401  (Qt-free, imported on first use)
-            from composer_app.playback.transport import Transport
+            from composer_app.playback.transport import Transport  # Qt-free, imported on first use
         except ImportError as error:
             self._set_status(f"Playback unavailable: {error}")
             return False
-        sinks, problems = [], []
-        if self.use_synth:
+        sinks, parts = [], []
+        if self.sink_factory is not None:
+            sinks = list(self.sink_factory())
+            parts = [f"{s.name}: {s.status}" for s in sinks]
+        elif self.use_synth:
             try:
                 from composer_app.playback.fluid import FluidSynthSink
 
-                sinks.append(FluidSynthSink())
+                sink = FluidSynthSink()
+                sinks.append(sink)
+                parts.append(f"Synth: {sink.status}")
             except Exception as error:  # no library, no soundfont, no audio device: say so, keep editing
-                problems.append(f"synth: {error}")
-        if self.port_name:
+                parts.append(f"Synth: unavailable ({error})")
+        if self.port_name and self.sink_factory is None:
             try:
                 from composer_app.playback.midiports import MidiPortSink
 
-                sinks.append(MidiPortSink(self.port_name, channel=self.port_channel))
+                sink = MidiPortSink(self.port_name, channel=self.port_channel)
+                sinks.append(sink)
+                parts.append(f"MIDI out: {sink.status}")
             except Exception as error:
-                problems.append(f"MIDI port {self.port_name}: {error}")
+                parts.append(f"MIDI out {self.port_name}: unavailable ({error})")
         try:
             self._transport = Transport(sinks)
         except Exception as error:
             self._set_status(f"Playback unavailable: {error}")
             return False
         self._sinks = sinks
-        if hasattr(self._transport, "add_position_listener"):
-            self._transport.add_position_listener(lambda tick: self.position_changed.emit(int(tick)))
-        parts = [f"{getattr(s, 'name', 'output')}: {getattr(s, 'status', 'ok')}" for s in sinks]
-        parts += problems
+        self._transport.add_position_listener(self.position_changed.emit)  # queued onto the GUI thread
+        if not any(getattr(s, "ok", False) for s in sinks):
+            parts.append("nothing audible: notes are scheduled but no device hears them")
         self._set_status("; ".join(parts) if parts else "No output chosen (Transport ▸ Output)")
         return True
 
-    def _close_sinks(self) -> None:
-        for sink in self._sinks:
-            try:
-                sink.close()
-            except Exception:  # closing a broken device must not stop the app
-                log.exception("closing sink")
+    def _close_transport(self) -> None:
+        transport, self._transport = self._transport, None
         self._sinks = []
-        self._transport = None
+        if transport is not None:
+            try:
+                transport.close()
+            except Exception:  # closing a broken device must not stop the app
+                log.exception("closing transport")
 
     # --- transport ----------------------------------------------------------------------------------
     @property
     def is_playing(self) -> bool:
         return self._playing
 
+    def _prepared(self, project):
+        return with_metronome(project) if self.metronome else project
+
     def play(self, project, start_tick: int) -> bool:
         if not self._ensure_transport():
             return False
         try:
-            self._transport.set_loop(
-                (project.loop.start_tick, project.loop.end_tick) if project.loop is not None else None
-            ) if hasattr(self._transport, "set_loop") else None
-            self._transport.play(project, start_tick)
+            self._transport.set_loop(project.loop)
+            self._transport.play(self._prepared(project), int(start_tick))
         except Exception as error:
             self._set_status(f"Playback failed: {error}")
             return False
@@ -119,6 +159,12 @@ class PlaybackController(QObject):
         self._poll.start()
         self.state_changed.emit(True)
         return True
+
+    def update_project(self, project) -> None:
+        """The document changed while playing: play the edited version from here on."""
+        if self._playing and self._transport is not None:
+            self._transport.set_loop(project.loop)
+            self._transport.update_project(self._prepared(project))
 
     def stop(self) -> None:
         if self._transport is not None:
@@ -132,46 +178,26 @@ class PlaybackController(QObject):
             self.state_changed.emit(False)
 
     def seek(self, tick: int) -> None:
-        if self._transport is not None and self._playing and hasattr(self._transport, "seek"):
-            self._transport.seek(tick)
+        if self._transport is not None and self._playing:
+            self._transport.seek(int(tick))
 
     def _check_finished(self) -> None:
-        transport = self._transport
-        if transport is not None and hasattr(transport, "is_playing"):
-            playing = transport.is_playing() if callable(transport.is_playing) else transport.is_playing
-            if not playing:
-                self.stop()
+        if self._transport is not None and not self._transport.is_playing:
+            self.stop()
 
-    def audition(self, pitch: int, velocity: int, channel: int) -> None:
-        """Sound one note briefly through the current outputs (not while playing)."""
-        if self._playing or not self._ensure_transport():
+    def audition(self, pitch: int, velocity: int, channel: int, program: int = 0) -> None:
+        """Sound one note briefly through the current outputs (hearing while editing)."""
+        if not self._ensure_transport():
             return
-        import mido
-
-        for sink in self._sinks:
-            try:
-                sink.send(mido.Message("note_on", channel=channel, note=pitch, velocity=velocity))
-            except Exception:
-                return
-        QTimer.singleShot(AUDITION_MS, lambda: self._note_off(pitch, channel))
-
-    def _note_off(self, pitch: int, channel: int) -> None:
-        import mido
-
-        for sink in self._sinks:
-            try:
-                sink.send(mido.Message("note_off", channel=channel, note=pitch, velocity=0))
-            except Exception:
-                pass
+        try:
+            self._transport.audition_note(pitch, velocity, channel, program, AUDITION_MS)
+        except Exception as error:
+            self._set_status(f"Could not sound a note: {error}")
 
     def shutdown(self) -> None:
+        """Stop, panic and close everything (on window close)."""
         self.stop()
-        for sink in self._sinks:
-            try:
-                sink.panic()
-            except Exception:
-                pass
-        self._close_sinks()
+        self._close_transport()
 
 
 def _listing(function_name: str, what: str) -> tuple[list[str], str]:

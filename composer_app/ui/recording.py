@@ -74,7 +74,7 @@ class Recorder(QObject):
         self._record_start_tick = window.editor.playhead_tick
         bar_ticks = project.time_signatures.ticks_per_bar_at(self._record_start_tick)
         self._count_in_s = project.tempo_map.tick_to_seconds(bar_ticks)  # one bar at the opening tempo
-        self._record_start_time = time.monotonic() + self._count_in_s
+        self._record_start_time = time.perf_counter() + self._count_in_s
         self.is_recording = True
         window.statusBar().showMessage("Count-in: one bar…", int(self._count_in_s * 1000))
         QTimer.singleShot(int(self._count_in_s * 1000), lambda: self.is_recording and window.play(self._record_start_tick))
@@ -82,7 +82,7 @@ class Recorder(QObject):
 
     def _tick_now(self, timestamp_s: float | None = None) -> int:
         project = self.window.document.project
-        elapsed = max(0.0, (timestamp_s if timestamp_s is not None else time.monotonic()) - self._record_start_time)
+        elapsed = max(0.0, (timestamp_s if timestamp_s is not None else time.perf_counter()) - self._record_start_time)
         start_s = project.tempo_map.tick_to_seconds(self._record_start_tick)
         return round(project.tempo_map.seconds_to_tick(start_s + elapsed))
 
@@ -129,7 +129,7 @@ class Recorder(QObject):
                 item = queue.get_nowait()
             except Exception:
                 return
-            timestamp_s, message = item if isinstance(item, tuple) else (time.monotonic(), item)
+            timestamp_s, message = item if isinstance(item, tuple) else (time.perf_counter(), item)
             self.handle_message(message, timestamp_s)
 
     def handle_message(self, message, timestamp_s: float | None = None) -> None:
