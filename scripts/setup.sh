@@ -13,7 +13,9 @@ cd "$(dirname "$0")/.."
 #   jackd2              JACK (MIDI ports on machines without ALSA) and jack_midi_dump, a real
 #                       external MIDI peer the tests play into
 #   fluidsynth sox      (tests) a second renderer and an audio measurer to check what we write
-APT_PACKAGES=(libfluidsynth3 timgm6mb-soundfont libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 jackd2)
+#   fonts-dejavu-core   a font for Qt: without any font the window (and the offscreen test
+#                       screenshots) shows empty boxes instead of text
+APT_PACKAGES=(fonts-dejavu-core libfluidsynth3 timgm6mb-soundfont libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 jackd2)
 if [[ "${1:-}" == "--test" ]]; then
     APT_PACKAGES+=(fluidsynth sox)
 fi

@@ -261,8 +261,8 @@ class NoteCanvas(QWidget):
         loop = self.document.project.loop
         if loop is None:
             return
-        colour = _opaque(self.colors.loop_fill, self.colors.background)
-        colour = QColor(colour.red(), colour.green(), min(255, colour.blue() + 60))
+        fill = self.colors.loop_fill
+        colour = QColor(fill.red(), fill.green(), fill.blue())  # the highlight colour, opaque
         height = self.height()
         for tick in (loop.start_tick, loop.end_tick):
             x = round(self.view.tick_to_x(tick))
