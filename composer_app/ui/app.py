@@ -14,6 +14,11 @@ from PySide6.QtWidgets import QApplication
 ORGANIZATION = "composer-app"
 APPLICATION = "composer-app"
 
+# Features that plug into the main window: "module:function", each called with the window after
+# it is built. They add their docks with ``window.add_panel`` and actions with ``window.add_action``
+# and must not import torch on this path (models load in the background once the loop runs).
+WINDOW_EXTENSIONS = ("composer_app.ui.suggestions_panel:install_suggest",)
+
 
 def ensure_application(argv: list[str] | None = None) -> QApplication:
     """The QApplication (created once, with the names QSettings uses)."""
@@ -31,9 +36,30 @@ def create_main_window(file: str | None = None):
     from composer_app.ui.main_window import main_window_for
 
     window = main_window_for(file)
+    from composer_app.ui.suggestions_panel import install_suggest  # mood + suggestions docks, Ctrl+G
+
+    install_suggest(window)  # the generation model loads on a background thread once the loop runs
     window.show()
     QTimer.singleShot(0, window.refresh_port_status)
     return window
+
+
+def install_extensions(window, names=WINDOW_EXTENSIONS) -> None:
+    """Call each extension's installer; a missing or failing one is reported, never fatal."""
+    import importlib
+    import logging
+
+    for name in names:
+        module_name, _, function_name = name.partition(":")
+        try:
+            install = getattr(importlib.import_module(module_name), function_name)
+        except (ImportError, AttributeError):
+            continue  # that feature is not part of this build
+        try:
+            install(window)
+        except Exception as error:  # a broken panel must not keep the editor from opening
+            logging.getLogger(__name__).exception("extension %s failed", name)
+            window.statusBar().showMessage(f"{module_name} could not start: {error}", 10000)
 
 
 def run_app(file: str | None = None) -> int:

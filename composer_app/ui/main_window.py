@@ -845,5 +845,4 @@ def main_window_for(file: str | None) -> MainWindow:
         window.open_file(path, ask=False)
     else:
         window.editor.fit_to_content()
-    QApplication.processEvents()
     return window
