@@ -371,14 +371,17 @@ class _EngineAdapter:
                 request.prompt, request.mood, request.bars, 1, temperature, request.seed, on_candidate=on_candidate, **common
             )
 
-            def renumbered(candidate):
-                on_candidate(replace(candidate, index=candidate.index + 1))
+            rest: list = []
 
-            rest = self._engine.suggest(
+            def renumbered(candidate):
+                rest.append(replace(candidate, index=candidate.index + 1))
+                on_candidate(rest[-1])
+
+            self._engine.suggest(
                 request.prompt, request.mood, request.bars, request.candidates - 1, temperature, request.seed + 1,
                 on_candidate=renumbered, **common,
             )
-            return first + [replace(c, index=c.index + 1) for c in rest]
+            return first + sorted(rest, key=lambda c: c.index)
         except self._engine.Cancelled:
             raise GenerationCancelled() from None
 

@@ -182,6 +182,21 @@ class CandidateList(QListWidget):
     def startDrag(self, supported_actions) -> None:  # noqa: N802 - Qt API
         self._panel.drag_current()
 
+    OWN_KEYS = (
+        Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Delete, Qt.Key.Key_Backspace,
+        Qt.Key.Key_P, Qt.Key.Key_M, Qt.Key.Key_R, Qt.Key.Key_Escape,
+    )
+
+    def event(self, event) -> bool:  # noqa: D102
+        # The window's shortcuts (Enter = go to start, Delete = delete notes, …) would take these
+        # keys first; while the list has the focus they act on the candidates.
+        if event.type() == QEvent.Type.ShortcutOverride and event.key() in self.OWN_KEYS and not (
+            event.modifiers() & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier)
+        ):
+            event.accept()
+            return True
+        return super().event(event)
+
     def keyPressEvent(self, event) -> None:  # noqa: N802
         if self._panel.handle_key(event):
             return
@@ -485,6 +500,11 @@ def build_prompt(project: Project, track_index: int, *, playhead: int = 0, selec
     return Prompt(prompt_project, track_index, offset, continuation_tick, bars)
 
 
+def _identity(candidate) -> tuple:
+    """Candidates of one request differ by seed (candidate i uses seed + i)."""
+    return (getattr(candidate, "generator", None), getattr(candidate, "seed", id(candidate)))
+
+
 def placed_notes(candidate, prompt: Prompt, channel: int) -> list[Note]:
     """The candidate's notes moved to where they go in the document, on the track's channel."""
     return [
@@ -617,9 +637,9 @@ class SuggestController:
     def _on_finished(self, request_id: int, results) -> None:
         if request_id != self.request_id:
             return
-        shown = {id(c) for c in self.panel.candidates()}
+        shown = {_identity(c) for c in self.panel.candidates()}
         for c in results:  # an engine that does not stream gives everything here
-            if id(c) not in shown:
+            if _identity(c) not in shown:
                 self._on_candidate(request_id, -1, c)
         self.last_results = list(results)
         self.panel.request_finished()
@@ -912,9 +932,11 @@ def install_suggest(window, *, jobs: GenerationJobs | None = None, start_loading
             model_label.setToolTip(message)
 
     jobs.model_state_changed.connect(on_model_state)
-    if start_loading:
-        from PySide6.QtCore import QTimer  # noqa: PLC0415
+    from PySide6.QtCore import QTimer  # noqa: PLC0415
+    from PySide6.QtWidgets import QApplication  # noqa: PLC0415
 
+    QApplication.instance().aboutToQuit.connect(jobs.shutdown)
+    if start_loading:
         QTimer.singleShot(0, jobs.start)
     window.suggest_controller = controller
     return controller

@@ -316,3 +316,70 @@ def test_broken_weights_file_is_a_message_not_an_exception(rig, qtbot, tmp_path)
     with qtbot.waitSignal(jobs.errored, timeout=5000):
         qtbot.mouseClick(mood.suggest_button, Qt.MouseButton.LeftButton)
     assert doc.project is before
+
+
+# --- in the main window ----------------------------------------------------------------------
+def _install(window, qtbot, engine=None):
+    from composer_app.ui.suggestions_panel import install_suggest
+
+    jobs = GenerationJobs(window, engine_loader=(lambda: engine) if engine is not None else None)
+    with qtbot.waitSignal(jobs.model_state_changed, timeout=60_000, check_params_cb=lambda s, m: s in (READY, ERROR)):
+        controller = install_suggest(window, jobs=jobs)
+    return controller
+
+
+def test_main_window_shortcut_ghosts_accept_undo(window, qtbot, tmp_path, monkeypatch):
+    monkeypatch.setenv(clip_drag.CACHE_ENV, str(tmp_path / "cache"))
+    controller = _install(window, qtbot, ScriptedEngine())
+    try:
+        assert window.panels["mood"].isVisible() and window.panels["suggestions"].isVisible()
+        assert "Model: ready" in window.model_label.text()
+        doc = window.document
+        before = doc.project
+        window.editor.canvas.setFocus()
+        with qtbot.waitSignal(controller.jobs.finished, timeout=5000):
+            qtbot.keyClick(window, Qt.Key.Key_G, Qt.KeyboardModifier.ControlModifier)
+        panel = controller.panel
+        assert panel.list.count() == controller.request.candidates
+        # ghost notes after the prompt (2 bars of melody -> bar 3)
+        ghosts = controller.overlay.notes
+        assert ghosts and min(n.start_tick for n in ghosts) == 2 * BAR
+        assert doc.project.tracks == before.tracks
+        panel.list.setFocus()
+        qtbot.keyClick(panel.list, Qt.Key.Key_Return)
+        assert len(doc.project.tracks[0].notes) == len(before.tracks[0].notes) + len(panel.current_candidate().notes)
+        assert controller.overlay.notes == []
+        window.activateWindow()
+        doc.undo_stack.undo()
+        assert doc.project.tracks == before.tracks
+    finally:
+        controller.jobs.shutdown()
+
+
+@needs_weights
+def test_screenshot_of_the_window_with_real_candidates(window, qtbot, artifacts_dir, tmp_path, monkeypatch):
+    monkeypatch.setenv(clip_drag.CACHE_ENV, str(tmp_path / "cache"))
+    controller = _install(window, qtbot)
+    try:
+        assert controller.jobs.state == READY, controller.jobs.message
+        window.resize(1500, 900)
+        mood = controller.mood_panel
+        mood.apply_preset("tense")
+        mood.candidates_spin.setValue(4)
+        mood.bars_spin.setValue(2)
+        mood.seed_lock.setChecked(True)
+        mood.seed_spin.setValue(2024)
+        with qtbot.waitSignal(controller.jobs.finished, timeout=60_000):
+            qtbot.mouseClick(mood.suggest_button, Qt.MouseButton.LeftButton)
+        assert controller.panel.list.count() == 4
+        controller.panel.list.setCurrentRow(1)
+        window.editor.view.show_range(0, 4 * BAR, 52, 84)
+        qtbot.wait(50)
+        image = window.grab()
+        image.save(str(artifacts_dir / "suggestions.png"))
+        docs = REPO / "docs" / "screenshots"
+        docs.mkdir(parents=True, exist_ok=True)
+        image.save(str(docs / "suggestions.png"))
+        assert image.width() >= 1400
+    finally:
+        controller.jobs.shutdown()
