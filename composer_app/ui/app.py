@@ -36,9 +36,7 @@ def create_main_window(file: str | None = None):
     from composer_app.ui.main_window import main_window_for
 
     window = main_window_for(file)
-    from composer_app.ui.suggestions_panel import install_suggest  # mood + suggestions docks, Ctrl+G
-
-    install_suggest(window)  # the generation model loads on a background thread once the loop runs
+    install_extensions(window)  # mood + suggestions docks, Ctrl+G; models load once the loop runs
     window.show()
     QTimer.singleShot(0, window.refresh_port_status)
     return window
