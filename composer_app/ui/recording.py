@@ -17,6 +17,7 @@ from composer_app.core.note import Note
 from composer_app.ui.selection import Selection
 
 POLL_MS = 10
+CHORD_WINDOW_S = 0.08  # step entry: keys struck within this time form one chord
 
 
 class Recorder(QObject):
@@ -35,6 +36,7 @@ class Recorder(QObject):
         self._record_start_tick = 0
         self._record_start_time = 0.0
         self._count_in_s = 0.0
+        self._last_step: tuple[float, int, list[Note]] | None = None  # (time, tick, notes) of the last step
 
     # --- input port -------------------------------------------------------------------------------------
     def _open_input(self) -> bool:
@@ -77,8 +79,23 @@ class Recorder(QObject):
         self._record_start_time = time.perf_counter() + self._count_in_s
         self.is_recording = True
         window.statusBar().showMessage("Count-in: one bar…", int(self._count_in_s * 1000))
+        self._count_in_clicks(project, bar_ticks)
         QTimer.singleShot(int(self._count_in_s * 1000), lambda: self.is_recording and window.play(self._record_start_tick))
         return True
+
+    def _count_in_clicks(self, project, bar_ticks: int) -> None:
+        """Sound the metronome's wood blocks on each beat of the count-in bar."""
+        from composer_app.ui.playback import METRONOME_ACCENT_PITCH, METRONOME_CHANNEL, METRONOME_PITCH
+
+        signature = project.time_signatures.change_at(self._record_start_tick)
+        per_beat = signature.ticks_per_beat(project.ticks_per_quarter)
+        seconds_per_tick = self._count_in_s / max(1, bar_ticks)
+        for beat in range(signature.numerator):
+            pitch = METRONOME_ACCENT_PITCH if beat == 0 else METRONOME_PITCH
+            QTimer.singleShot(
+                round(beat * per_beat * seconds_per_tick * 1000),
+                lambda p=pitch: self.is_recording and self.window.playback.audition(p, 110, METRONOME_CHANNEL),
+            )
 
     def _tick_now(self, timestamp_s: float | None = None) -> int:
         project = self.window.document.project
@@ -140,7 +157,7 @@ class Recorder(QObject):
         note_on = kind == "note_on" and message.velocity > 0
         if self.step_entry and not self.is_recording:
             if note_on:
-                self._step_add(message.note, message.velocity)
+                self._step_add(message.note, message.velocity, timestamp_s)
             return
         if not self.is_recording:
             return
@@ -152,16 +169,26 @@ class Recorder(QObject):
             start, velocity = self._open_notes.pop(key)
             self._recorded.append(Note(start, message.note, max(1, tick - start), velocity, message.channel))
 
-    def _step_add(self, pitch: int, velocity: int) -> None:
+    def _step_add(self, pitch: int, velocity: int, timestamp_s: float | None = None) -> None:
+        """Add a note at the step position; keys pressed together (within ``CHORD_WINDOW_S``) form a chord."""
         editor = self.window.editor
         document = self.window.document
         track = document.current_track
         if track is None:
             return
-        tick = editor.view.snap_round(editor.playhead_tick)
-        note = Note(tick, pitch, max(1, editor.last_note_length_ticks), velocity, track.channel)
-        document.apply_track_notes([*track.notes, note], "Step entry", selection=Selection([note]))
-        self.window.seek(tick + note.duration_ticks)
+        now = timestamp_s if timestamp_s is not None else time.perf_counter()
+        length = max(1, editor.last_note_length_ticks)
+        if self._last_step is not None and now - self._last_step[0] <= CHORD_WINDOW_S:
+            tick = self._last_step[1]  # same chord: same start, the playhead already moved on
+            chord = [*self._last_step[2]]
+        else:
+            tick = editor.view.snap_round(editor.playhead_tick)
+            chord = []
+        note = Note(tick, pitch, length, velocity, track.channel)
+        chord.append(note)
+        self._last_step = (now, tick, chord)
+        document.apply_track_notes([*track.notes, note], "Step entry", selection=Selection(chord))
+        self.window.seek(tick + length)
 
     def shutdown(self) -> None:
         self.is_recording = False

@@ -210,12 +210,16 @@ def test_step_entry_adds_notes_at_the_playhead(window):
     recorder.step_entry = True  # as if an input port were open
     window.seek(4 * TPQ)
     window.editor.last_note_length_ticks = TPQ // 2
-    recorder.handle_message(mido.Message("note_on", note=72, velocity=99))
-    recorder.handle_message(mido.Message("note_off", note=72))
-    recorder.handle_message(mido.Message("note_on", note=74, velocity=99))
+    recorder.handle_message(mido.Message("note_on", note=72, velocity=99), 10.0)
+    recorder.handle_message(mido.Message("note_off", note=72), 10.2)
+    recorder.handle_message(mido.Message("note_on", note=74, velocity=99), 11.0)
+    recorder.handle_message(mido.Message("note_on", note=77, velocity=99), 11.03)  # struck together: a chord
     notes = window.document.project.tracks[0].notes
-    assert Note(4 * TPQ, 72, TPQ // 2, 99, 0) in notes and Note(4 * TPQ + TPQ // 2, 74, TPQ // 2, 99, 0) in notes
+    step2 = 4 * TPQ + TPQ // 2
+    assert Note(4 * TPQ, 72, TPQ // 2, 99, 0) in notes
+    assert Note(step2, 74, TPQ // 2, 99, 0) in notes and Note(step2, 77, TPQ // 2, 99, 0) in notes
     assert window.editor.playhead_tick == 5 * TPQ
+    assert len(window.document.selection) == 2
 
 
 def test_recording_commits_one_undo_step(window):

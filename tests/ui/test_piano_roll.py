@@ -237,3 +237,100 @@ def test_selection_of_duplicate_notes_is_counted(window):
     window.document.undo_stack.undo()
     assert notes_of(window) == (twin, twin)
     assert len(window.document.selection) == 1
+
+
+def wheel(widget, pos: QPoint, delta_y: int, modifiers=Qt.KeyboardModifier.NoModifier) -> None:
+    from PySide6.QtCore import QPointF
+    from PySide6.QtGui import QWheelEvent
+    from PySide6.QtWidgets import QApplication
+
+    event = QWheelEvent(
+        QPointF(pos), QPointF(widget.mapToGlobal(pos)), QPoint(0, 0), QPoint(0, delta_y),
+        Qt.MouseButton.NoButton, modifiers, Qt.ScrollPhase.NoScrollPhase, False,
+    )
+    QApplication.sendEvent(widget, event)
+
+
+def test_ctrl_wheel_zooms_around_the_mouse_and_wheel_scrolls(window):
+    editor, canvas = window.editor, window.editor.canvas
+    view = editor.view
+    pos = QPoint(400, 200)
+    tick_under_mouse = view.x_to_tick(pos.x())
+    px = view.px_per_tick
+    wheel(canvas, pos, 120, Qt.KeyboardModifier.ControlModifier)
+    assert view.px_per_tick > px
+    assert abs(view.x_to_tick(pos.x()) - tick_under_mouse) < 2
+    height = view.key_height_px
+    wheel(canvas, pos, 120, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert view.key_height_px > height
+    top = view.scroll_y_px
+    wheel(canvas, pos, -120)
+    assert view.scroll_y_px > top
+    left = view.scroll_tick
+    wheel(canvas, pos, -120, Qt.KeyboardModifier.ShiftModifier)
+    assert view.scroll_tick > left
+    assert editor.hscroll.value() == round(view.scroll_tick * view.px_per_tick)
+
+
+def test_eraser_stroke_is_one_undo_step(window, qtbot):
+    editor, canvas = window.editor, window.editor.canvas
+    editor.set_tool("eraser")
+    notes = notes_of(window)
+    # The melody's first three notes climb C-D-E: a stroke through their centres erases all three.
+    points = [note_point(editor, n.start_tick + n.duration_ticks // 2, n.pitch) for n in notes[:3]]
+    qtbot.mousePress(canvas, Qt.MouseButton.LeftButton, pos=points[0])
+    for p in points[1:]:
+        qtbot.mouseMove(canvas, p)
+    qtbot.mouseRelease(canvas, Qt.MouseButton.LeftButton, pos=points[-1])
+    assert notes_of(window) == notes[3:]
+    window.document.undo_stack.undo()
+    assert notes_of(window) == notes
+
+
+def test_keyboard_click_auditions_and_history_lists_steps(window, qtbot):
+    heard = []
+    from composer_app.ui.signals import app_signals
+
+    app_signals().note_audition.connect(lambda p, v, c: heard.append(p))
+    keyboard = window.editor.keyboard
+    y = round(window.editor.view.pitch_to_y(67) + window.editor.view.key_height_px / 2)
+    qtbot.mouseClick(keyboard, Qt.MouseButton.LeftButton, pos=QPoint(30, y))
+    assert heard[-1] == 67
+    window.editor.select_all()
+    window.editor.transpose(2)
+    window.editor.legato()
+    model = window.undo_view.model()
+    assert [model.index(i, 0).data() for i in range(model.rowCount())] == ["<original>", "Transpose +2", "Legato"]
+
+
+def test_playhead_follows_while_playing(window):
+    editor = window.editor
+    editor.is_playing = True
+    far = 40 * 4 * TPQ
+    editor.set_playhead(far)
+    start, end = editor.view.visible_ticks()
+    assert start <= far < end
+    editor.is_playing = False
+
+
+def test_shortcuts_dialog_changes_a_shortcut(window, qtbot):
+    from PySide6.QtGui import QKeySequence
+
+    from composer_app.ui.dialogs import ShortcutsDialog
+
+    dialog = ShortcutsDialog(window)
+    qtbot.addWidget(dialog)
+    tree = dialog.tree
+    target = None
+    for i in range(tree.topLevelItemCount()):
+        parent = tree.topLevelItem(i)
+        for j in range(parent.childCount()):
+            item = parent.child(j)
+            data = item.data(0, Qt.ItemDataRole.UserRole)
+            if data and data[1] == "legato" and data[0] is window.editor_actions:
+                target = item
+    tree.setCurrentItem(target)
+    dialog.editor.setKeySequence(QKeySequence("Ctrl+Alt+L"))
+    dialog._set([dialog.editor.keySequence()])
+    assert window.editor_actions["legato"].shortcut().toString() == "Ctrl+Alt+L"
+    assert target.text(1).replace(" ", "") != ""

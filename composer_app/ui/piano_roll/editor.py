@@ -130,6 +130,8 @@ class PianoRollEditor(QWidget):
         """Move the playhead line (and follow it while playing, when enabled)."""
         old_x = self.view.tick_to_x(self.playhead_tick)
         self.playhead_tick = max(0, int(tick))
+        if self.playhead_tick > self.view.content_end_tick - 4 * self.view.ticks_per_quarter:
+            self.view.set_content_end(max(self.document.project.end_tick, self.playhead_tick))
         if self.follow_playhead and self.is_playing:
             self.view.ensure_tick_visible(self.playhead_tick)
         new_x = self.view.tick_to_x(self.playhead_tick)
