@@ -54,6 +54,8 @@ class NoteCanvas(QWidget):
         self._ghost_indexes: list[NoteIndex] = []
         self._rows_cache: QImage | None = None
         self._rows_cache_key = None
+        self._frame_cache: QImage | None = None  # the last frame without playhead (see paintEvent)
+        self._frame_cache_key: tuple | None = None
         self.preview_hidden: Counter | None = None  # notes the active tool is dragging (not drawn)
         self.preview_shown: list[Note] = []  # where they would land
         self.overlay_rect: QRectF | None = None  # a rubber band
@@ -162,15 +164,53 @@ class NoteCanvas(QWidget):
         super().changeEvent(event)
 
     # --- painting --------------------------------------------------------------------------------
+    def _frame_key(self) -> tuple:
+        """What the cached frame depends on. Objects compare by identity (they are immutable values)."""
+        view, document = self.view, self.document
+        return (
+            document.project, document.selection, self.preview_hidden, self.preview_shown, self.overlay_rect,
+            self.colors,
+        ), (
+            document.current_track_index, view.scroll_tick, view.scroll_y_px, view.px_per_tick,
+            view.key_height_px, view.snap_label, self.width(), self.height(), self.editor.show_ghost_notes,
+            self.editor.show_scale,
+        )
+
     def paintEvent(self, event) -> None:  # noqa: N802
+        """Blit the cached frame when only the playhead moved (30 times a second while playing)."""
+        objects, values = self._frame_key()
+        cached = self._frame_cache_key
+        stale = (
+            self._frame_cache is None
+            or cached is None
+            or any(a is not b for a, b in zip(cached[0], objects))
+            or cached[1] != values
+        )
+        if stale:
+            if self._frame_cache is None or self._frame_cache.size() != self.size():
+                self._frame_cache = QImage(self.size(), QImage.Format.Format_ARGB32_Premultiplied)
+            frame_painter = QPainter(self._frame_cache)
+            try:
+                self.paint_content(frame_painter)
+            finally:
+                frame_painter.end()
+            self._frame_cache_key = (objects, values)
         painter = QPainter(self)
         try:
-            self.paint(painter, self.rect())
+            painter.drawImage(event.rect(), self._frame_cache, event.rect())
+            self.editor.active_tool.paint(painter)
+            self._paint_playhead(painter)
         finally:
             painter.end()
 
     def paint(self, painter: QPainter, rect: QRect) -> None:
-        """Paint one frame (also called by the benchmark)."""
+        """Paint one whole frame without the frame cache (the benchmark calls this)."""
+        self.paint_content(painter)
+        self.editor.active_tool.paint(painter)
+        self._paint_playhead(painter)
+
+    def paint_content(self, painter: QPainter) -> None:
+        """Everything but the playhead and the tool's overlay."""
         self._paint_rows(painter)
         self._paint_time_grid(painter)
         self._paint_loop(painter)
@@ -183,8 +223,6 @@ class NoteCanvas(QWidget):
             painter.setPen(QPen(self.colors.selected_border, 1, Qt.PenStyle.DashLine))
             painter.setBrush(self.colors.rubber_band)
             painter.drawRect(self.overlay_rect.normalized())
-        self.editor.active_tool.paint(painter)
-        self._paint_playhead(painter)
 
     def _paint_rows(self, painter: QPainter) -> None:
         view = self.view
