@@ -284,8 +284,8 @@ class NoteCanvas(QWidget):
                 beat_xs.extend(round(view.tick_to_x(bar_tick + b * per_beat)) for b in range(1, change.numerator))
             step = 1
             bar_px = change.ticks_per_bar(tpq) * view.px_per_tick
-            if bar_px < 12:
-                step = 4 if bar_px >= 3 else 16
+            while bar_px * step < 12:  # far out: every 2nd, 4th, 8th … bar line, at least 12 px apart
+                step *= 2
             bar += step
         colour = _opaque(colors.beat_line, colors.background)
         for x in beat_xs:

@@ -109,7 +109,7 @@ class RulerWidget(QWidget):
                 for b in range(1, change.numerator):
                     bx = view.tick_to_x(tick + b * per_beat)
                     painter.drawLine(QPointF(bx, height * 0.75), QPointF(bx, height))
-            bar += 1 if bar_px >= 12 else label_every
+            bar += 1 if bar_px >= 12 else label_every  # far out: only the labelled bars
         x = view.tick_to_x(self.editor.playhead_tick)
         painter.setPen(QPen(QColor(255, 80, 80), 1))
         painter.setBrush(QColor(255, 80, 80))

@@ -17,7 +17,7 @@ from composer_app.core.theory import grid_ticks as core_grid_ticks
 PITCH_COUNT = 128
 MIN_KEY_HEIGHT_PX = 3
 MAX_KEY_HEIGHT_PX = 40
-MIN_PX_PER_QUARTER = 2.0
+MIN_PX_PER_QUARTER = 0.02  # far enough out to fit ~25,000 quarters (6,000 bars) in 500 px
 MAX_PX_PER_QUARTER = 1600.0
 DEFAULT_PX_PER_QUARTER = 80.0
 DEFAULT_KEY_HEIGHT_PX = 14
