@@ -1,15 +1,96 @@
-"""`composer-app play`: not available yet (comes with its feature)."""
+"""`composer-app play IN.mid [--port NAME] [--channel N] [--synth]`: play live, return when done."""
+
+from __future__ import annotations
 
 import argparse
+import sys
 
-from composer_app.commands._unavailable import not_available
+from composer_app.commands.ports import MIDI_API_CHOICES, MIDI_API_HELP
 
-HELP = "(play: not available yet)"
+HELP = "play a .mid or project file live to a MIDI port or through FluidSynth (returns when it ends)"
+PROG = "composer-app play"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    parser.add_argument("file", help="a .mid or project file")
+    parser.add_argument("--port", metavar="NAME", help="a MIDI output port (or a unique part of its name)")
+    parser.add_argument(
+        "--channel", type=int, metavar="N", help="send every note on MIDI channel N (1-16) of the port"
+    )
+    parser.add_argument(
+        "--virtual", action="store_true", help="create the virtual output port 'Composer Assistant out' and play there"
+    )
+    parser.add_argument(
+        "--synth", action="store_true", help="play through FluidSynth (the default when no port is given)"
+    )
+    parser.add_argument("--soundfont", metavar="SF2", help="the soundfont for --synth")
+    parser.add_argument("--midi-api", choices=MIDI_API_CHOICES, help=MIDI_API_HELP)
+
+
+def _open_sinks(args, errors) -> list:
+    from composer_app.errors import BadInputError
+    from composer_app.playback.fluid import FluidSynthSink
+    from composer_app.playback.midiports import MidiPortSink, MidiUnavailableError
+
+    sinks = []
+    channel = None
+    if args.channel is not None:
+        if not 1 <= args.channel <= 16:
+            raise BadInputError("--channel must be in range 1..16")
+        channel = args.channel - 1
+    if args.port is not None or args.virtual:
+        try:
+            sinks.append(MidiPortSink(args.port, api=args.midi_api, channel=channel, virtual=args.virtual))
+        except MidiUnavailableError as error:
+            errors.append(f"cannot open a MIDI port: {error}")
+    if args.synth or not (args.port is not None or args.virtual):
+        synth = FluidSynthSink(args.soundfont)
+        if synth.ok:
+            sinks.append(synth)
+        else:
+            if args.soundfont and synth.soundfont is None:
+                raise BadInputError(synth.status)
+            errors.append(f"FluidSynth cannot play: {synth.status}")
+            synth.close()
+    return sinks
 
 
 def run(args: argparse.Namespace) -> int:
-    return not_available("play")
+    from composer_app.core.document_io import load_document
+    from composer_app.playback.transport import Transport
+
+    project = load_document(args.file)
+    errors: list[str] = []
+    sinks = _open_sinks(args, errors)
+    for error in errors:
+        print(f"{PROG}: {error}", file=sys.stderr)
+    if not sinks:
+        print(
+            f"{PROG}: nothing to play to; 'composer-app ports' lists MIDI ports, "
+            "'composer-app render' writes a WAV without a sound card",
+            file=sys.stderr,
+        )
+        return 1
+    if project.note_count == 0:
+        print(f"{args.file}: no notes to play")
+        for sink in sinks:
+            sink.close()
+        return 0
+    where = "; ".join(sink.status for sink in sinks)
+    print(f"playing {args.file} ({project.note_count} notes, {project.duration_seconds:.1f} s): {where}", flush=True)
+    transport = Transport(sinks)
+    try:
+        transport.play(project)
+        # Wait for the end; give up early if every output has been lost.
+        while not transport.wait(0.1):
+            if not any(sink.ok for sink in sinks):
+                break
+    finally:
+        transport.close()  # stops, panics and closes every sink, also on Ctrl-C
+    lost = [sink.status for sink in sinks if sink.failed]
+    for status in lost:
+        print(f"{PROG}: {status}", file=sys.stderr)
+    if lost and len(lost) == len(sinks):
+        return 1
+    print("done")
+    return 0
