@@ -14,6 +14,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QSpinBox, QToolButton, QWidget
 
+from composer_app.core.theory import MODE_INTERVALS, PITCH_CLASS_NAMES, Key, estimate_key
 from composer_app.core.timing import (
     TempoChange,
     TempoMap,
@@ -70,10 +71,23 @@ class TransportBar(QWidget):
         layout.addWidget(self.numerator)
         layout.addWidget(QLabel("/"))
         layout.addWidget(self.denominator)
+        layout.addWidget(QLabel("Key"))
+        self.key = QComboBox()
+        self.key.setObjectName("transport_key")
+        self.key.setToolTip("The project's key: highlighted in the piano roll, used by in-scale transpose and generation")
+        self.key.addItem("(none)", None)
+        self.key.addItem("Estimate from notes", "estimate")
+        for mode in ("major", "minor", "dorian", "mixolydian", "phrygian", "lydian", "harmonic_minor"):
+            if mode in MODE_INTERVALS:
+                for tonic in range(12):
+                    key = Key(tonic, mode)
+                    self.key.addItem(key.name, key)
+        layout.addWidget(self.key)
         layout.addStretch(1)
         self.tempo.valueChanged.connect(self._tempo_edited)
         self.numerator.valueChanged.connect(self._meter_edited)
         self.denominator.currentTextChanged.connect(self._meter_edited)
+        self.key.activated.connect(self._key_chosen)
         document.project_changed.connect(lambda _old, _new: self.refresh())
         self.refresh()
         self.set_position(0)
@@ -86,11 +100,26 @@ class TransportBar(QWidget):
         signature = project.time_signatures.change_at(0)
         self.numerator.setValue(signature.numerator)
         self.denominator.setCurrentText(str(signature.denominator))
+        index = next((i for i in range(self.key.count()) if self.key.itemData(i) == project.key), -1)
+        if index < 0 and project.key is not None:  # a mode the list does not offer: add it
+            self.key.addItem(project.key.name, project.key)
+            index = self.key.count() - 1
+        self.key.setCurrentIndex(max(0, index))
         for widget in (self.tempo, self.numerator, self.denominator):
             widget.blockSignals(False)
 
     def set_position(self, tick: int) -> None:
         self.position.setText(format_position(self.document.project, tick))
+
+    def _key_chosen(self, index: int) -> None:
+        project = self.document.project
+        key = self.key.itemData(index)
+        if key == "estimate":
+            estimate = estimate_key(n for t in project.tracks if not t.is_drums for n in t.notes)
+            key = estimate.key if estimate is not None else None
+        if key != project.key:
+            self.document.apply(replace(project, key=key), f"Set key: {key.name if key else 'none'}")
+        self.refresh()
 
     def _tempo_edited(self, bpm: float) -> None:
         project = self.document.project

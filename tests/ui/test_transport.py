@@ -59,3 +59,20 @@ def test_tempo_and_meter_edits_are_undoable(window, qtbot):
     window.document.undo_stack.undo()
     assert round(window.document.project.tempo_map.bpm_at(0)) == 120
     assert bar.tempo.value() == 120.0
+
+
+def test_key_chooser_sets_and_estimates_the_key(window):
+    from composer_app.core.theory import Key
+
+    bar = window.transport_bar
+    assert bar.key.currentText() == "C major"
+    index = bar.key.findText("A minor")
+    bar.key.setCurrentIndex(index)
+    bar.key.activated.emit(index)
+    assert window.document.project.key == Key(9, "minor")
+    estimate = 1  # "Estimate from notes"
+    bar.key.activated.emit(estimate)
+    assert window.document.project.key == Key(0, "major")  # the melody is in C major
+    assert bar.key.currentText() == "C major"
+    window.document.undo_stack.undo()
+    assert bar.key.currentText() == "A minor"
