@@ -1,0 +1,244 @@
+"""Project files (``.composer``): the whole document as versioned JSON, saved atomically.
+
+A file looks like this (notes one per line, as ``NOTE_FIELDS``)::
+
+    {
+     "format": "composer-app project",
+     "version": 1,
+     "title": "Sketch",
+     "ticks_per_quarter": 480,
+     "tempo_map": [[0, 500000]],                  # [tick, microseconds per quarter]
+     "time_signatures": [[0, 4, 4]],              # [tick, numerator, denominator]
+     "key": "C major",                            # or null
+     "loop": [0, 7680],                           # [start tick, end tick] or null
+     "note_fields": ["start_tick", "pitch", "duration_ticks", "velocity", "channel"],
+     "tracks": [
+      {"name": "Melody", "program": 0, "channel": 0, "mute": false, "solo": false,
+       "notes": [[0, 60, 480, 100, 0], ...]}
+     ],
+     "settings": {...}                            # any JSON object (mood, generation options)
+    }
+
+Loading validates every field and turns any problem into one ``ProjectFileError`` naming the
+file and the field ("song.composer: tracks[1].notes[7]: pitch must be in range 0..127").
+A file from a newer version of the format is refused with a message saying so.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+from composer_app.core.fileio import read_bytes_bounded, write_bytes_atomically
+from composer_app.core.note import Note
+from composer_app.core.project import LoopRegion, Project
+from composer_app.core.theory import Key
+from composer_app.core.timing import TempoChange, TempoMap, TimeSignatureChange, TimeSignatureMap
+from composer_app.core.track import Track
+from composer_app.core.validate import check_int
+from composer_app.errors import BadInputError
+
+PROJECT_SUFFIX = ".composer"
+FORMAT_NAME = "composer-app project"
+FORMAT_VERSION = 1
+NOTE_FIELDS = ("start_tick", "pitch", "duration_ticks", "velocity", "channel")
+MAX_TICKS_PER_QUARTER = 0x7FFF  # what a MIDI file header can hold
+MAX_PROJECT_BYTES = 256 * 1024 * 1024  # about ten million notes; larger files are refused unread
+
+
+class ProjectFileError(BadInputError):
+    """A project file cannot be read or written; the message names the file and says why in one line."""
+
+
+# --------------------------------------------------------------------------------------------
+# Saving
+
+
+def project_to_dict(project: Project) -> dict[str, Any]:
+    """The JSON-able form of ``project`` (what ``save_project`` writes)."""
+    return {
+        "format": FORMAT_NAME,
+        "version": FORMAT_VERSION,
+        "title": project.title,
+        "ticks_per_quarter": project.ticks_per_quarter,
+        "tempo_map": [[c.tick, c.microseconds_per_quarter] for c in project.tempo_map.changes],
+        "time_signatures": [[c.tick, c.numerator, c.denominator] for c in project.time_signatures.changes],
+        "key": project.key.name if project.key is not None else None,
+        "loop": [project.loop.start_tick, project.loop.end_tick] if project.loop is not None else None,
+        "note_fields": list(NOTE_FIELDS),
+        "tracks": [
+            {
+                "name": track.name,
+                "program": track.program,
+                "channel": track.channel,
+                "mute": track.mute,
+                "solo": track.solo,
+                "notes": [[n.start_tick, n.pitch, n.duration_ticks, n.velocity, n.channel] for n in track.notes],
+            }
+            for track in project.tracks
+        ],
+        "settings": dict(project.settings),
+    }
+
+
+# An array of numbers only that json.dumps spread over several lines. Its "[" is followed by a
+# real newline, which cannot occur inside a JSON string, so the pattern never touches text.
+_NUMBER_ARRAY = re.compile(r"\[\n\s*(-?[\d.eE+-]+(?:,\n\s*-?[\d.eE+-]+)*)\n\s*\]")
+
+
+def project_to_json(project: Project) -> str:
+    """The text of a project file: indented JSON with each note (and tempo, meter) on one line.
+
+    Raises ``ValueError`` or ``TypeError`` if ``settings`` holds something JSON cannot hold.
+    """
+    text = json.dumps(project_to_dict(project), indent=1, ensure_ascii=False, allow_nan=False)
+    return _NUMBER_ARRAY.sub(lambda m: "[" + ", ".join(part.strip() for part in m.group(1).split(",")) + "]", text) + "\n"
+
+
+def save_project(project: Project, path: str | os.PathLike) -> None:
+    """Write ``project`` to ``path`` atomically: a crash mid-write leaves the old file whole.
+
+    The text is built in full before the file is touched; it goes to a temporary file in the same
+    folder, is fsync'ed and renamed over ``path``. Raises ``ProjectFileError`` if the file cannot
+    be written (the temporary file is removed, the old file kept).
+    """
+    data = project_to_json(project).encode("utf-8")
+    try:
+        write_bytes_atomically(path, data)
+    except OSError as error:
+        raise ProjectFileError(f"{os.fspath(path)}: cannot write ({error.strerror or error})") from None
+
+
+# --------------------------------------------------------------------------------------------
+# Loading
+
+
+class _Invalid(Exception):
+    """A field is wrong: ``path`` says which (``tracks[1].notes[7]``), the message says why."""
+
+    def __init__(self, path: str, message: str):
+        super().__init__(f"{path}: {message}" if path else message)
+
+
+def load_project(path: str | os.PathLike) -> Project:
+    """Read a project file; raise ``ProjectFileError`` with the file and field for any problem."""
+    path = Path(path)
+    label = str(path)
+    data = read_bytes_bounded(path, label, MAX_PROJECT_BYTES, ProjectFileError)
+    return load_project_bytes(data, label)
+
+
+def load_project_bytes(data: bytes, name: str = "") -> Project:
+    """Read the bytes of a project file (``name`` labels error messages)."""
+    label = name or "project data"
+    if not data.strip():
+        raise ProjectFileError(f"{label}: empty file")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ProjectFileError(f"{label}: not a project file (not UTF-8 text)") from None
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ProjectFileError(f"{label}: not a project file (invalid JSON at line {error.lineno}: {error.msg})") from None
+    except (ValueError, RecursionError) as error:  # e.g. an int of 5000 digits, arrays nested 10000 deep
+        raise ProjectFileError(f"{label}: not a project file ({error})") from None
+    try:
+        return project_from_dict(document)
+    except _Invalid as error:
+        raise ProjectFileError(f"{label}: {error}") from None
+
+
+def project_from_dict(document: Any) -> Project:
+    """Build a ``Project`` from the JSON form; raise ``_Invalid`` naming the field at fault."""
+    if not isinstance(document, dict) or document.get("format") != FORMAT_NAME:
+        raise _Invalid("", f"not a project file (no \"format\": \"{FORMAT_NAME}\")")
+    version = document.get("version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise _Invalid("version", "must be an int >= 1")
+    if version > FORMAT_VERSION:
+        raise _Invalid(
+            "",
+            f"made by a newer composer-app (format version {version}; this version reads up to {FORMAT_VERSION})",
+        )
+    tpq = _field(document, "ticks_per_quarter", int)
+    _build("", check_int, "ticks_per_quarter", tpq, 1, MAX_TICKS_PER_QUARTER)
+    title = _field(document, "title", str)
+    note_fields = document.get("note_fields", list(NOTE_FIELDS))
+    if note_fields != list(NOTE_FIELDS):
+        raise _Invalid("note_fields", f"must be {list(NOTE_FIELDS)}")
+    tempo_map = TempoMap(_changes(document, "tempo_map", TempoChange, 2), tpq)
+    time_signatures = TimeSignatureMap(_changes(document, "time_signatures", TimeSignatureChange, 3), tpq)
+    key = None
+    if document.get("key") is not None:
+        key = _build("key", Key.parse, _field(document, "key", str))
+    loop = None
+    if document.get("loop") is not None:
+        loop = _build("loop", LoopRegion, *_row(document["loop"], "loop", 2))
+    settings = document.get("settings", {})
+    if not isinstance(settings, dict):
+        raise _Invalid("settings", "must be an object")
+
+    tracks_value = _field(document, "tracks", list)
+    tracks = [_track(value, f"tracks[{i}]") for i, value in enumerate(tracks_value)]
+    return Project(
+        tracks=tuple(tracks),
+        ticks_per_quarter=tpq,
+        tempo_map=tempo_map,
+        time_signatures=time_signatures,
+        loop=loop,
+        key=key,
+        title=title,
+        settings=settings,
+    )
+
+
+def _track(value: Any, path: str) -> Track:
+    if not isinstance(value, dict):
+        raise _Invalid(path, "must be an object")
+    name = _field(value, "name", str, path)
+    program = _field(value, "program", int, path)
+    channel = _field(value, "channel", int, path)
+    mute = _field(value, "mute", bool, path)
+    solo = _field(value, "solo", bool, path)
+    notes_value = _field(value, "notes", list, path)
+    notes = []
+    for i, row in enumerate(notes_value):
+        note_path = f"{path}.notes[{i}]"
+        notes.append(_build(note_path, Note, *_row(row, note_path, len(NOTE_FIELDS))))
+    return _build(path, Track, name, program, channel, tuple(notes), mute, solo)
+
+
+def _field(document: dict, key: str, kind: type, parent: str = "") -> Any:
+    path = f"{parent}.{key}" if parent else key
+    if key not in document:
+        raise _Invalid(path, "missing")
+    value = document[key]
+    if kind is int and (not isinstance(value, int) or isinstance(value, bool)):
+        raise _Invalid(path, "must be an int")
+    if not isinstance(value, kind):
+        names = {str: "a string", bool: "true or false", list: "a list", dict: "an object"}
+        raise _Invalid(path, f"must be {names.get(kind, kind.__name__)}")
+    return value
+
+
+def _changes(document: dict, key: str, make, width: int) -> list:
+    rows = _field(document, key, list)
+    return [_build(f"{key}[{i}]", make, *_row(row, f"{key}[{i}]", width)) for i, row in enumerate(rows)]
+
+
+def _row(value: Any, path: str, width: int) -> list:
+    if not isinstance(value, list) or len(value) != width:
+        raise _Invalid(path, f"must be a list of {width} numbers")
+    return value
+
+
+def _build(path: str, make, *args):
+    """``make(*args)``, with the value types' own TypeError/ValueError turned into ``_Invalid``."""
+    try:
+        return make(*args)
+    except (TypeError, ValueError) as error:
+        raise _Invalid(path, str(error)) from None
