@@ -1,15 +1,89 @@
-"""`composer-app evaluate`: not available yet (comes with its feature)."""
+"""`composer-app evaluate`: held-out likelihood vs an n-gram baseline, style and control fidelity, diversity.
+
+Writes a JSON and a Markdown report; ``--card`` also refreshes the model card
+(``models/<name>.json`` and ``models/<name>.md``) with the figures.
+"""
+
+from __future__ import annotations
 
 import argparse
+import json
+import sys
+from pathlib import Path
 
-from composer_app.commands._unavailable import not_available
+from composer_app.errors import BadInputError
 
-HELP = "(evaluate: not available yet)"
+HELP = "evaluate a generator on the held-out split (JSON + Markdown report)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    parser.add_argument("--generator", default="transformer", help="registered generator (default: transformer)")
+    parser.add_argument("--weights", type=Path, default=None, help="weights file (default: the shipped ones)")
+    parser.add_argument("--data", default="corpus", help="'corpus' or a folder of .mid files")
+    parser.add_argument("--collections", default=None, help="comma-separated corpus collections")
+    parser.add_argument("--cache-dir", type=Path, default=None)
+    parser.add_argument("--no-convert", action="store_true", help="use the corpus cache as it is")
+    parser.add_argument("--quick", action="store_true", help="a small, fast run")
+    parser.add_argument("--out", type=Path, default=Path("evaluation"), help="report path without extension")
+    parser.add_argument("--card", action="store_true", help="also write models/<name>.json and .md")
+    parser.add_argument("--prompts", type=int, default=None, help="prompts for style fidelity")
+    parser.add_argument("--control-prompts", type=int, default=None)
+    parser.add_argument("--seeds", type=int, default=None, help="seeds (candidates) per control level")
+    parser.add_argument("--seed", type=int, default=0)
 
 
 def run(args: argparse.Namespace) -> int:
-    return not_available("evaluate")
+    import torch
+
+    from composer_app.generation import data as corpus_data
+    from composer_app.generation import registry
+    from composer_app.generation.evaluation import EvalSettings, evaluate, write_reports
+    from composer_app.generation.model_card import write_model_card
+    from composer_app.generation.training import TrainSettings, load_split
+
+    torch.set_num_threads(1)
+    if args.data != "corpus" and not Path(args.data).is_dir():
+        raise BadInputError(f"--data must be 'corpus' or a folder of .mid files: {args.data}")
+    try:
+        registry.info(args.generator)
+    except KeyError as error:
+        raise BadInputError(str(error.args[0])) from None
+    weights = args.weights or registry.weights_path(args.generator)
+    model = registry.load_weights(weights)
+    model.generator_name = args.generator
+    collections = tuple(args.collections.split(",")) if args.collections else corpus_data.DEFAULT_COLLECTIONS
+    if set(collections) & set(corpus_data.RESERVED_COLLECTIONS):
+        raise BadInputError("oneills1850 is reserved for independent evaluation; pass it as a folder of .mid files")
+    settings = TrainSettings(
+        data=args.data, cache_dir=args.cache_dir, collections=collections, convert=not args.no_convert, progress=False
+    )
+    train_items, heldout_items = load_split(settings)
+    if not heldout_items:
+        raise BadInputError("no held-out music to evaluate on")
+    eval_settings = EvalSettings(quick=args.quick, seed=args.seed)
+    if args.prompts is not None:
+        eval_settings.style_prompts = args.prompts
+    if args.control_prompts is not None:
+        eval_settings.control_prompts = args.control_prompts
+    if args.seeds is not None:
+        eval_settings.control_seeds = args.seeds
+    result = evaluate(
+        model, train_items, heldout_items, eval_settings, progress=lambda m: print(f"evaluate: {m}", file=sys.stderr)
+    )
+    result["weights"] = str(weights)
+    result["data"] = args.data if args.data != "corpus" else {"corpus": list(collections)}
+    out = Path(args.out)
+    write_reports(result, out.with_suffix(".json"), out.with_suffix(".md"), f"Evaluation of {args.generator} ({weights.name})")
+    if args.card:
+        write_model_card(args.generator, weights, result)
+    summary = {
+        "json": str(out.with_suffix(".json")),
+        "markdown": str(out.with_suffix(".md")),
+        "nll_per_note": round(result["likelihood"]["model_nll_per_note"], 4),
+        "ngram_nll_per_note": round(result["likelihood"]["ngram_nll_per_note"], 4),
+        "improvement_over_ngram": round(result["likelihood"]["improvement_over_ngram"], 4),
+        "arousal_spearman": result["control"]["arousal"]["spearman_per_sweep_mean"],
+        "valence_spearman": result["control"]["valence"]["spearman_per_sweep_mean"],
+    }
+    print(json.dumps(summary))
+    return 0

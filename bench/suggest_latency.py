@@ -1,0 +1,115 @@
+"""Benchmark: suggestion latency of the shipped Transformer on this CPU.
+
+Measures (in one process, after a warm-up request):
+- import of torch + the generation package (fresh interpreter), and model load (weights -> eval model);
+- ``engine.suggest`` wall time for 4 candidates x 4 bars (the target: median <= 1.0 s), and also
+  1 and 8 candidates x 4 bars, and 4 candidates x 8 and 16 bars.
+The prompt is a 4-bar melody in 4/4 with a chord per bar; moods vary over the repeats (seeds too).
+Torch runs on 1 thread (measured faster than 2 on a shared 2-core machine). The load average at
+the start is recorded: on a busy machine every figure rises.
+
+Writes bench/results/suggest_latency.json.  Run: .venv/bin/python bench/suggest_latency.py [--repeats N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+RESULTS = ROOT / "bench" / "results" / "suggest_latency.json"
+TARGET_SECONDS = 1.0
+TARGET_LOAD_SECONDS = 1.0
+
+
+def _prompt():
+    from composer_app.core.note import Note
+
+    tpq = 480
+    notes = []
+    tune = [0, 2, 4, 5, 7, 5, 4, 2, 0, 4, 7, 12, 11, 7, 5, 2]
+    for i in range(32):
+        notes.append(Note(i * tpq // 2, 60 + tune[i % 16], tpq // 2, 90))
+        if i % 8 == 0:
+            notes.append(Note(i * tpq // 2, 48, 4 * tpq, 70))
+            notes.append(Note(i * tpq // 2, 55, 4 * tpq, 70))
+    return notes, tpq
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeats", type=int, default=7)
+    args = parser.parse_args()
+
+    import_cmd = "import time; t=time.perf_counter(); import torch, composer_app.generation.engine; print(time.perf_counter()-t)"
+    import_seconds = float(subprocess.run([sys.executable, "-c", import_cmd], capture_output=True, text=True, cwd=ROOT).stdout.strip() or "nan")
+
+    import torch
+
+    torch.set_num_threads(1)
+    from composer_app.generation import engine, registry
+    from composer_app.mood import Mood
+
+    load_times = []
+    for _ in range(3):
+        started = time.perf_counter()
+        model = registry.load_weights(registry.weights_path("transformer"))
+        load_times.append(time.perf_counter() - started)
+    notes, tpq = _prompt()
+    moods = [Mood(0.0, 0.0), Mood(0.8, 0.8), Mood(-0.8, -0.6), Mood(0.5, -0.5), Mood(-0.5, 0.9)]
+    engine.suggest(notes, moods[0], bars=4, candidates=4, seed=0, model=model, ticks_per_quarter=tpq)  # warm-up
+
+    cases = [(4, 4), (1, 4), (8, 4), (4, 8), (4, 16)]
+    results = {}
+    for candidates, bars in cases:
+        times, notes_out = [], []
+        repeats = args.repeats if bars <= 8 else max(3, args.repeats // 2)
+        for r in range(repeats):
+            started = time.perf_counter()
+            out = engine.suggest(notes, moods[r % len(moods)], bars=bars, candidates=candidates, seed=100 + r, model=model, ticks_per_quarter=tpq)
+            times.append(time.perf_counter() - started)
+            notes_out.append(sum(len(c.notes) for c in out) / len(out))
+        key = f"{candidates}x{bars}"
+        results[key] = {
+            "candidates": candidates,
+            "bars": bars,
+            "repeats": repeats,
+            "median_s": round(statistics.median(times), 3),
+            "min_s": round(min(times), 3),
+            "max_s": round(max(times), 3),
+            "notes_per_candidate": round(statistics.mean(notes_out), 1),
+        }
+        print(f"{key:>6}: median {results[key]['median_s']:.3f} s (min {results[key]['min_s']:.3f}, max {results[key]['max_s']:.3f})", flush=True)
+
+    meta = registry.read_metadata(registry.weights_path("transformer"))
+    report = {
+        "machine": platform.platform(),
+        "python": platform.python_version(),
+        "cpu_count": os.cpu_count(),
+        "load_average_at_start": os.getloadavg()[0],
+        "torch_threads": torch.get_num_threads(),
+        "model_config": json.loads(meta["config"]),
+        "import_torch_and_engine_s": round(import_seconds, 3),
+        "model_load_s_median": round(statistics.median(load_times), 3),
+        "cases": results,
+        "target_4x4_median_s": TARGET_SECONDS,
+        "meets_latency_target": results["4x4"]["median_s"] <= TARGET_SECONDS,
+        "target_model_load_s": TARGET_LOAD_SECONDS,
+        "meets_load_target": statistics.median(load_times) <= TARGET_LOAD_SECONDS,
+    }
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"model load {report['model_load_s_median']:.3f} s, import {import_seconds:.2f} s -> {RESULTS}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,348 @@
+"""The engine: a prompt (clip or project) and a mood -> several candidate continuations.
+
+``suggest`` is what the GUI (from a worker thread) and ``composer-app suggest`` call. Steps:
+
+1. The prompt's notes go onto the token grid; the continuation starts at the bar line after the
+   prompt's last onset, in the meter and tempo in force there.
+2. The prompt's key is estimated (Krumhansl-Kessler, as for the training tokens).
+3. The mood becomes attribute targets (``composer_app.mood.targets_for``, or ``targets`` given
+   directly) and those become the forced header of every generated bar:
+   * note density (arousal): the target in notes per beat for one line, times the prompt's
+     number of voices (mean notes per onset), -> a density bin;
+   * register (valence, arousal): the prompt's mean pitch shifted by the target's distance from
+     the table's neutral register;
+   * key (valence): the prompt's tonic, in major or minor as ``major_strength`` says (the parallel
+     mode: a sad setting turns C major into C minor, not into A minor).
+4. Mode guidance while sampling, because a key token alone is learned only weakly: pitches
+   outside the target scale get a logit penalty (soft by default, forbidden with
+   ``key_constraint="strict"``), and the pitch classes that tell major from minor (3rd and 6th
+   degrees) are pushed toward the target mode in proportion to the target's strength.
+5. The model samples the candidates in one batch; each is decoded, given velocities (dynamics
+   come from the mood: the corpus has none) and articulation, measured with
+   ``core.attributes.compute_attributes`` and handed to ``on_candidate`` as it finishes.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from typing import Callable, Iterable, Sequence
+
+import numpy as np
+
+from composer_app.core.attributes import Attributes, compute_attributes
+from composer_app.core.note import Note
+from composer_app.core.theory import Key
+from composer_app.core.timing import TempoChange, TempoMap, TimeSignatureChange, TimeSignatureMap
+from composer_app.generation import sampling
+from composer_app.generation import tokenizer as tk
+from composer_app.generation.registry import DEFAULT_GENERATOR, load_generator
+
+MAX_BARS = 64  # a request may ask for at most this many bars
+MAX_CANDIDATES = 16
+PROMPT_TOKENS_MAX = 384  # the prompt is cut (at a bar line) to its last bars within this many tokens
+MODE_THRESHOLD = 0.05  # |major_strength target| above this switches the generated bars' mode
+NEUTRAL_PITCH_MEAN = 69.0  # the mood table's register at the neutral mood (mood.targets)
+OUT_OF_KEY_PENALTY = 3.0  # logits subtracted from out-of-scale pitches with key_constraint="auto"
+MODE_GUIDANCE = 2.5  # logits added/subtracted on the 3rd and 6th degrees at |major_strength| = 0.3
+MODE_GUIDANCE_FULL = 0.3  # the major_strength target at which mode guidance is at full strength
+DEFAULT_VELOCITY = 80  # without a mood or a velocity target (and a prompt without dynamics)
+PITCH_RANGE_MARGIN = 12  # candidates stay within the prompt's range widened by this many semitones
+MINOR_SCALE = (0, 2, 3, 5, 7, 8, 10, 11)  # natural minor plus the leading tone (harmonic minor)
+MAJOR_SCALE = (0, 2, 4, 5, 7, 9, 11)
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """The music to continue, as plain values (what ``prompt_from`` extracts)."""
+
+    notes: tuple[Note, ...]
+    ticks_per_quarter: int
+    tempo_map: TempoMap
+    time_signatures: TimeSignatureMap
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One continuation: notes from tick 0 = the bar after the prompt, in the prompt's tempo/meter."""
+
+    notes: tuple[Note, ...]
+    ticks_per_quarter: int
+    tempo_map: TempoMap
+    time_signatures: TimeSignatureMap
+    key: Key
+    bars: int
+    length_ticks: int
+    generator: str
+    seed: int
+    attributes: Attributes
+    seconds: float
+    finished: bool  # False when a time/token bound cut it short
+    index: int = 0
+
+
+class Cancelled(Exception):
+    """The request was cancelled between two sampling steps."""
+
+
+def prompt_from(clip_or_project, ticks_per_quarter: int | None = None) -> Prompt:
+    """A Project (its audible, non-drum tracks), a Track, a Prompt, or notes (+ ticks_per_quarter)."""
+    if isinstance(clip_or_project, Prompt):
+        return clip_or_project
+    tracks = getattr(clip_or_project, "tracks", None)
+    if tracks is not None:  # a Project
+        project = clip_or_project
+        chosen = [t for t in project.audible_tracks if not t.is_drums]
+        notes = tuple(sorted(n for t in chosen for n in t.notes if n.channel != 9))
+        return Prompt(notes, project.ticks_per_quarter, project.tempo_map, project.time_signatures)
+    notes_attr = getattr(clip_or_project, "notes", None)
+    notes = tuple(sorted(notes_attr if notes_attr is not None else clip_or_project))
+    tpq = ticks_per_quarter or getattr(clip_or_project, "ticks_per_quarter", None)
+    if tpq is None:
+        raise ValueError("ticks_per_quarter is needed with a plain list of notes")
+    return Prompt(notes, tpq, TempoMap(ticks_per_quarter=tpq), TimeSignatureMap(ticks_per_quarter=tpq))
+
+
+def _grid_scale(tpq: int) -> float:
+    return tk.GRID_TICKS_PER_QUARTER / tpq
+
+
+def _prompt_arrays(prompt: Prompt) -> tuple[np.ndarray, np.ndarray]:
+    rows = np.array([(n.start_tick, n.duration_ticks, n.pitch) for n in prompt.notes], dtype=np.int64).reshape(-1, 3)
+    velocities = np.array([n.velocity for n in prompt.notes], dtype=np.int64)
+    return tk.to_grid(rows, prompt.ticks_per_quarter), velocities
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Everything decided before sampling (exposed for tests and the evaluation)."""
+
+    prompt_tokens: list[int]
+    bar_plans: list[sampling.BarPlan]
+    constraints: sampling.Constraints
+    key: Key
+    start_tick: int  # where the continuation starts, in the prompt's ticks
+    numerator: int
+    denominator: int
+    velocity: int
+    articulation: float | None
+    voices: float
+
+
+def _scale_of(key_index: int) -> tuple[int, list[int]]:
+    tonic, minor = key_index // 2, key_index % 2
+    steps = MINOR_SCALE if minor else MAJOR_SCALE
+    return tonic, [(tonic + s) % 12 for s in steps]
+
+
+def plan_request(prompt: Prompt, bars: int, targets=None, key_constraint="auto") -> Plan:
+    """Turn a prompt and attribute targets into forced bar headers and pitch constraints."""
+    tpq = prompt.ticks_per_quarter
+    grid_notes, velocities = _prompt_arrays(prompt)
+    ts_map = prompt.time_signatures
+    if len(prompt.notes):
+        last_onset = max(n.start_tick for n in prompt.notes)
+        start_tick = ts_map.next_bar_tick(last_onset + 1)
+    else:
+        start_tick = 0
+    signature = ts_map.change_at(start_tick)
+    numerator, denominator = signature.numerator, signature.denominator
+    try:
+        tk.time_signature_index(numerator, denominator)
+    except ValueError:
+        raise ValueError(f"the prompt's time signature {numerator}/{denominator} is not supported") from None
+
+    scale = _grid_scale(tpq)
+    grid_signatures = []
+    for change in ts_map.changes:
+        if change.tick < start_tick:
+            grid_signatures.append((int(round(change.tick * scale)), change.numerator, change.denominator))
+    grid_signatures = grid_signatures or [(0, numerator, denominator)]
+    start_grid = int(round(start_tick * scale))
+    prompt_bars = tk.bar_lines(grid_signatures, max(start_grid, 1))
+    prompt_bars = [b for b in prompt_bars if b[0] < start_grid]
+    if grid_notes.size:
+        tokens, bar_index = tk.notes_to_tokens(grid_notes, grid_signatures, n_bars=len(prompt_bars), bos=True, eos=False)
+        # Keep the most recent bars within the token budget, cut at a bar line.
+        if len(tokens) > PROMPT_TOKENS_MAX:
+            cut = next((i for i in bar_index if len(tokens) - i <= PROMPT_TOKENS_MAX), bar_index[-1])
+            tokens = tokens[cut:]
+        key_index = tk.estimate_key_index(grid_notes)
+        onsets = len(np.unique(grid_notes[:, 0]))
+        voices = max(1.0, len(grid_notes) / max(onsets, 1))
+        recent_start = prompt_bars[-4:][0][0] if prompt_bars else 0  # the last (up to) 4 bars
+        recent = grid_notes[grid_notes[:, 0] >= recent_start]
+        prompt_pitch_mean = float(recent[:, 2].mean()) if len(recent) else float(grid_notes[:, 2].mean())
+        recent_density = len(recent) / max(1.0, (start_grid - recent_start) / tk.GRID_TICKS_PER_QUARTER)
+        pitch_lo, pitch_hi = int(grid_notes[:, 2].min()), int(grid_notes[:, 2].max())
+    else:
+        tokens, key_index, voices, prompt_pitch_mean, recent_density = [tk.BOS], 0, 1.0, 67.0, 1.5
+        pitch_lo, pitch_hi = 60, 76
+
+    major_strength = getattr(targets, "major_strength", None) if targets is not None else None
+    tonic, minor = key_index // 2, key_index % 2
+    if major_strength is not None and abs(major_strength) > MODE_THRESHOLD:
+        minor = 1 if major_strength < 0 else 0
+    target_key_index = 2 * tonic + minor
+
+    density = getattr(targets, "note_density", None) if targets is not None else None
+    density_value = density * voices if density is not None else recent_density
+    pitch_mean = getattr(targets, "pitch_mean", None) if targets is not None else None
+    register_value = prompt_pitch_mean + (pitch_mean - NEUTRAL_PITCH_MEAN if pitch_mean is not None else 0.0)
+    controls = tk.BarControls(target_key_index, tk.density_bin(density_value), tk.register_bin(register_value))
+    bar_plans = [sampling.BarPlan(numerator, denominator, controls) for _ in range(bars)]
+
+    shift = int(round(register_value - prompt_pitch_mean))
+    lo = max(tk.PITCH_MIN, pitch_lo + min(0, shift) - PITCH_RANGE_MARGIN)
+    hi = min(tk.PITCH_MAX, pitch_hi + max(0, shift) + PITCH_RANGE_MARGIN)
+    if isinstance(key_constraint, Key):
+        key_obj = key_constraint
+        allowed, penalty = sorted(key_obj.pitch_classes), float("inf")
+        target_key_index = 2 * key_obj.tonic_pc + (1 if key_obj.mode in ("minor", "aeolian", "harmonic_minor", "dorian", "phrygian") else 0)
+        bar_plans = [sampling.BarPlan(numerator, denominator, tk.BarControls(target_key_index, controls.density, controls.register)) for _ in range(bars)]
+    elif key_constraint in (None, "none", False):
+        allowed, penalty = None, 0.0
+    elif key_constraint in ("auto", "strict"):
+        allowed = _scale_of(target_key_index)[1]
+        penalty = float("inf") if key_constraint == "strict" else OUT_OF_KEY_PENALTY
+    else:
+        raise ValueError("key_constraint must be 'auto', 'strict', 'none' or a Key")
+    pc_bias = np.zeros(12, dtype=np.float32)
+    if major_strength is not None:
+        strength = float(np.clip(major_strength / MODE_GUIDANCE_FULL, -1.0, 1.0)) * MODE_GUIDANCE
+        for degree in (4, 9):  # major third and sixth
+            pc_bias[(tonic + degree) % 12] += strength
+        for degree in (3, 8):  # minor third and sixth
+            pc_bias[(tonic + degree) % 12] -= strength
+    constraints = sampling.Constraints.build(lo, hi, allowed, penalty if allowed is not None else 0.0, pc_bias)
+
+    velocity = getattr(targets, "velocity_mean", None) if targets is not None else None
+    if velocity is None:
+        velocity = float(np.mean(velocities)) if len(velocities) and len(set(velocities.tolist())) > 1 else DEFAULT_VELOCITY
+    articulation = getattr(targets, "articulation", None) if targets is not None else None
+    mode_name = "minor" if target_key_index % 2 else "major"
+    return Plan(
+        tokens, bar_plans, constraints, Key(target_key_index // 2, mode_name), start_tick,
+        numerator, denominator, int(round(velocity)), articulation, voices,
+    )
+
+
+def _decode(
+    tokens: Sequence[int], plan: Plan, prompt: Prompt, generator: str, seed: int, seconds: float, finished: bool, index: int
+) -> Candidate:
+    tpq = prompt.ticks_per_quarter
+    decoded = tk.tokens_to_notes(tokens)
+    bar_ticks = round(tk.bar_grid_length(plan.numerator, plan.denominator) * tpq / tk.GRID_TICKS_PER_QUARTER)
+    n_bars = len(plan.bar_plans)
+    length_ticks = bar_ticks * n_bars
+    scale = tpq / tk.GRID_TICKS_PER_QUARTER
+    notes = []
+    rows = decoded.notes
+    for k, (start, duration, pitch) in enumerate(rows):
+        start_tick = int(round(start * scale))
+        if start_tick >= length_ticks:
+            continue
+        duration_ticks = max(1, int(round(duration * scale)))
+        if plan.articulation is not None and plan.articulation < 0.98:
+            # Shorten toward the next onset's distance (how core.attributes measures articulation).
+            later = rows[rows[:, 0] > start]
+            ioi_ticks = int(round((later[:, 0].min() - start) * scale)) if len(later) else length_ticks - start_tick
+            duration_ticks = max(1, min(duration_ticks, int(round(ioi_ticks * plan.articulation))))
+        duration_ticks = min(duration_ticks, length_ticks - start_tick)
+        in_bar = start_tick % bar_ticks
+        accent = 6 if in_bar == 0 else (2 if in_bar % tpq == 0 else -2)
+        velocity = int(np.clip(plan.velocity + accent, 1, 127))
+        notes.append(Note(start_tick, int(pitch), duration_ticks, velocity))
+    notes.sort()
+    tempo = prompt.tempo_map.change_at(plan.start_tick)
+    tempo_map = TempoMap([TempoChange(0, tempo.microseconds_per_quarter)], tpq)
+    ts_map = TimeSignatureMap([TimeSignatureChange(0, plan.numerator, plan.denominator)], tpq)
+    attributes = compute_attributes(notes, tpq, start_tick=0, end_tick=length_ticks)
+    return Candidate(
+        tuple(notes), tpq, tempo_map, ts_map, plan.key, n_bars, length_ticks, generator, seed, attributes,
+        seconds, finished, index,
+    )
+
+
+def suggest(
+    clip_or_project,
+    mood=None,
+    bars: int = 4,
+    candidates: int = 4,
+    temperature: float = 1.0,
+    seed: int | None = None,
+    generator: str = DEFAULT_GENERATOR,
+    *,
+    targets=None,
+    key_constraint="auto",
+    cancel: threading.Event | Callable[[], bool] | None = None,
+    on_candidate: Callable[[Candidate], None] | None = None,
+    model=None,
+    ticks_per_quarter: int | None = None,
+    top_p: float = 0.95,
+    max_seconds: float = 30.0,
+    batch_size: int | None = None,
+) -> list[Candidate]:
+    """Continue a clip or project with ``candidates`` suggestions of ``bars`` bars each.
+
+    ``mood`` (a ``Mood``) gives the attribute targets through the mood table; ``targets`` (an
+    ``AttributeTargets``) replaces them. ``seed`` None picks one (reported in each candidate);
+    candidate i uses ``seed + i``. ``cancel``: a ``threading.Event`` or a callable, checked between
+    steps (raises ``Cancelled``). ``on_candidate`` is called with each candidate as it finishes.
+    ``batch_size`` splits the candidates into batches (smaller batches stream sooner).
+    ``key_constraint``: ``"auto"`` (soft scale guidance), ``"strict"``, ``"none"`` or a ``Key``.
+    """
+    if not isinstance(bars, int) or not 1 <= bars <= MAX_BARS:
+        raise ValueError(f"bars must be in range 1..{MAX_BARS}")
+    if not isinstance(candidates, int) or not 1 <= candidates <= MAX_CANDIDATES:
+        raise ValueError(f"candidates must be in range 1..{MAX_CANDIDATES}")
+    if not temperature > 0:
+        raise ValueError("temperature must be > 0")
+    started = time.perf_counter()
+    prompt = prompt_from(clip_or_project, ticks_per_quarter)
+    if targets is None and mood is not None:
+        from composer_app.mood.targets import targets_for
+
+        targets = targets_for(mood)
+    if seed is None:
+        seed = int.from_bytes(np.random.default_rng().bytes(3), "big")
+    if model is None:
+        model = load_generator(generator)
+    name = getattr(model, "generator_name", generator)
+    plan = plan_request(prompt, bars, targets, key_constraint)
+    is_cancelled = cancel.is_set if isinstance(cancel, threading.Event) else cancel
+    batch = batch_size or candidates
+    out: list[Candidate] = []
+    first = 0
+    while first < candidates:
+        count = min(batch, candidates - first)
+        settings = sampling.SamplingSettings(
+            temperature=temperature, top_p=top_p, seed=seed + first,
+            max_seconds=max(0.5, max_seconds - (time.perf_counter() - started)),
+            max_new_tokens=bars * 6 * sampling.MAX_NOTES_PER_BAR,
+        )
+
+        def finished(result: sampling.CandidateTokens, offset=first) -> None:
+            candidate = _decode(
+                result.tokens, plan, prompt, name, result.seed, time.perf_counter() - started, result.finished, offset + result.index
+            )
+            out.append(candidate)
+            if on_candidate is not None:
+                on_candidate(candidate)
+
+        try:
+            sampling.generate(
+                model, plan.prompt_tokens, plan.bar_plans, count, settings, plan.constraints,
+                cancel=is_cancelled, on_candidate=finished,
+            )
+        except sampling.GenerationCancelled:
+            raise Cancelled("suggestion cancelled") from None
+        first += count
+    out.sort(key=lambda c: c.index)
+    return out
+
+
+def candidate_notes_in_project_time(candidate: Candidate, start_tick: int) -> Iterable[Note]:
+    """The candidate's notes moved to start at ``start_tick`` (to paste it after the prompt)."""
+    return (n.with_start(n.start_tick + start_tick) for n in candidate.notes)

@@ -1,0 +1,275 @@
+"""Sampling shared by every token generator: grammar masks, forced control headers, constraints.
+
+``generate`` continues one prompt into several candidates at once (a batch sharing the prompt's
+KV cache). Each generated bar opens with a header the caller plans (``BarPlan``: time signature and
+control tokens from the mood targets); the header is *forced*, not sampled. Between headers the
+tokens are sampled with temperature and top-p under a grammar mask, so the output always decodes:
+positions only move forward inside the bar, a PITCH is always followed by a DUR, pitches at one
+position ascend, and a bar holds at most ``MAX_NOTES_PER_BAR`` notes. Constraints add a logit bias
+over pitches (stay in a key, lean major or minor, a pitch range). Generation stops at a hard bound
+on tokens and on seconds, and checks ``cancel`` between steps.
+
+A model only needs ``new_cache(batch, capacity)`` and ``step(tokens (B, T), cache) -> logits (B, V)``
+(the cache must offer ``length``, ``capacity`` and ``expand(batch)``).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+import numpy as np
+import torch
+
+from composer_app.generation import tokenizer as tk
+
+MAX_NOTES_PER_BAR = 48  # a runaway guard: dense chorale bars hold ~16-24 notes
+MAX_NOTES_PER_POSITION = 6  # chords of at most this many notes
+NEG_INF = float("-inf")
+
+
+@dataclass(frozen=True)
+class BarPlan:
+    """The forced header of one bar to generate."""
+
+    numerator: int
+    denominator: int
+    controls: tk.BarControls
+
+    @property
+    def length_grid(self) -> int:
+        return tk.bar_grid_length(self.numerator, self.denominator)
+
+    def header_tokens(self) -> list[int]:
+        c = self.controls
+        return [
+            tk.BAR,
+            tk.TS_BASE + tk.time_signature_index(self.numerator, self.denominator),
+            tk.KEY_BASE + c.key,
+            tk.DENS_BASE + c.density,
+            tk.REG_BASE + c.register,
+        ]
+
+
+@dataclass
+class SamplingSettings:
+    temperature: float = 1.0  # >0; lower = safer, higher = wilder
+    top_p: float = 0.95  # nucleus sampling: keep the smallest set of tokens with this much probability
+    max_new_tokens: int = 4096  # hard bound on generated tokens per candidate
+    max_seconds: float = 20.0  # hard bound on wall time; candidates stop where they are
+    seed: int = 0  # candidate i samples with seed + i (reproducible one by one)
+    allow_velocity: bool = False  # the corpus has no dynamics: velocity comes from the mood instead
+
+    def __post_init__(self) -> None:
+        if not self.temperature > 0:
+            raise ValueError("temperature must be > 0")
+        if not 0 < self.top_p <= 1:
+            raise ValueError("top_p must be in range (0, 1]")
+
+
+@dataclass
+class Constraints:
+    """Pitch constraints as a logit bias over the PITCH tokens (0 = free, -inf = forbidden)."""
+
+    pitch_bias: np.ndarray = field(default_factory=lambda: np.zeros(tk.N_PITCH, dtype=np.float32))
+
+    @classmethod
+    def build(
+        cls,
+        pitch_min: int = tk.PITCH_MIN,
+        pitch_max: int = tk.PITCH_MAX,
+        allowed_pitch_classes: Sequence[int] | None = None,
+        out_of_key_penalty: float = float("inf"),
+        pitch_class_bias: Sequence[float] | None = None,
+    ) -> Constraints:
+        """A pitch range, an optional scale (out-of-scale pitches get ``-out_of_key_penalty``) and a
+        bias per pitch class (e.g. toward the minor third for a sad mood)."""
+        pitches = np.arange(tk.PITCH_MIN, tk.PITCH_MAX + 1)
+        bias = np.zeros(tk.N_PITCH, dtype=np.float32)
+        bias[(pitches < pitch_min) | (pitches > pitch_max)] = NEG_INF
+        if allowed_pitch_classes is not None:
+            outside = ~np.isin(pitches % 12, list(allowed_pitch_classes))
+            bias[outside] = bias[outside] - out_of_key_penalty
+        if pitch_class_bias is not None:
+            bias += np.asarray(pitch_class_bias, dtype=np.float32)[pitches % 12]
+        if not np.isfinite(bias).any():
+            raise ValueError("the constraints forbid every pitch")
+        return cls(bias)
+
+
+@dataclass
+class CandidateTokens:
+    """What ``generate`` gives back per candidate."""
+
+    index: int
+    seed: int
+    tokens: list[int]  # generated tokens only (starting with the first forced BAR)
+    finished: bool  # all planned bars were generated
+    seconds: float  # wall time from the start of generation until this candidate finished
+
+
+class GenerationCancelled(Exception):
+    """``cancel`` was set: generation stopped between two steps."""
+
+
+class _Grammar:
+    """Where one candidate stands in the bar grammar; yields masks and forced tokens."""
+
+    def __init__(self, plans: Sequence[BarPlan]):
+        self.plans = plans
+        self.bar = 0
+        self.forced = list(plans[0].header_tokens())
+        self.state = "header"
+        self.pos = -1
+        self.last_pitch = -1
+        self.notes_in_bar = 0
+        self.notes_at_pos = 0
+        self.finished = False
+
+    def advance(self, token: int) -> None:
+        kind = tk.token_class(token)
+        if kind == "BAR" and self.state != "header":
+            self.bar += 1
+            if self.bar >= len(self.plans):
+                self.finished = True
+                return
+            self.forced = self.plans[self.bar].header_tokens()[1:]
+            self.state = "header"
+        elif kind == "REG":
+            self.state, self.pos, self.last_pitch, self.notes_in_bar, self.notes_at_pos = "bar", -1, -1, 0, 0
+        elif kind == "POS":
+            self.pos, self.last_pitch, self.notes_at_pos, self.state = token - tk.POS_BASE, -1, 0, "pos"
+        elif kind == "VEL":
+            self.state = "vel"
+        elif kind == "PITCH":
+            self.last_pitch, self.state = token - tk.PITCH_BASE, "pitch"
+        elif kind == "DUR":
+            self.notes_in_bar += 1
+            self.notes_at_pos += 1
+            self.state = "dur"
+
+    def allowed(self, allow_velocity: bool) -> np.ndarray:
+        """Boolean mask over the vocabulary for the next sampled token."""
+        mask = np.zeros(tk.VOCAB_SIZE, dtype=bool)
+        bar_len = self.plans[self.bar].length_grid
+        full = self.notes_in_bar >= MAX_NOTES_PER_BAR
+        if self.state == "bar":  # right after the header: a position, or an empty bar
+            if not full:
+                mask[tk.POS_BASE : tk.POS_BASE + bar_len] = True
+            mask[tk.BAR] = True
+        elif self.state in ("pos", "vel"):
+            mask[tk.PITCH_BASE : tk.PITCH_BASE + tk.N_PITCH] = True
+            if self.state == "pos" and allow_velocity:
+                mask[tk.VEL_BASE : tk.VEL_BASE + tk.VELOCITY_BINS] = True
+        elif self.state == "pitch":
+            mask[tk.DUR_BASE : tk.DUR_BASE + tk.N_DUR] = True
+        elif self.state == "dur":
+            mask[tk.BAR] = True
+            if not full:
+                mask[tk.POS_BASE + self.pos + 1 : tk.POS_BASE + bar_len] = True
+                if self.notes_at_pos < MAX_NOTES_PER_POSITION and self.last_pitch + 1 < tk.N_PITCH:
+                    mask[tk.PITCH_BASE + self.last_pitch + 1 : tk.PITCH_BASE + tk.N_PITCH] = True
+                    if allow_velocity:
+                        mask[tk.VEL_BASE : tk.VEL_BASE + tk.VELOCITY_BINS] = True
+        return mask
+
+
+def _sample(logits: torch.Tensor, temperature: float, top_p: float, generator: torch.Generator) -> int:
+    probs = torch.softmax(logits / temperature, dim=-1)
+    if top_p < 1.0:
+        sorted_probs, order = torch.sort(probs, descending=True)
+        cumulative = torch.cumsum(sorted_probs, dim=-1)
+        drop = cumulative - sorted_probs > top_p
+        sorted_probs[drop] = 0.0
+        choice = torch.multinomial(sorted_probs, 1, generator=generator)
+        return int(order[choice])
+    return int(torch.multinomial(probs, 1, generator=generator))
+
+
+@torch.no_grad()
+def generate(
+    model,
+    prompt_tokens: Sequence[int],
+    plans: Sequence[BarPlan],
+    candidates: int,
+    settings: SamplingSettings | None = None,
+    constraints: Constraints | None = None,
+    *,
+    cancel: Callable[[], bool] | None = None,
+    on_candidate: Callable[[CandidateTokens], None] | None = None,
+    context_tokens: int | None = None,
+) -> list[CandidateTokens]:
+    """Continue ``prompt_tokens`` with ``len(plans)`` bars, ``candidates`` times, in one batch.
+
+    ``cancel()`` is checked between steps (raises ``GenerationCancelled``); ``on_candidate`` is called
+    as each candidate finishes. ``context_tokens`` bounds the attention window (default: the model's
+    ``block_size``); past it the window slides by re-reading the most recent tokens.
+    """
+    settings = settings or SamplingSettings()
+    constraints = constraints or Constraints()
+    if candidates < 1:
+        raise ValueError("candidates must be >= 1")
+    if not plans:
+        raise ValueError("plans must hold at least one bar")
+    started = time.perf_counter()
+    window = int(context_tokens or getattr(model.config, "block_size", 512))
+    prompt = list(prompt_tokens)[-(window // 2) :] or [tk.BOS]
+    generators = [torch.Generator().manual_seed(settings.seed + i) for i in range(candidates)]
+    grammars = [_Grammar(plans) for _ in range(candidates)]
+    generated: list[list[int]] = [[] for _ in range(candidates)]
+    results: dict[int, CandidateTokens] = {}
+    pitch_bias = torch.from_numpy(constraints.pitch_bias)
+    pitch_slice = slice(tk.PITCH_BASE, tk.PITCH_BASE + tk.N_PITCH)
+
+    cache = model.new_cache(1, window)
+    logits = model.step(torch.tensor([prompt], dtype=torch.long), cache)
+    cache = cache.expand(candidates)
+    logits = logits.expand(candidates, -1)
+    history = [list(prompt) for _ in range(candidates)]
+
+    def finish(i: int, done: bool) -> None:
+        results[i] = CandidateTokens(i, settings.seed + i, generated[i], done, time.perf_counter() - started)
+        if on_candidate is not None:
+            on_candidate(results[i])
+
+    steps = 0
+    while len(results) < candidates:
+        if cancel is not None and cancel():
+            raise GenerationCancelled("generation cancelled")
+        out_of_budget = steps >= settings.max_new_tokens or time.perf_counter() - started > settings.max_seconds
+        if out_of_budget:
+            for i in range(candidates):
+                if i not in results:
+                    finish(i, False)
+            break
+        next_tokens = []
+        for i, grammar in enumerate(grammars):
+            if i in results:
+                next_tokens.append(tk.PAD)
+                continue
+            if grammar.forced:
+                token = grammar.forced.pop(0)
+            else:
+                row = logits[i].clone()
+                row[pitch_slice] += pitch_bias
+                row[~torch.from_numpy(grammar.allowed(settings.allow_velocity))] = NEG_INF
+                token = _sample(row, settings.temperature, settings.top_p, generators[i])
+            grammar.advance(token)
+            generated[i].append(token)
+            next_tokens.append(token)
+            if grammar.finished:
+                generated[i].pop()  # the closing BAR belongs to the next bar, not to this candidate
+                finish(i, True)
+        if len(results) == candidates:
+            break
+        for i, token in enumerate(next_tokens):
+            history[i].append(token)
+        if cache.length + 1 > cache.capacity:  # slide the window: re-read the most recent tokens
+            keep = window * 3 // 4
+            cache = model.new_cache(candidates, window)
+            logits = model.step(torch.tensor([h[-keep:] for h in history], dtype=torch.long), cache)
+        else:
+            logits = model.step(torch.tensor(next_tokens, dtype=torch.long).view(-1, 1), cache)
+        steps += 1
+    return [results[i] for i in range(candidates)]

@@ -1,0 +1,210 @@
+"""A small decoder-only Transformer over the shared tokens (nanoGPT-sized, rotary positions, KV cache).
+
+The model is conditioned on the mood through the control tokens in every bar header (see
+``tokenizer``): the engine writes the header of each generated bar from the attribute targets.
+Its config travels inside the ``.safetensors`` metadata, so ``load_transformer(path)`` rebuilds the
+model from the file alone; loading never unpickles anything.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from composer_app.generation.tokenizer import VOCAB_SIZE
+
+MODEL_KIND = "transformer"
+
+
+@dataclass
+class TransformerConfig:
+    """Hyper-parameters; stored in the weights file's metadata."""
+
+    vocab_size: int = VOCAB_SIZE  # number of token ids (tokenizer.VOCAB_SIZE)
+    block_size: int = 256  # tokens per training window; generation slides its window beyond this
+    n_layer: int = 4  # Transformer blocks (4 x d=192: ~1.6 k tokens/s training on one busy CPU core)
+    n_head: int = 3  # attention heads (head size = d_model / n_head = 64)
+    d_model: int = 192  # width of the residual stream
+    mlp_ratio: int = 4  # hidden width of the feed-forward layer = mlp_ratio * d_model
+    dropout: float = 0.1  # dropout in training (0 at inference: model.eval())
+    rope_base: float = 10000.0  # rotary position embedding base (relative positions: windows can slide)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> TransformerConfig:
+        raw = json.loads(text)
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in raw.items() if k in known})
+
+
+def _rope_tables(head_size: int, length: int, base: float) -> tuple[torch.Tensor, torch.Tensor]:
+    inv = 1.0 / (base ** (torch.arange(0, head_size, 2, dtype=torch.float32) / head_size))
+    angles = torch.outer(torch.arange(length, dtype=torch.float32), inv)  # (T, hs/2)
+    return angles.cos(), angles.sin()
+
+
+def _apply_rope(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
+    """Rotate pairs of channels of x (B, H, T, hs) by position-dependent angles (T, hs/2)."""
+    x1, x2 = x[..., 0::2], x[..., 1::2]
+    cos, sin = cos.to(x.dtype), sin.to(x.dtype)
+    out = torch.stack((x1 * cos - x2 * sin, x1 * sin + x2 * cos), dim=-1)
+    return out.flatten(-2)
+
+
+class KVCache:
+    """Keys and values of every layer for a batch of sequences that grow in lockstep."""
+
+    def __init__(self, n_layer: int, batch: int, n_head: int, capacity: int, head_size: int, dtype=torch.float32):
+        shape = (batch, n_head, capacity, head_size)
+        self.keys = [torch.zeros(shape, dtype=dtype) for _ in range(n_layer)]
+        self.values = [torch.zeros(shape, dtype=dtype) for _ in range(n_layer)]
+        self.length = 0  # positions filled
+        self.capacity = capacity
+
+    def expand(self, batch: int) -> KVCache:
+        """A cache for ``batch`` copies of this cache's single sequence (prompt shared by candidates)."""
+        out = KVCache.__new__(KVCache)
+        out.keys = [k.expand(batch, -1, -1, -1).clone() for k in self.keys]
+        out.values = [v.expand(batch, -1, -1, -1).clone() for v in self.values]
+        out.length, out.capacity = self.length, self.capacity
+        return out
+
+
+class CausalSelfAttention(nn.Module):
+    def __init__(self, config: TransformerConfig):
+        super().__init__()
+        assert config.d_model % config.n_head == 0
+        self.n_head = config.n_head
+        self.head_size = config.d_model // config.n_head
+        self.qkv = nn.Linear(config.d_model, 3 * config.d_model)
+        self.proj = nn.Linear(config.d_model, config.d_model)
+        self.dropout = config.dropout
+
+    def forward(self, x, cos, sin, cache: KVCache | None = None, layer: int = 0):
+        B, T, C = x.shape
+        q, k, v = self.qkv(x).split(C, dim=2)
+        q, k, v = (t.view(B, T, self.n_head, self.head_size).transpose(1, 2) for t in (q, k, v))
+        q, k = _apply_rope(q, cos, sin), _apply_rope(k, cos, sin)
+        if cache is None:
+            y = F.scaled_dot_product_attention(q, k, v, is_causal=True, dropout_p=self.dropout if self.training else 0.0)
+        else:
+            start = cache.length
+            cache.keys[layer][:, :, start : start + T] = k
+            cache.values[layer][:, :, start : start + T] = v
+            keys = cache.keys[layer][:, :, : start + T]
+            values = cache.values[layer][:, :, : start + T]
+            if T == 1:
+                y = F.scaled_dot_product_attention(q, keys, values)
+            else:
+                mask = torch.ones(T, start + T, dtype=torch.bool).tril(diagonal=start)
+                y = F.scaled_dot_product_attention(q, keys, values, attn_mask=mask)
+        y = y.transpose(1, 2).contiguous().view(B, T, C)
+        return self.proj(y)
+
+
+class Block(nn.Module):
+    def __init__(self, config: TransformerConfig):
+        super().__init__()
+        self.ln1 = nn.LayerNorm(config.d_model)
+        self.attn = CausalSelfAttention(config)
+        self.ln2 = nn.LayerNorm(config.d_model)
+        hidden = config.mlp_ratio * config.d_model
+        self.mlp = nn.Sequential(nn.Linear(config.d_model, hidden), nn.GELU(), nn.Linear(hidden, config.d_model))
+        self.drop = nn.Dropout(config.dropout)
+
+    def forward(self, x, cos, sin, cache=None, layer=0):
+        x = x + self.drop(self.attn(self.ln1(x), cos, sin, cache, layer))
+        return x + self.drop(self.mlp(self.ln2(x)))
+
+
+class MusicTransformer(nn.Module):
+    """Token embedding -> n_layer blocks -> tied output layer. ``forward`` returns logits."""
+
+    kind = MODEL_KIND
+
+    def __init__(self, config: TransformerConfig):
+        super().__init__()
+        self.config = config
+        self.embed = nn.Embedding(config.vocab_size, config.d_model)
+        self.drop = nn.Dropout(config.dropout)
+        self.blocks = nn.ModuleList(Block(config) for _ in range(config.n_layer))
+        self.ln_f = nn.LayerNorm(config.d_model)
+        self.head = nn.Linear(config.d_model, config.vocab_size, bias=False)
+        self.head.weight = self.embed.weight  # weight tying (saved once)
+        self.apply(self._init)
+        for name, p in self.named_parameters():
+            if name.endswith("proj.weight") or name.endswith("mlp.2.weight"):
+                nn.init.normal_(p, mean=0.0, std=0.02 / math.sqrt(2 * config.n_layer))
+        cos, sin = _rope_tables(config.d_model // config.n_head, 8 * config.block_size, config.rope_base)
+        self.register_buffer("rope_cos", cos, persistent=False)
+        self.register_buffer("rope_sin", sin, persistent=False)
+
+    @staticmethod
+    def _init(module):
+        if isinstance(module, nn.Linear):
+            nn.init.normal_(module.weight, mean=0.0, std=0.02)
+            if module.bias is not None:
+                nn.init.zeros_(module.bias)
+        elif isinstance(module, nn.Embedding):
+            nn.init.normal_(module.weight, mean=0.0, std=0.02)
+
+    def parameter_count(self) -> int:
+        return sum(p.numel() for p in self.parameters())
+
+    def new_cache(self, batch: int, capacity: int) -> KVCache:
+        c = self.config
+        return KVCache(c.n_layer, batch, c.n_head, capacity, c.d_model // c.n_head, self.embed.weight.dtype)
+
+    def forward(self, idx: torch.Tensor, cache: KVCache | None = None) -> torch.Tensor:
+        """Logits (B, T, vocab) for tokens idx (B, T); with a cache, idx continues the cached sequence."""
+        B, T = idx.shape
+        start = cache.length if cache is not None else 0
+        if start + T > self.rope_cos.shape[0]:
+            raise ValueError("sequence longer than the rotary table: slide the window")
+        cos, sin = self.rope_cos[start : start + T], self.rope_sin[start : start + T]
+        x = self.drop(self.embed(idx))
+        for i, block in enumerate(self.blocks):
+            x = block(x, cos, sin, cache, i)
+        if cache is not None:
+            cache.length += T
+        return self.head(self.ln_f(x))
+
+    def loss(self, idx: torch.Tensor, targets: torch.Tensor, ignore_index: int = 0) -> torch.Tensor:
+        logits = self(idx)
+        return F.cross_entropy(logits.float().view(-1, logits.size(-1)), targets.reshape(-1), ignore_index=ignore_index)
+
+    @torch.no_grad()
+    def step(self, tokens: torch.Tensor, cache: KVCache) -> torch.Tensor:
+        """Sampling interface shared with the other generators: logits (B, vocab) after ``tokens`` (B, T)."""
+        return self(tokens, cache)[:, -1, :].float()
+
+
+def save_transformer(model: MusicTransformer, path: Path, metadata: dict | None = None) -> None:
+    """Write fp16 weights + config (and any string metadata) to a .safetensors file."""
+    from safetensors.torch import save_file
+
+    state = {k: v.detach().to(torch.float16).contiguous() for k, v in model.state_dict().items() if k != "head.weight"}
+    meta = {"kind": MODEL_KIND, "config": model.config.to_json()}
+    meta.update({k: v if isinstance(v, str) else json.dumps(v) for k, v in (metadata or {}).items()})
+    path = Path(path)
+    tmp = path.with_suffix(".tmp")
+    save_file(state, str(tmp), metadata=meta)
+    tmp.replace(path)
+
+
+def model_from_state(config: TransformerConfig, state: dict) -> MusicTransformer:
+    model = MusicTransformer(config)
+    state = {k: v.float() for k, v in state.items()}
+    state.setdefault("head.weight", state["embed.weight"])
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    if missing or unexpected:
+        raise ValueError(f"weights do not match the config (missing {missing[:3]}, unexpected {unexpected[:3]})")
+    return model

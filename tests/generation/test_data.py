@@ -1,0 +1,52 @@
+"""The data pipeline: corpus conversion, the cache, the held-out split, user .mid folders."""
+
+import numpy as np
+import pytest
+
+from composer_app.generation import data
+from composer_app.generation.dataset import WindowSampler, tokenize_pieces
+from composer_app.generation import tokenizer as tk
+
+
+def test_heldout_split_is_deterministic_and_about_five_percent():
+    ids = [f"essenFolksong/x.abc#{i}" for i in range(4000)]
+    share = np.mean([data.is_heldout(i) for i in ids])
+    assert 0.03 < share < 0.07
+    assert [data.is_heldout(i) for i in ids[:50]] == [data.is_heldout(i) for i in ids[:50]]
+
+
+def test_reserved_collection_is_refused():
+    with pytest.raises(ValueError, match="reserved"):
+        data.load_corpus(["oneills1850"])
+    pytest.importorskip("music21")
+    with pytest.raises(ValueError, match="reserved"):
+        data.corpus_files(["oneills1850"])
+
+
+def test_convert_a_few_corpus_works_into_a_versioned_cache(tmp_path):
+    pytest.importorskip("music21")
+    root = data.corpus_root()
+    rows = data.convert_file(str(root / "bach" / "bwv66.6.mxl"), "bach/bwv66.6.mxl")
+    assert len(rows) == 1
+    source_id, notes, signatures = rows[0]
+    assert source_id == "bach/bwv66.6.mxl#0"
+    assert notes.shape[1] == 3 and len(notes) > 150  # four voices
+    assert signatures[0].tolist() == [0, 4, 4]
+    # pickup: the first onset is padded to the end of a full first bar
+    assert notes[0, 0] == 3 * data.CORPUS_TICKS_PER_QUARTER
+    data._save_rows(tmp_path / "bach__bwv66.6.mxl.npz", rows)
+    pieces = data.load_corpus(["bach"], tmp_path)
+    assert len(pieces) == 1 and np.array_equal(pieces[0].notes, notes)
+    items = tokenize_pieces(pieces)
+    assert tk.grammar_errors(items[0].tokens) == []
+    window = WindowSampler(items, 64, seed=0).window()
+    assert window.shape == (65,)
+
+
+def test_folder_of_midi_files(midi_folder):
+    pieces = data.load_midi_folder(midi_folder)
+    assert len(pieces) == 12
+    assert all(p.velocities is not None for p in pieces)
+    assert {tuple(p.time_signatures[0]) for p in pieces} == {(0, 3, 4), (0, 4, 4)}
+    train, heldout = data.split(pieces)
+    assert len(train) + len(heldout) == 12

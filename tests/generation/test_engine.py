@@ -1,0 +1,104 @@
+"""The engine: candidates start at 0 in the bar after the prompt, keep the prompt's meter and tempo."""
+
+import threading
+
+import numpy as np
+import pytest
+
+from composer_app.core.note import Note
+from composer_app.core.project import Project
+from composer_app.core.timing import TempoChange, TempoMap, TimeSignatureChange, TimeSignatureMap
+from composer_app.core.track import Track
+from composer_app.generation import engine
+from composer_app.mood import Mood, targets_for
+
+from .conftest import TPQ, melody
+
+
+def _project(numerator=3, bpm_us=600_000):
+    notes = melody(62, bars=3, numerator=numerator)
+    return Project(
+        tracks=(Track("Piano", notes=notes),),
+        ticks_per_quarter=TPQ,
+        tempo_map=TempoMap([TempoChange(0, bpm_us)], TPQ),
+        time_signatures=TimeSignatureMap([TimeSignatureChange(0, numerator, 4)], TPQ),
+    )
+
+
+def test_candidates_start_at_zero_and_stay_within_the_bars(tiny_model):
+    project = _project(numerator=3)
+    candidates = engine.suggest(project, Mood(0.3, 0.5), bars=2, candidates=3, seed=11, model=tiny_model)
+    assert len(candidates) == 3
+    bar_ticks = 3 * TPQ
+    for i, c in enumerate(candidates):
+        assert c.index == i and c.seed == 11 + i
+        assert c.length_ticks == 2 * bar_ticks
+        assert all(0 <= n.start_tick < 2 * bar_ticks and n.end_tick <= 2 * bar_ticks for n in c.notes)
+        assert c.time_signatures.changes[0].numerator == 3
+        assert c.tempo_map.changes[0].microseconds_per_quarter == 600_000
+        assert c.ticks_per_quarter == TPQ
+        assert c.seconds >= 0 and c.generator
+
+
+def test_continuation_starts_at_the_bar_after_the_last_onset(tiny_model):
+    notes = [Note(0, 60, 480), Note(2000, 64, 480)]  # last onset in bar 2 (4/4, 1920 ticks a bar)
+    plan = engine.plan_request(engine.prompt_from(notes, TPQ), 4, None)
+    assert plan.start_tick == 3840
+
+
+def test_same_seed_same_candidates(tiny_model):
+    project = _project()
+    a = engine.suggest(project, Mood(0, 0), bars=2, candidates=2, seed=5, model=tiny_model)
+    b = engine.suggest(project, Mood(0, 0), bars=2, candidates=2, seed=5, model=tiny_model)
+    assert [c.notes for c in a] == [c.notes for c in b]
+
+
+def test_strict_key_constraint_keeps_every_pitch_in_the_scale(tiny_model):
+    project = _project()
+    candidates = engine.suggest(project, None, bars=2, candidates=2, seed=1, key_constraint="strict", model=tiny_model, temperature=2.0)
+    key = candidates[0].key
+    scale = {(key.tonic_pc + s) % 12 for s in (engine.MINOR_SCALE if key.mode == "minor" else engine.MAJOR_SCALE)}
+    assert all(n.pitch % 12 in scale for c in candidates for n in c.notes)
+
+
+def test_valence_picks_the_parallel_mode_and_arousal_the_density_bin(tiny_model):
+    prompt = engine.prompt_from(_project())
+    sad = engine.plan_request(prompt, 2, targets_for(Mood(-1, -1)))
+    happy = engine.plan_request(prompt, 2, targets_for(Mood(1, 1)))
+    assert sad.key.mode == "minor" and happy.key.mode == "major"
+    assert sad.key.tonic_pc == happy.key.tonic_pc
+    assert sad.bar_plans[0].controls.density < happy.bar_plans[0].controls.density
+    assert sad.velocity < happy.velocity
+
+
+def test_velocity_and_articulation_come_from_the_targets(tiny_model):
+    targets = targets_for(Mood(0, 0)).with_overrides({"velocity_mean": 50.0, "articulation": 0.5})
+    c = engine.suggest(_project(), None, bars=2, candidates=1, seed=3, targets=targets, model=tiny_model)[0]
+    if c.notes:
+        assert abs(c.attributes.velocity_mean - 50) <= 6
+        assert c.attributes.articulation <= 0.6
+
+
+def test_on_candidate_streams_and_cancel_raises(tiny_model):
+    seen = []
+    engine.suggest(_project(), None, bars=1, candidates=3, seed=0, model=tiny_model, on_candidate=seen.append, batch_size=1)
+    assert [c.index for c in seen] == [0, 1, 2]
+    event = threading.Event()
+    event.set()
+    with pytest.raises(engine.Cancelled):
+        engine.suggest(_project(), None, bars=1, candidates=1, model=tiny_model, cancel=event)
+
+
+def test_bad_requests_are_refused(tiny_model):
+    with pytest.raises(ValueError, match="bars"):
+        engine.suggest(_project(), None, bars=0, model=tiny_model)
+    with pytest.raises(ValueError, match="candidates"):
+        engine.suggest(_project(), None, candidates=99, model=tiny_model)
+    odd = Project(tracks=(Track(notes=[Note(0, 60, 100)]),), time_signatures=TimeSignatureMap([TimeSignatureChange(0, 15, 16)]))
+    with pytest.raises(ValueError, match="not supported"):
+        engine.suggest(odd, None, model=tiny_model)
+
+
+def test_empty_prompt_still_gives_candidates(tiny_model):
+    c = engine.suggest([], None, bars=1, candidates=1, seed=0, model=tiny_model, ticks_per_quarter=TPQ)[0]
+    assert c.length_ticks == 4 * TPQ

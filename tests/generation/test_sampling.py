@@ -1,0 +1,98 @@
+"""Sampling: grammar masks, reproducibility, bounds and cancellation (with a tiny random model)."""
+
+import threading
+
+import numpy as np
+import pytest
+
+from composer_app.generation import sampling
+from composer_app.generation import tokenizer as tk
+
+
+def _plans(bars=4, numerator=4, denominator=4, key=0, density=3, register=4):
+    return [sampling.BarPlan(numerator, denominator, tk.BarControls(key, density, register)) for _ in range(bars)]
+
+
+def _prompt():
+    tokens, _ = tk.notes_to_tokens(np.array([(i * 6, 6, 60 + i % 7) for i in range(16)]), [(0, 4, 4)], eos=False)
+    return tokens
+
+
+@pytest.mark.parametrize("temperature", [0.7, 1.5, 3.0])
+def test_sampled_sequences_always_follow_the_grammar(tiny_model, temperature):
+    settings = sampling.SamplingSettings(temperature=temperature, top_p=1.0, seed=3)
+    results = sampling.generate(tiny_model, _prompt(), _plans(4, 6, 8), 3, settings)
+    for result in results:
+        assert result.finished
+        assert tk.grammar_errors(result.tokens) == []
+        decoded = tk.tokens_to_notes(result.tokens)
+        assert len(decoded.bar_starts) == 4
+        assert all(0 <= start < 4 * 36 for start in decoded.notes[:, 0])
+
+
+def test_forced_headers_carry_the_planned_controls(tiny_model):
+    plans = _plans(3, key=19, density=5, register=2)
+    result = sampling.generate(tiny_model, _prompt(), plans, 1, sampling.SamplingSettings(seed=1))[0]
+    decoded = tk.tokens_to_notes(result.tokens)
+    assert decoded.controls == [tk.BarControls(19, 5, 2)] * 3
+
+
+def test_same_seed_same_candidates_and_candidate_seeds_are_independent(tiny_model):
+    a = sampling.generate(tiny_model, _prompt(), _plans(), 3, sampling.SamplingSettings(seed=42))
+    b = sampling.generate(tiny_model, _prompt(), _plans(), 3, sampling.SamplingSettings(seed=42))
+    assert [r.tokens for r in a] == [r.tokens for r in b]
+    assert [r.seed for r in a] == [42, 43, 44]
+    alone = sampling.generate(tiny_model, _prompt(), _plans(), 1, sampling.SamplingSettings(seed=43))
+    assert alone[0].tokens == a[1].tokens
+    c = sampling.generate(tiny_model, _prompt(), _plans(), 1, sampling.SamplingSettings(seed=7))
+    assert c[0].tokens != a[0].tokens
+
+
+def test_strict_pitch_constraints_are_obeyed(tiny_model):
+    constraints = sampling.Constraints.build(60, 72, allowed_pitch_classes=[0, 2, 4, 5, 7, 9, 11])
+    results = sampling.generate(tiny_model, _prompt(), _plans(), 4, sampling.SamplingSettings(seed=5, temperature=2.0), constraints)
+    pitches = np.concatenate([tk.tokens_to_notes(r.tokens).notes[:, 2] for r in results])
+    assert len(pitches) and pitches.min() >= 60 and pitches.max() <= 72
+    assert set((pitches % 12).tolist()) <= {0, 2, 4, 5, 7, 9, 11}
+
+
+def test_cancellation_stops_within_a_few_steps(tiny_model):
+    calls = []
+    event = threading.Event()
+
+    def cancel():
+        calls.append(1)
+        if len(calls) == 5:
+            event.set()
+        return event.is_set()
+
+    with pytest.raises(sampling.GenerationCancelled):
+        sampling.generate(tiny_model, _prompt(), _plans(16), 2, sampling.SamplingSettings(seed=0), cancel=cancel)
+    assert len(calls) == 5
+
+
+def test_hard_bounds_on_tokens_and_time(tiny_model):
+    results = sampling.generate(tiny_model, _prompt(), _plans(16), 2, sampling.SamplingSettings(seed=0, max_new_tokens=10))
+    assert all(not r.finished and len(r.tokens) <= 10 for r in results)
+    assert all(tk.grammar_errors(r.tokens) == [] for r in results)
+    results = sampling.generate(tiny_model, _prompt(), _plans(64), 1, sampling.SamplingSettings(seed=0, max_seconds=0.05))
+    assert not results[0].finished and results[0].seconds < 2.0
+
+
+def test_on_candidate_is_called_for_each(tiny_model):
+    seen = []
+    sampling.generate(tiny_model, _prompt(), _plans(2), 3, sampling.SamplingSettings(seed=0), on_candidate=seen.append)
+    assert sorted(r.index for r in seen) == [0, 1, 2]
+
+
+def test_window_slides_past_the_context(tiny_model):
+    # the tiny model's block is 64 tokens: 8 dense bars need far more, so the window must slide
+    results = sampling.generate(tiny_model, _prompt(), _plans(8, density=9), 1, sampling.SamplingSettings(seed=2, temperature=1.2))
+    assert results[0].finished and tk.grammar_errors(results[0].tokens) == []
+
+
+def test_settings_are_validated():
+    with pytest.raises(ValueError, match="temperature must be > 0"):
+        sampling.SamplingSettings(temperature=0)
+    with pytest.raises(ValueError, match="top_p"):
+        sampling.SamplingSettings(top_p=1.5)
