@@ -1,36 +1,41 @@
-"""The ONE place that owns the generation thread.
+"""The ONE place that owns generation: a worker process (or, for injected engines, a thread).
 
-Everything torch-related happens on a single background thread owned by :class:`GenerationJobs`:
+Everything torch-related happens away from the GUI thread, owned by :class:`GenerationJobs`:
 
-* **Model loading.** :meth:`GenerationJobs.start` (called once the main window is shown) starts the
-  thread, which imports torch and the generation engine and loads the default generator's weights.
-  ``torch`` is never imported on the GUI thread, so the window appears before the models are ready.
-  The state is reported by ``model_state_changed(state, message)`` with ``state`` one of
-  ``"loading"``, ``"ready"``, ``"error"``.
-* **Generation.** :meth:`submit` hands the thread a :class:`SuggestRequest` (plain, immutable data:
-  the prompt as a core ``Project``, the mood, the settings). The thread calls
-  ``composer_app.generation.engine.suggest`` and reports back through the signals ``started(id)``,
-  ``candidate(id, index, Candidate)``, ``finished(id, [Candidate])``, ``errored(id, message)`` and
-  ``cancelled(id)``. Candidates are plain values too; nothing on the worker touches a widget.
+* **Where.** The real engine runs in a **worker process** (``multiprocessing``, spawn): it imports
+  torch, loads the weights and generates there, so neither the torch import (which holds the
+  interpreter lock for long stretches: ~0.5 s stalls when done on a thread) nor the sampling
+  loop can stall the GUI's event loop. Requests and candidates cross as pickled plain values
+  (core ``Project``/``Note``, ``Mood``, ``AttributeTargets``, the engine's ``Candidate``). An
+  engine handed in as ``engine_loader`` (tests, benchmarks of the plumbing) runs on a thread
+  of this process instead; both paths share the bookkeeping and the signals below.
+* **Model loading.** :meth:`GenerationJobs.start` (called once the main window is shown) starts
+  the worker, which loads the default generator's weights first. The state is reported by
+  ``model_state_changed(state, message)`` with ``state`` one of ``"loading"``, ``"ready"``,
+  ``"error"`` (no model file, a broken file: the message says which and what to do).
+* **Generation.** :meth:`submit` hands the worker a :class:`SuggestRequest`. The worker calls
+  ``composer_app.generation.engine.suggest`` and reports back through the signals
+  ``started(id)``, ``candidate(id, index, Candidate)`` (each one as it finishes),
+  ``finished(id, [Candidate])``, ``errored(id, message)`` and ``cancelled(id)``. Slots run on the
+  GUI thread (signals are emitted from a reader thread and queued).
 
 **A second request while one runs replaces it**: the running request is cancelled (its
-``cancelled`` signal is emitted at once, and anything it still produces is dropped) and the new
-one starts as soon as the worker has left the old one, which it does at the engine's next
+``cancelled`` signal is emitted at once, anything it still produces is dropped) and the new one
+starts as soon as the worker has left the old one, which it does at the engine's next
 cancellation check (one sampling step, a few milliseconds). A request that was waiting and not yet
-started is simply replaced (and reported ``cancelled``). The latest click always wins: this is what
-a composer who clicks "Suggest" again after moving the mood point means.
+started is simply replaced (and reported ``cancelled``). The latest click always wins: this is
+what a composer who clicks "Suggest" again after moving the mood point means.
 
-**Cancel** (:meth:`cancel`) sets the running request's cancel flag, which the engine polls between
-sampling steps; the GUI is told ``cancelled`` immediately, the worker stops within one step
-(``~ms``; the test demands < 100 ms from the flag to the worker being idle again).
-
-Signals are emitted from the worker thread on a QObject that lives in the GUI thread, so Qt queues
-them to the GUI thread (AutoConnection); slots run on the GUI thread.
+**Cancel** (:meth:`cancel`) raises the cancel mark that the engine polls between sampling steps
+(a shared integer: every request with an id up to the mark is cancelled); the GUI is told
+``cancelled`` immediately, and ``worker_idle(id, seconds)`` reports how long the worker took to
+stop (the tests demand < 100 ms).
 """
 
 from __future__ import annotations
 
 import itertools
+import sys
 import threading
 import time
 import traceback
@@ -116,7 +121,7 @@ def classify_load_error(exc: BaseException, path: Path | None = None) -> str:
 
 
 class GenerationJobs(QObject):
-    """Owns the background generation thread (model loading + one running request at a time)."""
+    """Owns the generation worker (model loading + one running request at a time)."""
 
     model_state_changed = Signal(str, str)  # (state: loading|ready|error, message)
     started = Signal(int)  # (request id)
@@ -124,7 +129,7 @@ class GenerationJobs(QObject):
     finished = Signal(int, object)  # (request id, list of Candidates)
     errored = Signal(int, str)  # (request id, one-line message)
     cancelled = Signal(int)  # (request id)
-    worker_idle = Signal(int, float)  # (request id, seconds from cancel flag to idle; -1 when not cancelled)
+    worker_idle = Signal(int, float)  # (request id, seconds from cancel to the worker being free; -1 if not cancelled)
 
     def __init__(
         self,
@@ -133,25 +138,29 @@ class GenerationJobs(QObject):
         engine_loader: Callable[[], Any] | None = None,
         generator: str | None = None,
         weights_path: Path | str | None = None,
+        use_process: bool | None = None,
     ):
-        """``engine_loader()`` runs on the worker and returns an object with ``suggest(...)``.
-
-        Default: import ``composer_app.generation.engine`` there (so torch loads off the GUI thread)
-        and load ``generator`` (or the default) from ``weights_path`` (or the shipped models/).
-        """
+        """``engine_loader()`` returns an object with ``suggest(request, cancel=, on_candidate=)``
+        and runs on a worker thread. Without it, the real engine runs in a worker process, loading
+        ``generator`` (or the default) from ``weights_path`` (or the shipped models/)."""
         super().__init__(parent)
         self._engine_loader = engine_loader
         self._generator = generator
         self._weights_path = Path(weights_path) if weights_path else None
+        self._use_process = engine_loader is None if use_process is None else use_process
         self._engine: Any = None
         self._state = IDLE
         self._message = ""
         self._lock = threading.Condition()
-        self._pending: _Job | None = None
-        self._running: _Job | None = None
+        self._pending: _Job | None = None  # thread path: the next request
+        self._running: _Job | None = None  # thread path: the request being generated
+        self._outstanding: dict[int, float | None] = {}  # process path: sent, not yet idle -> cancel time
         self._active_id: int | None = None  # the request whose results the GUI still wants
         self._ids = itertools.count(1)
         self._thread: threading.Thread | None = None
+        self._process = None
+        self._conn = None
+        self._cancel_mark = None  # process path: shared int, requests with id <= mark are cancelled
         self._quit = False
         self.generators: list[str] = []
         self.default_generator: str | None = None
@@ -168,6 +177,8 @@ class GenerationJobs(QObject):
     @property
     def is_busy(self) -> bool:
         with self._lock:
+            if self._use_process:
+                return bool(self._outstanding)
             return self._running is not None or self._pending is not None
 
     @property
@@ -180,24 +191,58 @@ class GenerationJobs(QObject):
 
     # --- lifecycle ---------------------------------------------------------------------------
     def start(self) -> None:
-        """Start the worker thread; it loads the models first (call once the window is shown)."""
+        """Start the worker; it loads the models first (call once the window is shown)."""
         if self._thread is not None:
             return
         self._set_state(LOADING, "Loading the generation model…")
-        self._thread = threading.Thread(target=self._run, name="composer-generation", daemon=True)
+        if self._use_process:
+            import multiprocessing  # noqa: PLC0415
+
+            context = multiprocessing.get_context("spawn")
+            self._cancel_mark = context.RawValue("q", 0)
+            self._conn, child = context.Pipe(duplex=True)
+            self._process = context.Process(
+                target=_process_main,
+                args=(child, self._cancel_mark, self._generator, str(self._weights_path) if self._weights_path else None),
+                name="composer-generation",
+                daemon=True,
+            )
+            try:
+                _start_without_main(self._process)
+            except Exception as exc:  # noqa: BLE001
+                self._set_state(ERROR, f"The generation process could not start: {exc}")
+                return
+            child.close()
+            self._thread = threading.Thread(target=self._read_process, name="composer-generation-reader", daemon=True)
+        else:
+            self._thread = threading.Thread(target=self._run, name="composer-generation", daemon=True)
         self._thread.start()
 
     def shutdown(self, timeout: float = 2.0) -> None:
-        """Cancel everything and stop the thread (window closing)."""
+        """Cancel everything and stop the worker (window closing)."""
         with self._lock:
             self._quit = True
             if self._running:
                 self._running.cancel.set()
             self._pending = None
             self._lock.notify_all()
+        if self._cancel_mark is not None:
+            self._cancel_mark.value = 2**62
+        if self._conn is not None:
+            try:
+                self._conn.send(("quit",))
+            except (OSError, ValueError):
+                pass
+        if self._process is not None:
+            self._process.join(timeout)
+            if self._process.is_alive():
+                self._process.terminate()
+                self._process.join(1.0)
         if self._thread is not None:
             self._thread.join(timeout)
-        self._thread = None
+        if self._conn is not None:
+            self._conn.close()
+        self._thread = self._process = self._conn = None
 
     def wait_idle(self, timeout: float = 5.0) -> bool:
         """Block until nothing runs or waits (tests and benchmarks)."""
@@ -211,43 +256,120 @@ class GenerationJobs(QObject):
     # --- requests ------------------------------------------------------------------------------
     def submit(self, request: SuggestRequest) -> int:
         """Queue ``request``, replacing (cancelling) whatever runs or waits. Returns its id."""
+        if self._thread is None:
+            self.start()
         job = _Job(next(self._ids), request)
         replaced: list[int] = []
         with self._lock:
-            if self._running is not None and not self._running.cancel.is_set():
-                self._running.cancel.set()
-                replaced.append(self._running.id)
-            if self._pending is not None:
-                replaced.append(self._pending.id)
-            self._pending = job
+            if self._use_process:
+                now = time.monotonic()
+                for old, cancelled_at in self._outstanding.items():
+                    if cancelled_at is None:
+                        self._outstanding[old] = now
+                        replaced.append(old)
+                self._outstanding[job.id] = None
+                if self._cancel_mark is not None:
+                    self._cancel_mark.value = job.id - 1
+            else:
+                if self._running is not None and not self._running.cancel.is_set():
+                    self._running.cancel.set()
+                    replaced.append(self._running.id)
+                if self._pending is not None:
+                    replaced.append(self._pending.id)
+                self._pending = job
             self._active_id = job.id
             self._lock.notify_all()
         for old in replaced:
             self.cancelled.emit(old)
-        if self._thread is None:
-            self.start()
+        if self._use_process:
+            try:
+                self._conn.send(("generate", job.id, request))
+            except (OSError, ValueError, AttributeError) as exc:
+                with self._lock:
+                    self._outstanding.pop(job.id, None)
+                self.errored.emit(job.id, f"The generation process is not running: {exc or self._message}")
         return job.id
 
     def cancel(self) -> int | None:
         """Cancel the running (and any waiting) request; returns the id told ``cancelled``."""
         ids: list[int] = []
         with self._lock:
-            if self._pending is not None:
-                ids.append(self._pending.id)
-                self._pending = None
-            if self._running is not None and not self._running.cancel.is_set():
-                self._running.cancel.set()
-                ids.append(self._running.id)
+            if self._use_process:
+                now = time.monotonic()
+                for old, cancelled_at in self._outstanding.items():
+                    if cancelled_at is None:
+                        self._outstanding[old] = now
+                        ids.append(old)
+                if ids and self._cancel_mark is not None:
+                    self._cancel_mark.value = max(self._cancel_mark.value, max(ids))
+            else:
+                if self._pending is not None:
+                    ids.append(self._pending.id)
+                    self._pending = None
+                if self._running is not None and not self._running.cancel.is_set():
+                    self._running.cancel.set()
+                    ids.append(self._running.id)
             self._active_id = None
         for request_id in ids:
             self.cancelled.emit(request_id)
         return ids[-1] if ids else None
 
-    # --- worker side -----------------------------------------------------------------------------
+    # --- shared ------------------------------------------------------------------------------------
     def _set_state(self, state: str, message: str) -> None:
         self._state, self._message = state, message
         self.model_state_changed.emit(state, message)
 
+    # --- process path: the reader thread ------------------------------------------------------------
+    def _read_process(self) -> None:
+        conn = self._conn
+        while True:
+            try:
+                message = conn.recv()
+            except (EOFError, OSError):
+                if not self._quit:
+                    self._process_died()
+                return
+            except Exception as exc:  # noqa: BLE001 - an unpicklable result: report, keep reading
+                self._set_state(self._state, self._message)
+                if self._active_id is not None:
+                    self.errored.emit(self._active_id, f"Generation failed: a result could not be read ({exc})")
+                continue
+            kind = message[0]
+            if kind == "state":
+                _, state, text, generators, default = message
+                self.generators, self.default_generator = list(generators), default
+                self._set_state(state, text)
+            elif kind == "started":
+                if self.is_current(message[1]):
+                    self.started.emit(message[1])
+            elif kind == "candidate":
+                _, job_id, index, candidate = message
+                if self.is_current(job_id):
+                    self.candidate.emit(job_id, index, candidate)
+            elif kind == "finished":
+                if self.is_current(message[1]):
+                    self.finished.emit(message[1], message[2])
+            elif kind == "errored":
+                if self.is_current(message[1]):
+                    self.errored.emit(message[1], message[2])
+            elif kind == "idle":
+                job_id = message[1]
+                with self._lock:
+                    cancelled_at = self._outstanding.pop(job_id, None)
+                self.worker_idle.emit(job_id, time.monotonic() - cancelled_at if cancelled_at else -1.0)
+
+    def _process_died(self) -> None:
+        code = self._process.exitcode if self._process is not None else None
+        text = f"The generation process stopped unexpectedly (exit code {code}). Suggestions are off; restart the app."
+        with self._lock:
+            outstanding = list(self._outstanding)
+            self._outstanding.clear()
+        self._set_state(ERROR, text)
+        for job_id in outstanding:
+            if self.is_current(job_id):
+                self.errored.emit(job_id, text)
+
+    # --- thread path ---------------------------------------------------------------------------------
     def _run(self) -> None:
         self._load()
         while True:
@@ -283,7 +405,6 @@ class GenerationJobs(QObject):
             self._set_state(ERROR, classify_load_error(exc, self._weights_path))
 
     def _generate(self, job: _Job) -> None:
-        request = job.request
         if job.cancel.is_set():
             return
         if self._engine is None:
@@ -298,18 +419,92 @@ class GenerationJobs(QObject):
                 self.candidate.emit(job.id, next(count), candidate)
 
         try:
-            results = self._engine.suggest(request, cancel=job.cancel, on_candidate=on_candidate)
+            results = self._engine.suggest(job.request, cancel=job.cancel, on_candidate=on_candidate)
         except BaseException as exc:  # noqa: BLE001
-            if job.cancel.is_set():
+            if job.cancel.is_set() or type(exc).__name__ in ("Cancelled", "CancelledError", "GenerationCancelled"):
                 return
-            if type(exc).__name__ in ("Cancelled", "CancelledError", "GenerationCancelled"):
-                return
-            detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-            self.errored.emit(job.id, f"Generation failed: {detail}")
+            self.errored.emit(job.id, _failure_message(exc))
             return
         if job.cancel.is_set():
             return
         self.finished.emit(job.id, list(results or []))
+
+
+def _start_without_main(process) -> None:
+    """Start a spawn-context process without it re-importing the ``__main__`` script.
+
+    A spawned child normally re-runs the parent's main script (as ``__mp_main__``) so that
+    functions defined there can be unpickled; the worker's function lives in this module, and a
+    main script without an ``if __name__ == "__main__"`` guard (a benchmark, ``python script.py``)
+    would otherwise start a second app in the child. The main module is hidden while the child's
+    start-up data is prepared (synchronously, inside ``start``).
+    """
+    import types  # noqa: PLC0415
+
+    main = sys.modules.get("__main__")
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        process.start()
+    finally:
+        if main is not None:
+            sys.modules["__main__"] = main
+
+
+def _failure_message(exc: BaseException) -> str:
+    detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+    return f"Generation failed: {detail}"
+
+
+def _process_main(conn, cancel_mark, generator: str | None, weights_path: str | None) -> None:
+    """The worker process: load the engine, then serve requests until "quit" or the pipe closes."""
+    try:
+        engine = _default_engine(generator, Path(weights_path) if weights_path else None)
+        conn.send(("state", READY, engine.description, engine.generator_names(), engine.default_generator))
+        failure = ""
+    except BaseException as exc:  # noqa: BLE001
+        engine = None
+        failure = classify_load_error(exc, Path(weights_path) if weights_path else None)
+        conn.send(("state", ERROR, failure, [], None))
+    while True:
+        try:
+            message = conn.recv()
+        except (EOFError, OSError, KeyboardInterrupt):
+            return
+        if message[0] != "generate":
+            return
+        _, job_id, request = message
+
+        def cancelled(job_id=job_id) -> bool:
+            return cancel_mark.value >= job_id
+
+        try:
+            if cancelled():
+                continue
+            if engine is None:
+                conn.send(("errored", job_id, failure or "The generation model is not loaded."))
+                continue
+            conn.send(("started", job_id))
+            count = itertools.count()
+
+            def on_candidate(candidate, job_id=job_id, count=count) -> None:
+                if not cancelled():
+                    conn.send(("candidate", job_id, next(count), candidate))
+
+            try:
+                results = engine.suggest(request, cancel=cancelled, on_candidate=on_candidate)
+            except BaseException as exc:  # noqa: BLE001
+                if not cancelled() and type(exc).__name__ not in ("Cancelled", "GenerationCancelled"):
+                    conn.send(("errored", job_id, _failure_message(exc)))
+                continue
+            if not cancelled():
+                conn.send(("finished", job_id, list(results or [])))
+        except (BrokenPipeError, OSError):
+            return
+        finally:
+            try:
+                conn.send(("idle", job_id))
+            except (BrokenPipeError, OSError):
+                return
 
 
 def engine_key_constraint(value: str | None):
