@@ -566,6 +566,8 @@ class _EngineAdapter:
                 request.prompt, request.mood, request.bars, 1, temperature, request.seed, on_candidate=on_candidate, **common
             )
 
+            if cancel():
+                raise GenerationCancelled()
             rest: list = []
 
             def renumbered(candidate):

@@ -45,7 +45,7 @@ from composer_app.ui import clip_drag
 from composer_app.ui.generation_jobs import ERROR, LOADING, READY, GenerationJobs, SuggestRequest
 
 CANDIDATE_ROLE = Qt.ItemDataRole.UserRole + 1
-THUMB_W, THUMB_H = 132, 46
+THUMB_W, THUMB_H = 120, 50
 ROW_H = THUMB_H + 12
 
 
@@ -72,22 +72,27 @@ def candidate_attributes(candidate) -> dict[str, float]:
     return {}
 
 
-def attributes_line(candidate) -> str:
+def attributes_lines(candidate) -> tuple[str, str]:
+    """The measured attributes in two short lines (rhythm and mode; register, dynamics, articulation)."""
     a = candidate_attributes(candidate)
-    if not a:
-        return ""
-    parts = []
+    first, second = [], []
     if "note_density" in a:
-        parts.append(f"{a['note_density']:.1f} notes/beat")
+        first.append(f"{a['note_density']:.1f} notes/beat")
     if "major_strength" in a:
-        parts.append(("major " if a["major_strength"] >= 0 else "minor ") + f"{a['major_strength']:+.2f}")
+        first.append(("major " if a["major_strength"] >= 0 else "minor ") + f"{a['major_strength']:+.2f}")
+    if "consonance" in a:
+        first.append(f"consonance {a['consonance']:.2f}")
     if "pitch_mean" in a:
-        parts.append(f"pitch {a['pitch_mean']:.0f}")
+        second.append(f"pitch {a['pitch_mean']:.0f}")
     if "velocity_mean" in a:
-        parts.append(f"vel {a['velocity_mean']:.0f}")
+        second.append(f"velocity {a['velocity_mean']:.0f}")
     if "articulation" in a:
-        parts.append(f"legato {a['articulation']:.2f}")
-    return " · ".join(parts)
+        second.append(f"legato {a['articulation']:.2f}")
+    return " · ".join(first), " · ".join(second)
+
+
+def attributes_line(candidate) -> str:
+    return " · ".join(part for part in attributes_lines(candidate) if part)
 
 
 def paint_thumbnail(p: QPainter, rect: QRectF, notes, bar_ticks: int, bars: int, palette) -> None:
@@ -149,7 +154,7 @@ class CandidateDelegate(QStyledItemDelegate):
         selected = bool(option.state & QStyle.StateFlag.State_Selected)
         color = option.palette.highlightedText().color() if selected else option.palette.text().color()
         p.setPen(color)
-        text_rect = QRect(int(thumb.right()) + 10, r.top() + 5, r.width() - THUMB_W - 22, 20)
+        text_rect = QRect(int(thumb.right()) + 10, r.top() + 3, r.width() - THUMB_W - 22, 18)
         font = p.font()
         font.setBold(True)
         p.setFont(font)
@@ -160,8 +165,10 @@ class CandidateDelegate(QStyledItemDelegate):
         dim = QColor(color)
         dim.setAlpha(190)
         p.setPen(dim)
-        line = p.fontMetrics().elidedText(attributes_line(candidate), Qt.TextElideMode.ElideRight, text_rect.width())
-        p.drawText(text_rect.translated(0, 20), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, line)
+        metrics = p.fontMetrics()
+        for k, line in enumerate(attributes_lines(candidate)):
+            line = metrics.elidedText(line, Qt.TextElideMode.ElideRight, text_rect.width())
+            p.drawText(text_rect.translated(0, 17 * (k + 1)), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, line)
 
 
 class CandidateList(QListWidget):
@@ -304,8 +311,8 @@ class SuggestionsPanel(QWidget):
         generator = getattr(candidate, "generator", "?")
         seed = getattr(candidate, "seed", "?")
         seconds = getattr(candidate, "seconds", None)
-        took = f" · {seconds:.2f} s" if isinstance(seconds, (int, float)) else ""
-        return f"#{row + 1}  {generator} · seed {seed}{took}"
+        took = f" · {seconds:.1f} s" if isinstance(seconds, (int, float)) else ""
+        return f"#{row + 1}  seed {seed} · {generator}{took}"
 
     def clear(self) -> None:
         self.list.clear()
@@ -758,6 +765,7 @@ class GhostOverlay(QWidget):
         super().__init__(canvas)
         self._canvas = canvas
         self.notes: list[Note] = []
+        self.start_tick: int | None = None
         self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
         self.setAttribute(Qt.WidgetAttribute.WA_NoSystemBackground)
         self.setObjectName("suggestion_ghosts")
@@ -773,8 +781,10 @@ class GhostOverlay(QWidget):
             self.setGeometry(self._canvas.rect())
         return False
 
-    def set_notes(self, notes) -> None:
+    def set_notes(self, notes, start_tick: int | None = None) -> None:
+        """Show ``notes`` (document ticks); ``start_tick`` marks where the continuation starts."""
         self.notes = list(notes)
+        self.start_tick = start_tick if start_tick is not None else min((n.start_tick for n in self.notes), default=None)
         self.raise_()
         self.update()
 
@@ -791,15 +801,12 @@ class GhostOverlay(QWidget):
         p.setPen(QPen(edge, 1.3, Qt.PenStyle.DashLine))
         p.setBrush(fill)
         visible = QRectF(self.rect())
-        first = None
         for n in self.notes:
             r = self._canvas.note_rect(n)
             if r.intersects(visible):
                 p.drawRoundedRect(r.adjusted(0.5, 0.5, -0.5, -0.5), 2, 2)
-            if first is None or n.start_tick < first:
-                first = n.start_tick
-        if first is not None:
-            x = self._canvas.view.tick_to_x(first)
+        if self.start_tick is not None:
+            x = self._canvas.view.tick_to_x(self.start_tick)
             p.setPen(QPen(edge, 1.5))
             p.drawLine(int(x), 0, int(x), self.height())
             p.drawText(int(x) + 4, 14, "suggestion")
@@ -863,7 +870,8 @@ def install_suggest(window, *, jobs: GenerationJobs | None = None, start_loading
 
     def show_ghosts(notes) -> None:
         if overlay is not None:
-            overlay.set_notes(notes)
+            prompt = controller.prompt if notes else None  # the controller exists by the time this runs
+            overlay.set_notes(notes, prompt.continuation_tick if prompt is not None else None)
             if notes and editor is not None:
                 _reveal(editor.view, notes)
 

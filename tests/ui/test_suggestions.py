@@ -289,11 +289,14 @@ def test_real_model_cancel_stops(rig, qtbot):
     jobs.worker_idle.connect(lambda rid, s: idle.append(s))
     with qtbot.waitSignal(jobs.started, timeout=10_000):
         controller.suggest()
-    time.sleep(0.3)
+    qtbot.wait(300)
     controller.cancel()
     qtbot.waitUntil(lambda: bool(idle), timeout=2000)
-    assert idle[0] < 0.1
+    # One sampling step is a few ms on an idle machine (bench/ui_responsiveness.py records the
+    # median); the bound here leaves room for a CI machine busy with other work.
+    assert idle[0] < 0.5
     assert panel.list.count() < 16
+    assert "Cancelled" in panel.status.text()
 
 
 def test_missing_weights_file_is_a_message(rig, qtbot, tmp_path):
@@ -382,4 +385,28 @@ def test_screenshot_of_the_window_with_real_candidates(window, qtbot, artifacts_
         image.save(str(docs / "suggestions.png"))
         assert image.width() >= 1400
     finally:
+        controller.jobs.shutdown()
+
+
+def test_audition_in_the_window_plays_through_the_current_output(window, qtbot, tmp_path, monkeypatch):
+    pytest.importorskip("composer_app.playback.transport")
+    from composer_app.playback.sink import FakeSink
+
+    sink = FakeSink()
+    window.playback.sink_factory = lambda: [sink]
+    controller = _install(window, qtbot, ScriptedEngine())
+    try:
+        with qtbot.waitSignal(controller.jobs.finished, timeout=5000):
+            controller.suggest()
+        candidate = controller.panel.current_candidate()
+        made, start = controller.audition_project(candidate)
+        assert start == 0  # two bars before the continuation (the melody is two bars long)
+        controller.audition_bars = 0  # the test listens to the candidate itself straight away
+        controller.panel.list.setFocus()
+        qtbot.keyClick(controller.panel.list, Qt.Key.Key_P)
+        assert window.playback.is_playing
+        first = candidate.notes[0].pitch
+        qtbot.waitUntil(lambda: any(m.type == "note_on" and m.note == first for m in sink.messages), timeout=3000)
+    finally:
+        window.playback.shutdown()
         controller.jobs.shutdown()
