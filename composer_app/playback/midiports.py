@@ -27,9 +27,6 @@ from composer_app.errors import BadInputError
 from composer_app.playback.native import quiet_native_stderr
 from composer_app.playback.sink import Sink
 
-# libjack would otherwise try to start a JACK server for every client and stall for seconds.
-os.environ.setdefault("JACK_NO_START_SERVER", "1")
-
 # Our short names -> rtmidi API names (mido writes them after the slash in MIDO_BACKEND).
 MIDI_APIS = {
     "alsa": "LINUX_ALSA",

@@ -1,4 +1,4 @@
-"""Keeping native libraries (ALSA, JACK, FluidSynth) from printing over the command line's output."""
+"""Taming native libraries (ALSA, JACK, FluidSynth): no surprise servers, no noise on stderr."""
 
 from __future__ import annotations
 
@@ -6,6 +6,10 @@ import contextlib
 import os
 import sys
 import threading
+
+# libjack would otherwise try to start a JACK server for every client (MIDI ports, FluidSynth's
+# jack audio driver) and stall for seconds when none runs. Set before any JACK client exists.
+os.environ.setdefault("JACK_NO_START_SERVER", "1")
 
 _lock = threading.Lock()
 _depth = 0  # how many threads are inside quiet_native_stderr()

@@ -45,6 +45,7 @@ class JackServer:
     log_path: Path
 
     def lsp(self, *flags: str) -> str:
+        """What ``jack_lsp`` (a third-party client) lists on this server."""
         return subprocess.run(
             ["jack_lsp", "-s", self.name, *flags], capture_output=True, text=True, timeout=10
         ).stdout
@@ -68,29 +69,27 @@ class JackServer:
 
 
 @pytest.fixture(scope="session")
-def jack_server(tmp_path_factory):
-    """A JACK server with the dummy backend, unique to this test session; the env points clients at it."""
+def jack_server_session(tmp_path_factory):
+    """A JACK server with the dummy backend, unique to this test session (started on first use)."""
     jackd = _require("jackd")
     _require("jack_wait")
     name = f"composer-test-{os.getpid()}-{uuid.uuid4().hex[:6]}"
     log_path = tmp_path_factory.mktemp("jack") / "jackd.log"
-    saved = {k: os.environ.get(k) for k in ("JACK_DEFAULT_SERVER", "JACK_NO_START_SERVER")}
-    os.environ["JACK_NO_START_SERVER"] = "1"
+    env = {**os.environ, "JACK_NO_START_SERVER": "1"}
     with open(log_path, "wb") as log:
         # -R asks for real-time scheduling; where it is not allowed jackd says so and runs without.
         process = subprocess.Popen(
             [jackd, "-R", "-n", name, "-d", "dummy", "-r", str(JACK_SAMPLE_RATE_HZ),
              "-p", str(JACK_PERIOD_FRAMES)],
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=env,
         )
     try:
         waited = subprocess.run(
             ["jack_wait", "-s", name, "-w", "-t", str(JACK_START_TIMEOUT_S)],
-            capture_output=True, text=True, timeout=JACK_START_TIMEOUT_S + 5,
+            capture_output=True, text=True, timeout=JACK_START_TIMEOUT_S + 5, env=env,
         )
         if waited.returncode != 0 or process.poll() is not None:
             pytest.fail(f"jackd did not start: {waited.stdout}{waited.stderr}{log_path.read_text()}", pytrace=False)
-        os.environ["JACK_DEFAULT_SERVER"] = name
         yield JackServer(name, process, log_path)
     finally:
         process.send_signal(signal.SIGTERM)
@@ -99,11 +98,17 @@ def jack_server(tmp_path_factory):
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(5)
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+
+
+@pytest.fixture
+def jack_server(jack_server_session, monkeypatch):
+    """The session's JACK server, with the environment pointing JACK clients at it for one test.
+
+    (Only for that test: other tests, the GUI's among them, must not find a JACK server by accident.)
+    """
+    monkeypatch.setenv("JACK_DEFAULT_SERVER", jack_server_session.name)
+    monkeypatch.setenv("JACK_NO_START_SERVER", "1")
+    return jack_server_session
 
 
 # jack_midi_dump -a prints e.g. "  1234: 90 3c 64 note on  (channel  0): pitch  60, velocity 100"

@@ -276,3 +276,15 @@ def test_empty_project_ends_at_once(transport, fake):
 
 def test_scheduler_thread_has_a_raised_priority_where_allowed(transport):
     assert transport.thread_priority in ("normal", "nice -10") or transport.thread_priority.startswith("SCHED_RR")
+
+
+def test_gil_switch_interval_is_short_only_while_playing(transport):
+    import sys
+
+    from composer_app.playback.transport import GIL_SWITCH_INTERVAL_S
+
+    before = sys.getswitchinterval()
+    transport.play(Project(tracks=(Track(notes=[Note(0, 60, 4800)]),)))
+    assert sys.getswitchinterval() == pytest.approx(min(before, GIL_SWITCH_INTERVAL_S))
+    transport.stop()
+    assert sys.getswitchinterval() == before
