@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 import time
 from pathlib import Path
@@ -85,6 +86,7 @@ def run(args: argparse.Namespace) -> int:
         registry.info(name)
     except KeyError as error:
         raise BadInputError(str(error.args[0])) from None
+    seed = args.seed if args.seed is not None else int.from_bytes(os.urandom(3), "big")
     started = time.perf_counter()
     try:
         model = registry.load_generator(name)
@@ -94,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         candidates = suggest(
             project, mood, bars=args.bars, candidates=args.candidates, temperature=args.temperature,
-            seed=args.seed, generator=name, model=model,
+            seed=seed, generator=name, model=model,
         )
     except ValueError as error:  # e.g. a meter the encoding does not cover
         raise BadInputError(f"{path}: {error}") from None
@@ -116,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps({
             "input": str(path),
             "generator": name,
-            "seed": candidates[0].seed if candidates else args.seed,
+            "seed": seed,
             "seconds": round(seconds, 3),
             "bars": args.bars,
             "mood": None if mood is None else {"valence": mood.valence, "arousal": mood.arousal},
@@ -136,5 +138,5 @@ def run(args: argparse.Namespace) -> int:
     else:
         for target, candidate in written:
             print(f"{target}  {len(candidate.notes)} notes  seed {candidate.seed}")
-        print(f"{len(written)} candidates by {name} in {seconds:.2f} s")
+        print(f"{len(written)} candidates by {name} in {seconds:.2f} s (seed {seed})")
     return 0

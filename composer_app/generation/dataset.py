@@ -13,8 +13,47 @@ import numpy as np
 from composer_app.generation import tokenizer as tk
 from composer_app.generation.data import Piece
 
-TOKENS_VERSION = "tokens-v2"  # bump with any tokenizer change that alters the sequences
+TOKENS_VERSION = "tokens-v3"  # bump with any tokenizer change that alters the sequences
 TRANSPOSE_SEMITONES = tuple(range(-6, 6))  # augmentation: every key, nearest octave
+MODE_FLIP_PROBABILITY = 0.3  # augmentation: share of windows turned into the parallel mode
+# Pitch classes above the tonic that change with the mode (3rd, 6th, 7th degrees):
+_MAJOR_TO_MINOR = {4: -1, 9: -1, 11: -1}  # major 3rd, 6th, 7th -> natural minor
+_MINOR_TO_MAJOR = {3: +1, 8: +1, 10: +1}  # minor 3rd, 6th, 7th -> major (the leading tone 11 stays)
+
+
+def mode_flip_tokens(tokens: np.ndarray) -> np.ndarray:
+    """The window in the parallel mode: every bar's KEY token flips major<->minor, and its pitches on
+    the mode-defining degrees move by a semitone (C major -> C minor: E, A, B -> Eb, Ab, Bb).
+
+    Mode-balanced data: the corpus is mostly major (Essen 77 %), and a mode token alone was not
+    learned in a short trial; flipped windows tie the KEY token's mode to the 3rd/6th/7th degrees.
+    """
+    tokens = np.asarray(tokens).copy()
+    is_key = (tokens >= tk.KEY_BASE) & (tokens < tk.KEY_BASE + tk.N_KEY)
+    if not is_key.any():
+        return tokens
+    # The key in force at each token (forward fill of the last KEY token; before the first: none).
+    idx = np.where(is_key, np.arange(len(tokens)), -1)
+    idx = np.maximum.accumulate(idx)
+    has_key = idx >= 0
+    key = np.where(has_key, tokens[np.maximum(idx, 0)] - tk.KEY_BASE, 0)
+    tonic, minor = key // 2, key % 2
+    is_pitch = (tokens >= tk.PITCH_BASE) & (tokens < tk.PITCH_BASE + tk.N_PITCH) & has_key
+    pitch = tokens - tk.PITCH_BASE + tk.PITCH_MIN
+    degree = (pitch - tonic) % 12
+    shift = np.zeros(len(tokens), dtype=tokens.dtype)
+    for d, delta in _MAJOR_TO_MINOR.items():
+        shift[is_pitch & (minor == 0) & (degree == d)] = delta
+    for d, delta in _MINOR_TO_MAJOR.items():
+        shift[is_pitch & (minor == 1) & (degree == d)] = delta
+    tokens = tokens + shift
+    tokens = np.clip(tokens, 0, tk.VOCAB_SIZE - 1)
+    tokens[is_key] = tk.KEY_BASE + (tokens[is_key] - tk.KEY_BASE) // 2 * 2 + (1 - (tokens[is_key] - tk.KEY_BASE) % 2)
+    # A flip can make two voices meet on one pitch at one position: keep the grammar by leaving
+    # such windows unflipped.
+    if tk.grammar_errors(tokens.tolist()):
+        return np.asarray(tokens - shift)
+    return tokens
 
 
 @dataclass
@@ -100,6 +139,8 @@ class WindowSampler:
         item = self.items[rng.choice(len(self.items), p=self.weights)]
         start = 0 if rng.random() < 0.1 else int(item.bar_index[rng.integers(len(item.bar_index))])
         piece = item.tokens[start : start + self.block_size + 1].astype(np.int64)
+        if self.transpose and rng.random() < MODE_FLIP_PROBABILITY:
+            piece = mode_flip_tokens(piece)
         if self.transpose:
             for _ in range(4):
                 shifted = tk.transpose_tokens(piece, int(rng.choice(TRANSPOSE_SEMITONES)))

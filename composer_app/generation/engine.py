@@ -15,8 +15,8 @@
      mode: a sad setting turns C major into C minor, not into A minor).
 4. Mode guidance while sampling, because a key token alone is learned only weakly: pitches
    outside the target scale get a logit penalty (soft by default, forbidden with
-   ``key_constraint="strict"``), and the pitch classes that tell major from minor (3rd and 6th
-   degrees) are pushed toward the target mode in proportion to the target's strength.
+   ``key_constraint="strict"``), and the target key's profile is added to the pitch logits in proportion to the target's
+   strength (``MODE_GUIDANCE``), so valence levels give graded, not just two-valued, mode strength.
 5. The model samples the candidates in one batch; each is decoded, given velocities (dynamics
    come from the mood: the corpus has none) and articulation, measured with
    ``core.attributes.compute_attributes`` and handed to ``on_candidate`` as it finishes.
@@ -41,14 +41,27 @@ from composer_app.generation.registry import DEFAULT_GENERATOR, load_generator
 
 MAX_BARS = 64  # a request may ask for at most this many bars
 MAX_CANDIDATES = 16
-PROMPT_TOKENS_MAX = 384  # the prompt is cut (at a bar line) to its last bars within this many tokens
+PROMPT_SHARE_OF_CONTEXT = 0.5  # the prompt is cut (at a bar line) to this share of the model's context
 MODE_THRESHOLD = 0.05  # |major_strength target| above this switches the generated bars' mode
 NEUTRAL_PITCH_MEAN = 69.0  # the mood table's register at the neutral mood (mood.targets)
 OUT_OF_KEY_PENALTY = 3.0  # logits subtracted from out-of-scale pitches with key_constraint="auto"
-MODE_GUIDANCE = 2.5  # logits added/subtracted on the 3rd and 6th degrees at |major_strength| = 0.3
-MODE_GUIDANCE_FULL = 0.3  # the major_strength target at which mode guidance is at full strength
+MODE_GUIDANCE = 1.5  # logits (times the degree weights below) at full guidance strength
+MODE_GUIDANCE_FULL = 0.3  # the |major_strength| target at which mode guidance is at full strength
+# Mode guidance: logit weights per scale degree of the target key, proportional to the log-ratio of
+# the pitch-class histogram that maximises |major_strength| (found by random search over in-scale
+# histograms against core.theory.key_correlations: major C .29 G .25 F .18 E .17 D .06 A .05 B .01;
+# minor C .27 Eb .19 B .16 G .13 Ab .12 D .10 F .03 Bb .01) to a flat one, scaled by 0.7, clipped to
+# +-1. In words: tonic and 5th up, and down the degrees that point to the relative key.
+# Measured on early checkpoints: boosting the 3rd and 6th of both modes backfired (melodies crowded
+# onto the 6th read as its key), and adding the whole z-scored profile crowded them onto the tonic.
+MAJOR_DEGREE_WEIGHTS = {0: 0.5, 7: 0.4, 5: 0.15, 4: 0.1, 2: -0.6, 9: -0.7, 11: -1.0}
+MINOR_DEGREE_WEIGHTS = {0: 0.55, 3: 0.3, 11: 0.2, 2: -0.15, 5: -1.0, 10: -1.0}
 DEFAULT_VELOCITY = 80  # without a mood or a velocity target (and a prompt without dynamics)
 PITCH_RANGE_MARGIN = 12  # candidates stay within the prompt's range widened by this many semitones
+OVERSAMPLE_MAX = 4  # each candidate is the best of up to this many samples (ranked by the targets) ...
+SAMPLE_BUDGET = 12  # ... within this many sequences per request (4 candidates -> best of 3; 8 -> 1)
+RANK_SCALE_MAJOR_STRENGTH = 0.15  # ranking: this much mode-strength error ...
+RANK_SCALE_DENSITY_OCTAVES = 0.5  # ... weighs as much as this many octaves of note-density error
 MINOR_SCALE = (0, 2, 3, 5, 7, 8, 10, 11)  # natural minor plus the leading tone (harmonic minor)
 MAJOR_SCALE = (0, 2, 4, 5, 7, 9, 11)
 
@@ -128,6 +141,8 @@ class Plan:
     velocity: int
     articulation: float | None
     voices: float
+    target_major_strength: float | None = None  # what the candidates are ranked against (None: no target)
+    target_density: float | None = None  # notes per quarter, already scaled by the prompt's voices
 
 
 def _scale_of(key_index: int) -> tuple[int, list[int]]:
@@ -136,7 +151,7 @@ def _scale_of(key_index: int) -> tuple[int, list[int]]:
     return tonic, [(tonic + s) % 12 for s in steps]
 
 
-def plan_request(prompt: Prompt, bars: int, targets=None, key_constraint="auto") -> Plan:
+def plan_request(prompt: Prompt, bars: int, targets=None, key_constraint="auto", prompt_tokens_max: int = 128) -> Plan:
     """Turn a prompt and attribute targets into forced bar headers and pitch constraints."""
     tpq = prompt.ticks_per_quarter
     grid_notes, velocities = _prompt_arrays(prompt)
@@ -165,8 +180,8 @@ def plan_request(prompt: Prompt, bars: int, targets=None, key_constraint="auto")
     if grid_notes.size:
         tokens, bar_index = tk.notes_to_tokens(grid_notes, grid_signatures, n_bars=len(prompt_bars), bos=True, eos=False)
         # Keep the most recent bars within the token budget, cut at a bar line.
-        if len(tokens) > PROMPT_TOKENS_MAX:
-            cut = next((i for i in bar_index if len(tokens) - i <= PROMPT_TOKENS_MAX), bar_index[-1])
+        if len(tokens) > prompt_tokens_max:
+            cut = next((i for i in bar_index if len(tokens) - i <= prompt_tokens_max), bar_index[-1])
             tokens = tokens[cut:]
         key_index = tk.estimate_key_index(grid_notes)
         onsets = len(np.unique(grid_notes[:, 0]))
@@ -181,9 +196,19 @@ def plan_request(prompt: Prompt, bars: int, targets=None, key_constraint="auto")
         pitch_lo, pitch_hi = 60, 76
 
     major_strength = getattr(targets, "major_strength", None) if targets is not None else None
-    tonic, minor = key_index // 2, key_index % 2
-    if major_strength is not None and abs(major_strength) > MODE_THRESHOLD:
-        minor = 1 if major_strength < 0 else 0
+    tonic, prompt_minor = key_index // 2, key_index % 2
+    # "Minorness" of the continuation, 0 (major) .. 1 (minor): the prompt's mode at the neutral
+    # mood, moved toward minor (valence < 0) or major (valence > 0) in proportion to the target.
+    # In between, both thirds and sixths stay possible (a modal mixture), so the measured mode
+    # strength is graded along the valence slider rather than two-valued.
+    strength = 0.0 if major_strength is None else min(1.0, abs(major_strength) / MODE_GUIDANCE_FULL)
+    if major_strength is None or abs(major_strength) <= MODE_THRESHOLD:
+        minorness = float(prompt_minor)
+    elif major_strength < 0:
+        minorness = prompt_minor + (1 - prompt_minor) * strength
+    else:
+        minorness = prompt_minor * (1 - strength)
+    minor = 1 if minorness > 0.5 else 0 if minorness < 0.5 else prompt_minor
     target_key_index = 2 * tonic + minor
 
     density = getattr(targets, "note_density", None) if targets is not None else None
@@ -203,18 +228,26 @@ def plan_request(prompt: Prompt, bars: int, targets=None, key_constraint="auto")
         bar_plans = [sampling.BarPlan(numerator, denominator, tk.BarControls(target_key_index, controls.density, controls.register)) for _ in range(bars)]
     elif key_constraint in (None, "none", False):
         allowed, penalty = None, 0.0
-    elif key_constraint in ("auto", "strict"):
-        allowed = _scale_of(target_key_index)[1]
-        penalty = float("inf") if key_constraint == "strict" else OUT_OF_KEY_PENALTY
+    elif key_constraint == "strict":
+        allowed, penalty = _scale_of(target_key_index)[1], float("inf")
+    elif key_constraint == "auto":
+        allowed, penalty = None, 0.0  # the soft scale is part of pc_bias below
     else:
         raise ValueError("key_constraint must be 'auto', 'strict', 'none' or a Key")
     pc_bias = np.zeros(12, dtype=np.float32)
-    if major_strength is not None:
-        strength = float(np.clip(major_strength / MODE_GUIDANCE_FULL, -1.0, 1.0)) * MODE_GUIDANCE
-        for degree in (4, 9):  # major third and sixth
-            pc_bias[(tonic + degree) % 12] += strength
-        for degree in (3, 8):  # minor third and sixth
-            pc_bias[(tonic + degree) % 12] -= strength
+    if key_constraint == "auto":
+        for degree in (1, 6):  # never in a major or (harmonic/natural) minor scale
+            pc_bias[(tonic + degree) % 12] -= OUT_OF_KEY_PENALTY
+        for degree in (4, 9):  # major 3rd and 6th: out of place as the music turns minor
+            pc_bias[(tonic + degree) % 12] -= OUT_OF_KEY_PENALTY * minorness
+        for degree in (3, 8, 10):  # minor 3rd, 6th and 7th: out of place in major
+            pc_bias[(tonic + degree) % 12] -= OUT_OF_KEY_PENALTY * (1 - minorness)
+    if major_strength is not None and key_constraint in ("auto", "strict"):
+        # Guidance toward the target mode, once the mixture has tipped that way.
+        toward = max(0.0, 2 * minorness - 1) if major_strength < 0 else max(0.0, 1 - 2 * minorness)
+        weights = MINOR_DEGREE_WEIGHTS if major_strength < 0 else MAJOR_DEGREE_WEIGHTS
+        for degree, weight in weights.items():
+            pc_bias[(tonic + degree) % 12] += MODE_GUIDANCE * strength * toward * weight
     constraints = sampling.Constraints.build(lo, hi, allowed, penalty if allowed is not None else 0.0, pc_bias)
 
     velocity = getattr(targets, "velocity_mean", None) if targets is not None else None
@@ -225,6 +258,8 @@ def plan_request(prompt: Prompt, bars: int, targets=None, key_constraint="auto")
     return Plan(
         tokens, bar_plans, constraints, Key(target_key_index // 2, mode_name), start_tick,
         numerator, denominator, int(round(velocity)), articulation, voices,
+        major_strength,
+        density_value if density is not None else None,
     )
 
 
@@ -283,14 +318,20 @@ def suggest(
     top_p: float = 0.95,
     max_seconds: float = 30.0,
     batch_size: int | None = None,
+    oversample: int | None = None,
 ) -> list[Candidate]:
     """Continue a clip or project with ``candidates`` suggestions of ``bars`` bars each.
 
     ``mood`` (a ``Mood``) gives the attribute targets through the mood table; ``targets`` (an
     ``AttributeTargets``) replaces them. ``seed`` None picks one (reported in each candidate);
-    candidate i uses ``seed + i``. ``cancel``: a ``threading.Event`` or a callable, checked between
+    the samples use ``seed, seed + 1, …`` (each candidate reports its own). ``cancel``: a ``threading.Event`` or a callable, checked between
     steps (raises ``Cancelled``). ``on_candidate`` is called with each candidate as it finishes.
     ``batch_size`` splits the candidates into batches (smaller batches stream sooner).
+    ``oversample`` (default: ``SAMPLE_BUDGET // candidates``, at most ``OVERSAMPLE_MAX``): each
+    candidate is the best of this many samples, ranked
+    by the distance of their measured attributes to the targets (mode strength, note density);
+    the pool is sampled in the same batch. Without targets (no mood) there is no ranking.
+    Reproducible per request: the same arguments and seed give the same candidates.
     ``key_constraint``: ``"auto"`` (soft scale guidance), ``"strict"``, ``"none"`` or a ``Key``.
     """
     if not isinstance(bars, int) or not 1 <= bars <= MAX_BARS:
@@ -310,30 +351,40 @@ def suggest(
     if model is None:
         model = load_generator(generator)
     name = getattr(model, "generator_name", generator)
-    plan = plan_request(prompt, bars, targets, key_constraint)
+    context = getattr(getattr(model, "config", None), "block_size", 256)
+    plan = plan_request(prompt, bars, targets, key_constraint, int(context * PROMPT_SHARE_OF_CONTEXT))
     is_cancelled = cancel.is_set if isinstance(cancel, threading.Event) else cancel
-    batch = batch_size or candidates
+    pool = max(1, min(OVERSAMPLE_MAX, SAMPLE_BUDGET // candidates)) if oversample is None else max(1, int(oversample))
+    if plan.target_major_strength is None and plan.target_density is None:
+        pool = 1  # nothing to rank against
+    groups_per_batch = max(1, (batch_size or candidates))
     out: list[Candidate] = []
     first = 0
     while first < candidates:
-        count = min(batch, candidates - first)
+        count = min(groups_per_batch, candidates - first)
         settings = sampling.SamplingSettings(
-            temperature=temperature, top_p=top_p, seed=seed + first,
+            temperature=temperature, top_p=top_p, seed=seed + first * pool,
             max_seconds=max(0.5, max_seconds - (time.perf_counter() - started)),
             max_new_tokens=bars * 6 * sampling.MAX_NOTES_PER_BAR,
         )
+        groups: dict[int, list[Candidate]] = {}
 
-        def finished(result: sampling.CandidateTokens, offset=first) -> None:
+        def finished(result: sampling.CandidateTokens, offset=first, groups=groups) -> None:
+            group = offset + result.index // pool
             candidate = _decode(
-                result.tokens, plan, prompt, name, result.seed, time.perf_counter() - started, result.finished, offset + result.index
+                result.tokens, plan, prompt, name, result.seed, time.perf_counter() - started, result.finished, group
             )
-            out.append(candidate)
-            if on_candidate is not None:
-                on_candidate(candidate)
+            members = groups.setdefault(group, [])
+            members.append(candidate)
+            if len(members) == pool:  # the group is complete: keep its best member
+                best = min(members, key=lambda c: (_target_distance(c, plan), c.seed))
+                out.append(best)
+                if on_candidate is not None:
+                    on_candidate(best)
 
         try:
             sampling.generate(
-                model, plan.prompt_tokens, plan.bar_plans, count, settings, plan.constraints,
+                model, plan.prompt_tokens, plan.bar_plans, count * pool, settings, plan.constraints,
                 cancel=is_cancelled, on_candidate=finished,
             )
         except sampling.GenerationCancelled:
@@ -341,6 +392,20 @@ def suggest(
         first += count
     out.sort(key=lambda c: c.index)
     return out
+
+
+def _target_distance(candidate: Candidate, plan: Plan) -> float:
+    """How far a candidate's measured attributes are from the request's targets (0 = on target)."""
+    distance = 0.0
+    attributes = candidate.attributes
+    if plan.target_major_strength is not None:
+        distance += abs(attributes.major_strength - plan.target_major_strength) / RANK_SCALE_MAJOR_STRENGTH
+    if plan.target_density is not None:
+        measured = max(attributes.note_density, 0.05)
+        distance += abs(np.log2(measured / max(plan.target_density, 0.05))) / RANK_SCALE_DENSITY_OCTAVES
+    if not candidate.notes:
+        distance += 10.0  # an empty continuation is never the best suggestion
+    return float(distance)
 
 
 def candidate_notes_in_project_time(candidate: Candidate, start_tick: int) -> Iterable[Note]:

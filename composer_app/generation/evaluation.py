@@ -313,7 +313,7 @@ def evaluate(model, train_items, heldout_items, settings: EvalSettings | None = 
         "generated": {k: float(np.mean(v)) if v else None for k, v in stats["generated"].items()},
         "real": {k: float(np.mean(v)) if v else None for k, v in stats["real"].items()},
         "overlapping_area": overlap,
-        "overlapping_area_mean": float(np.nanmean(list(overlap.values()))) if overlap else None,
+        "overlapping_area_mean": float(np.nanmean(finite)) if (finite := [v for v in overlap.values() if not math.isnan(v)]) else None,
     }
     result["diversity"] = {
         "pairs": len(diversity_jaccard),

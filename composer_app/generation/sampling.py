@@ -175,16 +175,23 @@ class _Grammar:
         return mask
 
 
-def _sample(logits: torch.Tensor, temperature: float, top_p: float, generator: torch.Generator) -> int:
+def _sample_rows(logits: torch.Tensor, temperature: float, top_p: float, uniforms: torch.Tensor) -> list[int]:
+    """Sample one token per row of masked logits (R, V) with temperature and top-p (nucleus).
+
+    ``uniforms`` (R,) are the rows' random numbers in [0, 1), drawn from each candidate's own
+    generator, so that a candidate's tokens do not depend on the other rows of the batch.
+    """
     probs = torch.softmax(logits / temperature, dim=-1)
+    sorted_probs, order = torch.sort(probs, dim=-1, descending=True)
+    cumulative = torch.cumsum(sorted_probs, dim=-1)
     if top_p < 1.0:
-        sorted_probs, order = torch.sort(probs, descending=True)
+        sorted_probs = torch.where(cumulative - sorted_probs > top_p, torch.zeros_like(sorted_probs), sorted_probs)
         cumulative = torch.cumsum(sorted_probs, dim=-1)
-        drop = cumulative - sorted_probs > top_p
-        sorted_probs[drop] = 0.0
-        choice = torch.multinomial(sorted_probs, 1, generator=generator)
-        return int(order[choice])
-    return int(torch.multinomial(probs, 1, generator=generator))
+    threshold = (uniforms * cumulative[:, -1]).unsqueeze(1)
+    index = torch.searchsorted(cumulative, threshold).clamp_max(cumulative.size(1) - 1)
+    # never land on a zero-probability token (a threshold exactly on a step boundary)
+    picked = order.gather(1, index).view(-1)
+    return [int(t) for t in picked]
 
 
 @torch.no_grad()
@@ -243,21 +250,23 @@ def generate(
                 if i not in results:
                     finish(i, False)
             break
-        next_tokens = []
+        next_tokens = [tk.PAD] * candidates
+        to_sample = [i for i, g in enumerate(grammars) if i not in results and not g.forced]
+        sampled = {}
+        if to_sample:
+            rows = logits[to_sample].clone()
+            rows[:, pitch_slice] += pitch_bias
+            masks = np.stack([grammars[i].allowed(settings.allow_velocity) for i in to_sample])
+            rows[~torch.from_numpy(masks)] = NEG_INF
+            uniforms = torch.cat([torch.rand(1, generator=generators[i], dtype=torch.float64) for i in to_sample]).float()
+            sampled = dict(zip(to_sample, _sample_rows(rows, settings.temperature, settings.top_p, uniforms)))
         for i, grammar in enumerate(grammars):
             if i in results:
-                next_tokens.append(tk.PAD)
                 continue
-            if grammar.forced:
-                token = grammar.forced.pop(0)
-            else:
-                row = logits[i].clone()
-                row[pitch_slice] += pitch_bias
-                row[~torch.from_numpy(grammar.allowed(settings.allow_velocity))] = NEG_INF
-                token = _sample(row, settings.temperature, settings.top_p, generators[i])
+            token = grammar.forced.pop(0) if grammar.forced else sampled[i]
             grammar.advance(token)
             generated[i].append(token)
-            next_tokens.append(token)
+            next_tokens[i] = token
             if grammar.finished:
                 generated[i].pop()  # the closing BAR belongs to the next bar, not to this candidate
                 finish(i, True)

@@ -37,8 +37,10 @@ TIME_SIGNATURES = (
     tuple((n, 4) for n in range(1, 9)) + tuple((n, 8) for n in range(1, 13)) + tuple((n, 2) for n in range(1, 5))
 )
 # Note density (notes per quarter note, the core.attributes definition: a 3-note chord counts 3)
-# -> bin: upper edges. Bin 0 = empty bar; melodies span bins 1-7, four-part chorales bins 7-11.
-DENSITY_EDGES = (0.01, 0.6, 1.1, 1.6, 2.1, 2.6, 3.1, 4.1, 5.1, 6.1, 8.1)
+# -> bin: upper edges, about 1/3 octave apart so that the mood table's five arousal levels for one
+# line (0.7, 1.0, 1.4, 2.0, 2.8) land in five different bins. Bin 0 = empty bar; four-part
+# chorales sit in bins 9-13.
+DENSITY_EDGES = (0.01, 0.5, 0.76, 1.01, 1.26, 1.51, 2.01, 2.51, 3.01, 4.01, 5.01, 6.51, 8.51)
 # Register (mean MIDI pitch of the bar) -> bin: upper edges.
 REGISTER_EDGES = (48, 54, 60, 64, 68, 72, 78)
 KEY_PROFILE_MAJOR = (6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88)  # Krumhansl-Kessler

@@ -50,3 +50,17 @@ def test_folder_of_midi_files(midi_folder):
     assert {tuple(p.time_signatures[0]) for p in pieces} == {(0, 3, 4), (0, 4, 4)}
     train, heldout = data.split(pieces)
     assert len(train) + len(heldout) == 12
+
+
+def test_mode_flip_augmentation_turns_major_into_the_parallel_minor():
+    from composer_app.generation.dataset import mode_flip_tokens
+
+    notes = np.array([(i * 12, 12, p) for i, p in enumerate([60, 62, 64, 65, 67, 69, 71, 72])])
+    tokens, _ = tk.notes_to_tokens(notes, controls=[tk.BarControls(0, 3, 3)] * 2)
+    flipped = mode_flip_tokens(np.array(tokens))
+    decoded = tk.tokens_to_notes(flipped)
+    assert decoded.notes[:, 2].tolist() == [60, 62, 63, 65, 67, 68, 70, 72]
+    assert all(c.key == 1 for c in decoded.controls)  # C minor
+    back = tk.tokens_to_notes(mode_flip_tokens(flipped))
+    assert back.notes[:, 2].tolist() == [60, 62, 64, 65, 67, 69, 71, 72]
+    assert tk.grammar_errors(flipped.tolist()) == []

@@ -31,7 +31,7 @@ def test_candidates_start_at_zero_and_stay_within_the_bars(tiny_model):
     assert len(candidates) == 3
     bar_ticks = 3 * TPQ
     for i, c in enumerate(candidates):
-        assert c.index == i and c.seed == 11 + i
+        assert c.index == i and c.seed >= 11  # the best of its group of samples (seeds 11, 12, ...)
         assert c.length_ticks == 2 * bar_ticks
         assert all(0 <= n.start_tick < 2 * bar_ticks and n.end_tick <= 2 * bar_ticks for n in c.notes)
         assert c.time_signatures.changes[0].numerator == 3
@@ -102,3 +102,16 @@ def test_bad_requests_are_refused(tiny_model):
 def test_empty_prompt_still_gives_candidates(tiny_model):
     c = engine.suggest([], None, bars=1, candidates=1, seed=0, model=tiny_model, ticks_per_quarter=TPQ)[0]
     assert c.length_ticks == 4 * TPQ
+
+
+def test_each_candidate_is_the_best_of_its_group(tiny_model):
+    from composer_app.generation.engine import _target_distance, plan_request, prompt_from
+
+    targets = targets_for(Mood(-0.8, 0.6))
+    pool = engine.suggest(_project(), None, bars=2, candidates=4, seed=3, targets=targets, model=tiny_model, oversample=1)
+    best = engine.suggest(_project(), None, bars=2, candidates=2, seed=3, targets=targets, model=tiny_model, oversample=2)
+    plan = plan_request(prompt_from(_project()), 2, targets)
+    for i, chosen in enumerate(best):
+        group = pool[2 * i : 2 * i + 2]
+        assert chosen.seed in {c.seed for c in group}
+        assert _target_distance(chosen, plan) == min(_target_distance(c, plan) for c in group)
