@@ -78,8 +78,14 @@ def run(args: argparse.Namespace) -> int:
         base_a = text_mood.arousal if text_mood is not None else 0.0
         mood = Mood(base_v if valence is None else valence, base_a if arousal is None else arousal)
 
+    import torch
+
     from composer_app.generation import registry
     from composer_app.generation.engine import suggest
+
+    # Generation steps are tiny matrix products: a second thread only adds synchronisation (and
+    # on a busy 2-core machine it was measured several times slower).
+    torch.set_num_threads(1)
 
     name = args.generator or registry.DEFAULT_GENERATOR
     try:

@@ -45,8 +45,9 @@ PROMPT_SHARE_OF_CONTEXT = 0.5  # the prompt is cut (at a bar line) to this share
 MODE_THRESHOLD = 0.05  # |major_strength target| above this switches the generated bars' mode
 NEUTRAL_PITCH_MEAN = 69.0  # the mood table's register at the neutral mood (mood.targets)
 OUT_OF_KEY_PENALTY = 3.0  # logits subtracted from out-of-scale pitches with key_constraint="auto"
-MODE_GUIDANCE = 1.5  # logits (times the degree weights below) at full guidance strength
+MODE_GUIDANCE = 1.0  # logits (times the degree weights below) at full guidance strength
 MODE_GUIDANCE_FULL = 0.3  # the |major_strength| target at which mode guidance is at full strength
+MODE_SWITCH_GAIN = 1.5  # the mode mixture tips fully at |target| = MODE_GUIDANCE_FULL / this (|valence| 2/3)
 # Mode guidance: logit weights per scale degree of the target key, proportional to the log-ratio of
 # the pitch-class histogram that maximises |major_strength| (found by random search over in-scale
 # histograms against core.theory.key_correlations: major C .29 G .25 F .18 E .17 D .06 A .05 B .01;
@@ -205,9 +206,9 @@ def plan_request(prompt: Prompt, bars: int, targets=None, key_constraint="auto",
     if major_strength is None or abs(major_strength) <= MODE_THRESHOLD:
         minorness = float(prompt_minor)
     elif major_strength < 0:
-        minorness = prompt_minor + (1 - prompt_minor) * strength
+        minorness = prompt_minor + (1 - prompt_minor) * min(1.0, MODE_SWITCH_GAIN * strength)
     else:
-        minorness = prompt_minor * (1 - strength)
+        minorness = prompt_minor * (1 - min(1.0, MODE_SWITCH_GAIN * strength))
     minor = 1 if minorness > 0.5 else 0 if minorness < 0.5 else prompt_minor
     target_key_index = 2 * tonic + minor
 

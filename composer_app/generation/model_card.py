@@ -66,7 +66,31 @@ def card_markdown(card: dict) -> str:
     ]
     for h in t.get("history", [])[-12:]:
         lines.append(f"- {h['step']}, {h['minutes']}, {h['train_loss']}, {h['val_loss']}")
-    lines += ["", "## Licence", "", card["license_note"], ""]
+    lines += [
+        "",
+        "## How the mood steers it",
+        "",
+        "- **Arousal → note density** (and register, velocity, articulation through the mood table): every generated "
+        "bar's header carries a DENS control token, the density bin of the target (notes per beat for one line, times "
+        "the prompt's voices). The model learned to follow it (it is computed the same way as `core.attributes` on "
+        "the training data).",
+        "- **Valence → mode**: a KEY control token per bar (tonic and mode, estimated locally on the training data) "
+        "plus three things at sampling time, because a mode token alone was learned only weakly in an earlier trial: "
+        "(1) training windows are turned into the parallel mode 30 % of the time (mode-balanced data: the corpus is "
+        "mostly major), (2) the engine keeps the prompt's tonic and moves the *minorness* of the continuation from "
+        "the prompt's mode toward minor or major in proportion to the valence target; the thirds, sixths and sevenths "
+        "of the other mode get a logit penalty scaled by it (a modal mixture in between), and a degree-weight guidance "
+        "draws the pitch-class histogram toward the target key's profile; (3) each candidate is the best of up to 4 "
+        "samples (12 sequences per request in all) ranked by the distance of their measured attributes (mode "
+        "strength, note density) to the targets.",
+        "- **Velocity and articulation** cannot be learned from the corpus (no dynamics, notated durations): the engine "
+        "sets velocities from the velocity target (with light accents) and shortens notes to the articulation target.",
+        "",
+        "## Licence",
+        "",
+        card["license_note"],
+        "",
+    ]
     if ev:
         from composer_app.generation.evaluation import to_markdown
 
