@@ -1,8 +1,9 @@
 """MIDI timing through a real JACK loopback, idle and under a generation load; offline render speed.
 
 What it does:
-1. Starts its own JACK server (dummy backend, real-time if allowed, period P frames at
-   48 kHz; --periods, default 64 and 128), opens a virtual MIDI input in this process and a ``MidiPortSink`` connected to it.
+1. Starts its own JACK server (dummy backend, real-time if allowed, period P frames at 48 kHz;
+   --periods, default 64 and 128), opens a virtual MIDI input in this process and a
+   ``MidiPortSink`` connected to it.
 2. Plays a project of --events MIDI events (note-ons and note-offs at irregular 5-15 ms steps)
    through the ``Transport`` and records, for every event, when it was due, when the scheduler
    sent it (``timing_log``) and when it came back through JACK (``MidiInput``).
@@ -225,6 +226,13 @@ class GenerationLoad:
         self.thread.join(30)
 
 
+def _render_numbers(r) -> dict:
+    return {"audio_s": round(r.duration_s, 2), "load_s": round(r.load_s, 3), "render_s": round(r.render_s, 3),
+            "realtime_factor": round(r.realtime_factor, 1),
+            "realtime_factor_with_soundfont_load": round(r.duration_s / (r.render_s + r.load_s), 1),
+            "rms_dbfs": round(r.rms_dbfs, 1)}
+
+
 def render_speed() -> dict:
     from composer_app.core.document_io import load_document
     from composer_app.playback.render import render_to_wav
@@ -233,24 +241,17 @@ def render_speed() -> dict:
     with tempfile.TemporaryDirectory() as folder:
         for name in ("c_major_melody", "a_minor_melody", "two_track_waltz"):
             path = REPO / "resources" / "examples" / f"{name}.mid"
-            if not path.exists():
-                continue
-            r = render_to_wav(load_document(path), Path(folder) / f"{name}.wav")
-            results[name] = {"audio_s": round(r.duration_s, 2), "load_s": round(r.load_s, 3),
-                             "render_s": round(r.render_s, 3), "realtime_factor": round(r.realtime_factor, 1),
-                             "rms_dbfs": round(r.rms_dbfs, 1)}
+            if path.exists():
+                results[name] = _render_numbers(render_to_wav(load_document(path), Path(folder) / f"{name}.wav"))
         # A 2-minute, 4-voice piece: the soundfont load is amortised, synthesis dominates.
         rng = random.Random(3)
         tracks = []
         for voice, program in enumerate((0, 48, 32, 73)):
             notes = [Note(i * 480, 40 + 12 * (voice % 3) + rng.randint(0, 12), 480, 90, voice) for i in range(240)]
             tracks.append(Track(f"v{voice}", program=program, channel=voice, notes=notes))
-        big = Project(tracks=tuple(tracks))
-        r = render_to_wav(big, Path(folder) / "long.wav")
-        results["four_voices_2_minutes"] = {"audio_s": round(r.duration_s, 2), "load_s": round(r.load_s, 3),
-                                            "render_s": round(r.render_s, 3),
-                                            "realtime_factor": round(r.realtime_factor, 1),
-                                            "realtime_factor_with_load": round(r.duration_s / (r.render_s + r.load_s), 1)}
+        results["four_voices_2_minutes"] = _render_numbers(
+            render_to_wav(Project(tracks=tuple(tracks)), Path(folder) / "long.wav")
+        )
     return results
 
 

@@ -253,6 +253,8 @@ class FluidSynthSink(Sink):
         self.can_render = True
         driver, tried = self.synth.open_audio_driver(drivers)
         if driver is None:
+            self.synth.delete()  # nothing would hear it; a big soundfont holds 100+ MB
+            self.synth = None
             self._ok = False
             self._status = (
                 f"no audio device (tried {tried}); offline rendering still works with {self.soundfont.name}"

@@ -38,6 +38,10 @@ MIDO_RTMIDI_BACKEND = "mido.backends.rtmidi"
 CLIENT_NAME = "Composer Assistant"  # how our MIDI client shows in port lists
 INPUT_CLIENT_NAME = "Composer Assistant input"  # JACK needs a different name for a second client
 VIRTUAL_OUTPUT_NAME = "Composer Assistant out"
+# A process's first JACK client sometimes fails while another JACK server starts or stops on the
+# machine (they share one registry): try again briefly before calling JACK absent (~5 ms each).
+JACK_OPEN_ATTEMPTS = 3
+JACK_RETRY_PAUSE_S = 0.02
 
 
 class MidiUnavailableError(OSError):
@@ -110,16 +114,21 @@ def _new_client(kind: str, api: str, client_name: str):
     if api not in compiled_apis():
         raise MidiUnavailableError(f"{api}: python-rtmidi was built without it")
     cls = rtmidi.MidiOut if kind == "output" else rtmidi.MidiIn
-    try:
-        with quiet_native_stderr():
-            return cls(rtapi=getattr(rtmidi, f"API_{MIDI_APIS[api]}"), name=client_name)
-    except (rtmidi.SystemError, RuntimeError, OSError) as error:
-        message = str(error).strip() or type(error).__name__
-        if api == "jack" and "not running" in message.lower():
-            message = "no JACK server is running"
-        elif api == "alsa" and "sequencer" in message.lower():
-            message = "no ALSA sequencer (this system has no MIDI support in the kernel)"
-        raise MidiUnavailableError(f"{api}: {message}") from error
+    attempts = JACK_OPEN_ATTEMPTS if api == "jack" else 1
+    for attempt in range(attempts):
+        try:
+            with quiet_native_stderr():
+                return cls(rtapi=getattr(rtmidi, f"API_{MIDI_APIS[api]}"), name=client_name)
+        except (rtmidi.SystemError, RuntimeError, OSError) as error:
+            failure = error
+            if attempt + 1 < attempts:
+                time.sleep(JACK_RETRY_PAUSE_S)
+    message = str(failure).strip() or type(failure).__name__
+    if api == "jack" and "not running" in message.lower():
+        message = "no JACK server is running"
+    elif api == "alsa" and "sequencer" in message.lower():
+        message = "no ALSA sequencer (this system has no MIDI support in the kernel)"
+    raise MidiUnavailableError(f"{api}: {message}") from failure
 
 
 def _open_client(kind: str, api: str | None, client_name: str):

@@ -5,10 +5,11 @@ One scheduler thread owns the sinks and all playback state. The public methods p
 ``position_tick``/``is_playing`` see an immutable snapshot the scheduler publishes under a lock.
 
 Timing: event times come from the project's tempo map, anchored to ``time.perf_counter()`` (a
-monotonic clock). The scheduler blocks on its command queue until ``WAKE_EARLY_S`` before the next
-event, then waits out the rest in short sleeps, so a command (stop, seek) is handled at once and
-the send happens within a fraction of a millisecond of its due time instead of after one long,
-imprecise sleep. Events due within ``BATCH_WINDOW_S`` of each other go out together.
+monotonic clock). The scheduler always knows the next due time; it blocks on its command queue
+until ``LOOKAHEAD_S`` before it, then waits out the rest in short sleeps, so that a command (stop,
+seek) is handled at once and the send happens within a fraction of a millisecond of its due time
+instead of after one long, imprecise sleep. Events due within ``BATCH_WINDOW_S`` of each other go
+out together.
 
 Python threads: the scheduler thread asks for real-time scheduling (``SCHED_RR``, else a better
 nice value), and while playing the interpreter's GIL switch interval is lowered to
@@ -29,7 +30,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
-from typing import Callable
+from collections.abc import Callable
 
 import mido
 
@@ -46,7 +47,7 @@ from composer_app.playback.sink import Sink
 
 log = logging.getLogger(__name__)
 
-WAKE_EARLY_S = 0.0015  # block on the command queue until this long before an event is due
+LOOKAHEAD_S = 0.0015  # lookahead: wake this long before the next event is due, then wait it out precisely
 SPIN_SLEEP_S = 0.0002  # then sleep in slices of at most this long until it is due
 BATCH_WINDOW_S = 0.0002  # events due this close together are sent in one go
 START_DELAY_S = 0.005  # play() anchors the first tick this far ahead so it is not already late
@@ -304,8 +305,8 @@ class _Scheduler:
             try:
                 if due is None:
                     command = commands.get()
-                elif due - now > WAKE_EARLY_S:
-                    command = commands.get(timeout=due - now - WAKE_EARLY_S)
+                elif due - now > LOOKAHEAD_S:
+                    command = commands.get(timeout=due - now - LOOKAHEAD_S)
                 else:
                     command = commands.get_nowait()
             except queue.Empty:

@@ -121,7 +121,7 @@ def test_loopback_timing_against_the_schedule(jack_server):
     assert [m for _, m in arrived] == [r.message for r in sent]
     send_late_s = [r.sent_s - r.due_s for r in sent]
     assert max(abs(x) for x in send_late_s) < 0.015
-    latency_s = [t - r.due_s for (t, _), r in zip(arrived, sent)]
+    latency_s = [t - r.due_s for (t, _), r in zip(arrived, sent, strict=True)]
     assert min(latency_s) > -0.001  # nothing arrives before it is due
     assert statistics.median(latency_s) < 2 * JACK_PERIOD_S + 0.003
     assert max(latency_s) < 2 * JACK_PERIOD_S + 0.020
@@ -277,7 +277,8 @@ def test_play_command_into_a_jack_port(jack_server, midi_dump, resources_dir, tm
 
 def test_ports_command_lists_jack_ports(jack_server, midi_dump):
     done = subprocess.run(
-        [sys.executable, "-m", "composer_app", "ports", "--midi-api", "jack"], capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "composer_app", "ports", "--midi-api", "jack"],
+        capture_output=True, text=True, timeout=60,
     )
     assert done.returncode == 0
     assert f"MIDI outputs (jack):\n  {midi_dump.port}\n" in done.stdout

@@ -102,7 +102,11 @@ def test_send_is_serialised_by_the_lock():
             self.inside -= 1
 
     sink = Slow()
-    threads = [threading.Thread(target=lambda: [sink.send(mido.Message("clock")) for _ in range(300)]) for _ in range(4)]
+    def hammer():
+        for _ in range(300):
+            sink.send(mido.Message("clock"))
+
+    threads = [threading.Thread(target=hammer) for _ in range(4)]
     for t in threads:
         t.start()
     for t in threads:
