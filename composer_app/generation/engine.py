@@ -52,17 +52,20 @@ MODE_SWITCH_GAIN = 1.5  # the mode mixture tips fully at |target| = MODE_GUIDANC
 # the pitch-class histogram that maximises |major_strength| (found by random search over in-scale
 # histograms against core.theory.key_correlations: major C .29 G .25 F .18 E .17 D .06 A .05 B .01;
 # minor C .27 Eb .19 B .16 G .13 Ab .12 D .10 F .03 Bb .01) to a flat one, scaled by 0.7, clipped to
-# +-1. In words: tonic and 5th up, and down the degrees that point to the relative key.
+# +-1, the tonic then lowered (the model already favours it: sad candidates circled on the tonic).
+# In words: tonic, 3rd and 5th up, and down the degrees that point to the relative key.
 # Measured on early checkpoints: boosting the 3rd and 6th of both modes backfired (melodies crowded
 # onto the 6th read as its key), and adding the whole z-scored profile crowded them onto the tonic.
-MAJOR_DEGREE_WEIGHTS = {0: 0.5, 7: 0.4, 5: 0.15, 4: 0.1, 2: -0.6, 9: -0.7, 11: -1.0}
-MINOR_DEGREE_WEIGHTS = {0: 0.55, 3: 0.3, 11: 0.2, 2: -0.15, 5: -1.0, 10: -1.0}
+MAJOR_DEGREE_WEIGHTS = {0: 0.3, 7: 0.4, 5: 0.15, 4: 0.2, 2: -0.4, 9: -0.7, 11: -0.8}
+MINOR_DEGREE_WEIGHTS = {0: 0.3, 3: 0.4, 11: 0.2, 8: 0.1, 2: -0.1, 5: -0.6, 10: -0.8}
 DEFAULT_VELOCITY = 80  # without a mood or a velocity target (and a prompt without dynamics)
 PITCH_RANGE_MARGIN = 12  # candidates stay within the prompt's range widened by this many semitones
 OVERSAMPLE_MAX = 4  # each candidate is the best of up to this many samples (ranked by the targets) ...
 SAMPLE_BUDGET = 12  # ... within this many sequences per request (4 candidates -> best of 3; 8 -> 1)
 RANK_SCALE_MAJOR_STRENGTH = 0.15  # ranking: this much mode-strength error ...
 RANK_SCALE_DENSITY_OCTAVES = 0.5  # ... weighs as much as this many octaves of note-density error
+RANK_MIN_PITCH_CLASS_BITS = 1.8  # ranking: candidates with a flatter pitch-class histogram than this ...
+RANK_SCALE_PITCH_CLASS_BITS = 0.5  # ... lose one unit per this many bits below it (folk tunes: ~2.2)
 MINOR_SCALE = (0, 2, 3, 5, 7, 8, 10, 11)  # natural minor plus the leading tone (harmonic minor)
 MAJOR_SCALE = (0, 2, 4, 5, 7, 9, 11)
 
@@ -406,6 +409,11 @@ def _target_distance(candidate: Candidate, plan: Plan) -> float:
         distance += abs(np.log2(measured / max(plan.target_density, 0.05))) / RANK_SCALE_DENSITY_OCTAVES
     if not candidate.notes:
         distance += 10.0  # an empty continuation is never the best suggestion
+    else:  # and one circling on one or two pitch classes is a poor one, whatever its attributes
+        counts = np.bincount([n.pitch % 12 for n in candidate.notes], minlength=12)
+        p = counts[counts > 0] / counts.sum()
+        entropy_bits = float(-(p * np.log2(p)).sum())
+        distance += max(0.0, RANK_MIN_PITCH_CLASS_BITS - entropy_bits) / RANK_SCALE_PITCH_CLASS_BITS
     return float(distance)
 
 
