@@ -21,8 +21,8 @@ log = logging.getLogger(__name__)
 MIDI_CHANNELS = 16
 CC_SUSTAIN = 64
 CC_ALL_SOUND_OFF = 120
-CC_RESET_ALL_CONTROLLERS = 121
 CC_ALL_NOTES_OFF = 123
+
 
 def panic_messages() -> list[mido.Message]:
     """Sustain off, all-sound-off and all-notes-off on every channel."""

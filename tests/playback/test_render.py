@@ -79,6 +79,29 @@ def test_a_single_a4_sounds_at_440_hz():
     assert freqs[np.argmax(spectrum)] == pytest.approx(440.0, abs=3.0)
 
 
+def test_every_note_of_an_example_sounds_at_its_pitch(resources_dir):
+    """The strongest partial in each note's window is the note's pitch or its octave (a piano's 2nd
+    harmonic often outweighs the fundamental in the low register), in tune within 30 cents."""
+    project = load_document(resources_dir / "examples" / "c_major_melody.mid")
+    samples, _ = render_samples(project)
+    mono = samples.mean(axis=1)
+    tempo = project.tempo_map
+    heard = []
+    for note in project.tracks[0].notes:
+        start_s, end_s = tempo.tick_to_seconds(note.start_tick), tempo.tick_to_seconds(note.end_tick)
+        a, b = int((start_s + 0.03) * RATE), int(min(end_s, start_s + 0.3) * RATE)
+        window = np.pad(mono[a:b] * np.hanning(b - a), (0, max(0, 16384 - (b - a))))
+        spectrum = np.abs(np.fft.rfft(window))
+        freqs = np.fft.rfftfreq(len(window), 1 / RATE)
+        spectrum[freqs < 50] = 0
+        heard.append(69 + 12 * np.log2(freqs[np.argmax(spectrum)] / 440.0))
+    pitches = [n.pitch for n in project.tracks[0].notes]
+    assert len(pitches) == 32
+    for pitch, midi in zip(pitches, heard, strict=True):
+        assert round(midi) - pitch in (0, 12), (pitch, midi)
+        assert abs(midi - round(midi)) < 0.3, (pitch, midi)
+
+
 def test_notes_sound_where_the_tempo_map_puts_them():
     # Note 1 at beat 0 (120 BPM); the tempo halves at beat 2 (60 BPM); note 2 at beat 3 = 1 s + 1 s.
     tempo = TempoMap([TempoChange(0, 500_000), TempoChange(960, 1_000_000)])
