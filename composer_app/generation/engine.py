@@ -13,13 +13,17 @@
      the table's neutral register;
    * key (valence): the prompt's tonic, in major or minor as ``major_strength`` says (the parallel
      mode: a sad setting turns C major into C minor, not into A minor).
-4. Mode guidance while sampling, because a key token alone is learned only weakly: pitches
-   outside the target scale get a logit penalty (soft by default, forbidden with
-   ``key_constraint="strict"``), and the target key's profile is added to the pitch logits in proportion to the target's
-   strength (``MODE_GUIDANCE``), so valence levels give graded, not just two-valued, mode strength.
-5. The model samples the candidates in one batch; each is decoded, given velocities (dynamics
-   come from the mood: the corpus has none) and articulation, measured with
-   ``core.attributes.compute_attributes`` and handed to ``on_candidate`` as it finishes.
+4. Mode steering while sampling, because a key token alone is learned only weakly: the
+   continuation's *minorness* moves from the prompt's mode toward the target mode in proportion
+   to the valence target; the other mode's 3rd, 6th and 7th get a logit penalty scaled by it (a
+   modal mixture in between, so the measured mode strength is graded along the slider), pitches
+   outside both scales get ``OUT_OF_KEY_PENALTY`` (forbidden with ``key_constraint="strict"``), and
+   degree weights (``MAJOR_DEGREE_WEIGHTS``) draw the pitch-class histogram toward the target key.
+5. The model samples all candidates in one batch, each the best of a small group of samples
+   (``SAMPLE_BUDGET``): ranked by the distance of the measured attributes (mode strength, note
+   density, pitch-class variety) to the targets. Each is decoded, given velocities (dynamics come
+   from the mood: the corpus has none) and articulation, measured with
+   ``core.attributes.compute_attributes`` and handed to ``on_candidate`` as its group finishes.
 """
 
 from __future__ import annotations
