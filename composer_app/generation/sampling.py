@@ -10,7 +10,7 @@ over pitches (stay in a key, lean major or minor, a pitch range). Generation sto
 on tokens and on seconds, and checks ``cancel`` between steps.
 
 A model only needs ``new_cache(batch, capacity)`` and ``step(tokens (B, T), cache) -> logits (B, V)``
-(the cache must offer ``length``, ``capacity`` and ``expand(batch)``).
+(the cache must offer ``length``, ``capacity``, ``expand(batch)`` and ``select_rows(rows)``).
 """
 
 from __future__ import annotations
@@ -234,6 +234,7 @@ def generate(
     cache = cache.expand(candidates)
     logits = logits.expand(candidates, -1)
     history = [list(prompt) for _ in range(candidates)]
+    active = list(range(candidates))  # the candidate in each row of the batch; finished ones leave it
 
     def finish(i: int, done: bool) -> None:
         results[i] = CandidateTokens(i, settings.seed + i, generated[i], done, time.perf_counter() - started)
@@ -241,43 +242,44 @@ def generate(
             on_candidate(results[i])
 
     steps = 0
-    while len(results) < candidates:
+    while active:
         if cancel is not None and cancel():
             raise GenerationCancelled("generation cancelled")
-        out_of_budget = steps >= settings.max_new_tokens or time.perf_counter() - started > settings.max_seconds
-        if out_of_budget:
-            for i in range(candidates):
-                if i not in results:
-                    finish(i, False)
+        if steps >= settings.max_new_tokens or time.perf_counter() - started > settings.max_seconds:
+            for i in active:
+                finish(i, False)
             break
-        next_tokens = [tk.PAD] * candidates
-        to_sample = [i for i, g in enumerate(grammars) if i not in results and not g.forced]
+        rows_to_sample = [r for r, i in enumerate(active) if not grammars[i].forced]
         sampled = {}
-        if to_sample:
-            rows = logits[to_sample].clone()
+        if rows_to_sample:
+            rows = logits[rows_to_sample].clone()
             rows[:, pitch_slice] += pitch_bias
-            masks = np.stack([grammars[i].allowed(settings.allow_velocity) for i in to_sample])
+            masks = np.stack([grammars[active[r]].allowed(settings.allow_velocity) for r in rows_to_sample])
             rows[~torch.from_numpy(masks)] = NEG_INF
-            uniforms = torch.cat([torch.rand(1, generator=generators[i], dtype=torch.float64) for i in to_sample]).float()
-            sampled = dict(zip(to_sample, _sample_rows(rows, settings.temperature, settings.top_p, uniforms)))
-        for i, grammar in enumerate(grammars):
-            if i in results:
-                continue
-            token = grammar.forced.pop(0) if grammar.forced else sampled[i]
+            uniforms = torch.cat([torch.rand(1, generator=generators[active[r]], dtype=torch.float64) for r in rows_to_sample])
+            sampled = dict(zip(rows_to_sample, _sample_rows(rows, settings.temperature, settings.top_p, uniforms.float())))
+        next_tokens, keep_rows = [], []
+        for r, i in enumerate(active):
+            grammar = grammars[i]
+            token = grammar.forced.pop(0) if grammar.forced else sampled[r]
             grammar.advance(token)
             generated[i].append(token)
-            next_tokens[i] = token
             if grammar.finished:
                 generated[i].pop()  # the closing BAR belongs to the next bar, not to this candidate
                 finish(i, True)
-        if len(results) == candidates:
+            else:
+                keep_rows.append(r)
+                next_tokens.append(token)
+                history[i].append(token)
+        if not keep_rows:
             break
-        for i, token in enumerate(next_tokens):
-            history[i].append(token)
+        if len(keep_rows) < len(active):  # drop finished candidates from the batch
+            cache.select_rows(torch.tensor(keep_rows))
+            active = [active[r] for r in keep_rows]
         if cache.length + 1 > cache.capacity:  # slide the window: re-read the most recent tokens
             keep = window * 3 // 4
-            cache = model.new_cache(candidates, window)
-            logits = model.step(torch.tensor([h[-keep:] for h in history], dtype=torch.long), cache)
+            cache = model.new_cache(len(active), window)
+            logits = model.step(torch.tensor([history[i][-keep:] for i in active], dtype=torch.long), cache)
         else:
             logits = model.step(torch.tensor(next_tokens, dtype=torch.long).view(-1, 1), cache)
         steps += 1

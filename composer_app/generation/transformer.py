@@ -69,6 +69,11 @@ class KVCache:
         self.length = 0  # positions filled
         self.capacity = capacity
 
+    def select_rows(self, rows: torch.Tensor) -> None:
+        """Keep only these sequences of the batch (finished candidates leave it)."""
+        self.keys = [k.index_select(0, rows) for k in self.keys]
+        self.values = [v.index_select(0, rows) for v in self.values]
+
     def expand(self, batch: int) -> KVCache:
         """A cache for ``batch`` copies of this cache's single sequence (prompt shared by candidates)."""
         out = KVCache.__new__(KVCache)
