@@ -141,7 +141,14 @@ def train(settings: TrainSettings) -> dict:
     )
     step, elapsed_before, tokens_seen, history = 0, 0.0, 0, []
     if settings.resume and ckpt_path.exists():
-        state = torch.load(ckpt_path, map_location="cpu", weights_only=True)
+        state = torch.load(ckpt_path, map_location="cpu", weights_only=True)  # tensors and strings only
+        saved_config = json.loads(state["meta"]).get("config")
+        if saved_config is not None and TransformerConfig(**saved_config) != config:
+            config = TransformerConfig(**saved_config)  # the checkpoint's shape wins over the flags
+            model = MusicTransformer(config)
+            optimizer = torch.optim.AdamW(
+                model.parameters(), lr=settings.learning_rate, betas=(0.9, 0.95), weight_decay=settings.weight_decay
+            )
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         meta = json.loads(state["meta"])
@@ -161,6 +168,7 @@ def train(settings: TrainSettings) -> dict:
     best_val = min((h["val_loss"] for h in history), default=float("inf"))
     rng = np.random.default_rng(settings.seed + 7919 * rank + step)
     steps_this_run = 0
+    tokens_this_run = 0
     train_loss_avg = None
 
     def save_checkpoint():
@@ -192,12 +200,15 @@ def train(settings: TrainSettings) -> dict:
         optimizer.step()
         step += 1
         steps_this_run += 1
-        tokens_seen += int((y != tk.PAD).sum()) * world
+        batch_tokens = int((y != tk.PAD).sum()) * world
+        tokens_seen += batch_tokens
+        tokens_this_run += batch_tokens
         loss_value = float(loss.detach())
         train_loss_avg = loss_value if train_loss_avg is None else 0.98 * train_loss_avg + 0.02 * loss_value
         if bar is not None:
             bar.update(1)
-            bar.set_postfix(loss=f"{train_loss_avg:.3f}", lr=f"{lr:.1e}", tok_s=f"{tokens_seen / max(elapsed, 1e-6):.0f}")
+            run_seconds = time.perf_counter() - started
+            bar.set_postfix(loss=f"{train_loss_avg:.3f}", lr=f"{lr:.1e}", tok_s=f"{tokens_this_run / max(run_seconds, 1e-6):.0f}")
         if step % settings.eval_every == 0 and rank == 0:
             val = evaluate_loss(model, val_windows, settings.bf16)
             history.append({"step": step, "minutes": round(elapsed / 60, 2), "train_loss": round(train_loss_avg, 4), "val_loss": round(val, 4)})
