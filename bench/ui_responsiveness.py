@@ -129,6 +129,8 @@ def measure_suggest(runs: int, candidates: int, bars: int) -> dict:
     per_run = []
     for run in range(runs + 1):  # run 0 warms up (first-call allocations), not reported
         lateness: list[float] = []
+        big: list[tuple[float, float]] = []  # (seconds after the click, ms late) of stalls over 20 ms
+        t_click_box = [0.0]
         last = [0.0]
         probe = QTimer()
         probe.setTimerType(Qt.TimerType.PreciseTimer)
@@ -138,6 +140,8 @@ def measure_suggest(runs: int, candidates: int, bars: int) -> dict:
             now = clock.nsecsElapsed() / 1e6
             if last[0]:
                 lateness.append(max(0.0, now - last[0] - 5.0))
+                if lateness[-1] > 20:
+                    big.append((round(now / 1000 - t_click_box[0], 3), round(lateness[-1], 1)))
             last[0] = now
 
         probe.timeout.connect(tick)
@@ -156,6 +160,7 @@ def measure_suggest(runs: int, candidates: int, bars: int) -> dict:
         while time.perf_counter() < end_settle:
             app.processEvents()
         t_click = clock.nsecsElapsed() / 1e9
+        t_click_box[0] = t_click
         QTest.mouseClick(mood.suggest_button, Qt.MouseButton.LeftButton)
         deadline = time.perf_counter() + 120
         while not done and time.perf_counter() < deadline:
@@ -177,6 +182,8 @@ def measure_suggest(runs: int, candidates: int, bars: int) -> dict:
                 "stall_p99_ms": round(percentile(lateness, 99), 2),
                 "stall_p50_ms": round(percentile(lateness, 50), 2),
                 "probe_ticks": len(lateness),
+                "stalls_over_20ms": big[:20],
+                "candidate_times_s": [round(t - t_click, 3) for t in shown],
             }
         )
         print(f"run {run}: {per_run[-1]}", flush=True)

@@ -39,7 +39,7 @@ import sys
 import threading
 import time
 import traceback
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
@@ -523,22 +523,19 @@ def engine_key_constraint(value: str | None):
 class _EngineAdapter:
     """Calls ``composer_app.generation.engine.suggest`` for a :class:`SuggestRequest`.
 
-    Streaming: the engine samples a batch of candidates together, so they all finish at about the
-    same time. To show something early, the first candidate is generated on its own and the rest
-    in one batch after it (``first_alone``); candidate i still uses ``seed + i``, so the results
-    are the same candidates a single call would give for that seed.
+    The engine streams each candidate through ``on_candidate`` as its batch finishes; the
+    preloaded model is passed in, so a request never loads weights.
     """
 
-    def __init__(self, engine_module, model, generator: str | None, *, first_alone: bool = True):
+    def __init__(self, engine_module, model, generator: str | None):
         self._engine = engine_module
         self._model = model
         self.default_generator = generator
-        self.first_alone = first_alone
         self.description = f"Model ready ({generator})" if generator else "Model ready"
 
     def generator_names(self) -> list[str]:
         try:
-            from composer_app.generation import registry  # noqa: PLC0415 (worker thread)
+            from composer_app.generation import registry  # noqa: PLC0415 (worker)
 
             return list(registry.names())
         except Exception:  # noqa: BLE001
@@ -546,39 +543,20 @@ class _EngineAdapter:
 
     def suggest(self, request: SuggestRequest, *, cancel, on_candidate):
         generator = request.generator or self.default_generator
-        model = self._model if generator in (None, self.default_generator) else None
-        common = dict(
+        kwargs = dict(
             targets=request.targets,
             key_constraint=engine_key_constraint(request.key_constraint),
             cancel=cancel,
-            model=model,
+            on_candidate=on_candidate,
+            model=self._model if generator in (None, self.default_generator) else None,
         )
         if generator is not None:
-            common["generator"] = generator
+            kwargs["generator"] = generator
         temperature = max(request.temperature, 1e-3)  # 0 on the slider means "nearly greedy"
         try:
-            if not self.first_alone or request.candidates == 1:
-                return self._engine.suggest(
-                    request.prompt, request.mood, request.bars, request.candidates, temperature, request.seed,
-                    on_candidate=on_candidate, **common,
-                )
-            first = self._engine.suggest(
-                request.prompt, request.mood, request.bars, 1, temperature, request.seed, on_candidate=on_candidate, **common
+            return self._engine.suggest(
+                request.prompt, request.mood, request.bars, request.candidates, temperature, request.seed, **kwargs
             )
-
-            if cancel():
-                raise GenerationCancelled()
-            rest: list = []
-
-            def renumbered(candidate):
-                rest.append(replace(candidate, index=candidate.index + 1))
-                on_candidate(rest[-1])
-
-            self._engine.suggest(
-                request.prompt, request.mood, request.bars, request.candidates - 1, temperature, request.seed + 1,
-                on_candidate=renumbered, **common,
-            )
-            return first + sorted(rest, key=lambda c: c.index)
         except self._engine.Cancelled:
             raise GenerationCancelled() from None
 
@@ -589,7 +567,12 @@ class GenerationCancelled(Exception):
 
 def _default_engine(generator: str | None, weights_path: Path | None):
     """Import torch and the engine, and load the weights (runs on the worker thread)."""
-    import torch  # noqa: F401, PLC0415 - imported here, never on the GUI start-up path
+    import torch  # noqa: PLC0415 - imported here, never on the GUI start-up path
+
+    import os  # noqa: PLC0415
+
+    # leave a core to the GUI: 1 thread on a 2-core laptop (also the engine's fastest setting there)
+    torch.set_num_threads(max(1, min(4, (os.cpu_count() or 2) - 1)))
 
     from composer_app.generation import registry  # noqa: PLC0415
 

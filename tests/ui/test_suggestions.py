@@ -362,6 +362,11 @@ def test_main_window_shortcut_ghosts_accept_undo(window, qtbot, tmp_path, monkey
 @needs_weights
 def test_screenshot_of_the_window_with_real_candidates(window, qtbot, artifacts_dir, tmp_path, monkeypatch):
     monkeypatch.setenv(clip_drag.CACHE_ENV, str(tmp_path / "cache"))
+    # the composer's sketch: the first four bars of the example clip `make run` opens
+    example = load_midi(REPO / "resources" / "examples" / "c_major_melody.mid")
+    bar = example.time_signatures.ticks_per_bar_at(0)
+    track = example.tracks[0]
+    window.document.reset(example.replace_track(0, track.with_notes(n for n in track.notes if n.start_tick < 4 * bar)))
     controller = _install(window, qtbot)
     try:
         assert controller.jobs.state == READY, controller.jobs.message
@@ -369,14 +374,16 @@ def test_screenshot_of_the_window_with_real_candidates(window, qtbot, artifacts_
         mood = controller.mood_panel
         mood.apply_preset("tense")
         mood.candidates_spin.setValue(4)
-        mood.bars_spin.setValue(2)
+        mood.bars_spin.setValue(4)
         mood.seed_lock.setChecked(True)
         mood.seed_spin.setValue(2024)
         with qtbot.waitSignal(controller.jobs.finished, timeout=60_000):
             qtbot.mouseClick(mood.suggest_button, Qt.MouseButton.LeftButton)
         assert controller.panel.list.count() == 4
-        controller.panel.list.setCurrentRow(1)
-        window.editor.view.show_range(0, 4 * BAR, 52, 84)
+        assert min(n.start_tick for n in controller.overlay.notes) >= 4 * bar
+        controller.panel.list.setCurrentRow(0)
+        window.editor.view.show_range(0, 8 * bar, 55, 84)
+        window.editor.view.scroll_to(tick=0)
         qtbot.wait(50)
         image = window.grab()
         image.save(str(artifacts_dir / "suggestions.png"))
