@@ -188,6 +188,7 @@ def measure_suggest(runs: int, candidates: int, bars: int) -> dict:
         )
         print(f"run {run}: {per_run[-1]}", flush=True)
     jobs.shutdown()
+    window.confirm_discard = lambda: "discard"  # the mood/settings edits made the document dirty
     window.close()
     return {
         "model_load_s": round(model_load_s, 3),

@@ -162,6 +162,7 @@ class GenerationJobs(QObject):
         self._conn = None
         self._cancel_mark = None  # process path: shared int, requests with id <= mark are cancelled
         self._quit = False
+        self._spawned = threading.Event()
         self.generators: list[str] = []
         self.default_generator: str | None = None
 
@@ -196,24 +197,8 @@ class GenerationJobs(QObject):
             return
         self._set_state(LOADING, "Loading the generation model…")
         if self._use_process:
-            import multiprocessing  # noqa: PLC0415
-
-            context = multiprocessing.get_context("spawn")
-            self._cancel_mark = context.RawValue("q", 0)
-            self._conn, child = context.Pipe(duplex=True)
-            self._process = context.Process(
-                target=_process_main,
-                args=(child, self._cancel_mark, self._generator, str(self._weights_path) if self._weights_path else None),
-                name="composer-generation",
-                daemon=True,
-            )
-            try:
-                _start_without_main(self._process)
-            except Exception as exc:  # noqa: BLE001
-                self._set_state(ERROR, f"The generation process could not start: {exc}")
-                return
-            child.close()
-            self._thread = threading.Thread(target=self._read_process, name="composer-generation-reader", daemon=True)
+            # spawning (imports + fork/exec, ~35 ms) happens on the reader thread, not here
+            self._thread = threading.Thread(target=self._spawn_and_read, name="composer-generation-reader", daemon=True)
         else:
             self._thread = threading.Thread(target=self._run, name="composer-generation", daemon=True)
         self._thread.start()
@@ -226,6 +211,8 @@ class GenerationJobs(QObject):
                 self._running.cancel.set()
             self._pending = None
             self._lock.notify_all()
+        if self._use_process and self._thread is not None:
+            self._spawned.wait(5.0)
         if self._cancel_mark is not None:
             self._cancel_mark.value = 2**62
         if self._conn is not None:
@@ -282,6 +269,7 @@ class GenerationJobs(QObject):
         for old in replaced:
             self.cancelled.emit(old)
         if self._use_process:
+            self._spawned.wait(5.0)  # only waits in the first moments after start()
             try:
                 self._conn.send(("generate", job.id, request))
             except (OSError, ValueError, AttributeError) as exc:
@@ -320,6 +308,29 @@ class GenerationJobs(QObject):
         self.model_state_changed.emit(state, message)
 
     # --- process path: the reader thread ------------------------------------------------------------
+    def _spawn_and_read(self) -> None:
+        try:
+            import multiprocessing  # noqa: PLC0415
+
+            context = multiprocessing.get_context("spawn")
+            self._cancel_mark = context.RawValue("q", 0)
+            conn, child = context.Pipe(duplex=True)
+            self._process = context.Process(
+                target=_process_main,
+                args=(child, self._cancel_mark, self._generator, str(self._weights_path) if self._weights_path else None),
+                name="composer-generation",
+                daemon=True,
+            )
+            _start_without_main(self._process)
+            child.close()
+            self._conn = conn
+        except Exception as exc:  # noqa: BLE001
+            self._set_state(ERROR, f"The generation process could not start: {exc}")
+            return
+        finally:
+            self._spawned.set()
+        self._read_process()
+
     def _read_process(self) -> None:
         conn = self._conn
         while True:
