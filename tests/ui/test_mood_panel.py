@@ -129,7 +129,6 @@ def test_mood_and_settings_are_saved_in_the_project_and_undo(qtbot, qsettings):
 
 
 def test_story_text_sad_and_happy(panel, qtbot):
-    pytest.importorskip("composer_app.mood.text")
     panel.story_edit.setFocus()
     qtbot.keyClicks(panel.story_edit, "She cried alone at the funeral, grieving her dead brother.")
     qtbot.waitUntil(lambda: panel.story_reading is not None, timeout=3000)
