@@ -145,3 +145,28 @@ def test_story_text_sad_and_happy(panel, qtbot):
     assert panel.pad.hasFocus()
     qtbot.keyClick(panel.pad, Qt.Key.Key_Up)  # adjust from there
     assert panel.mood.arousal == pytest.approx(min(1.0, panel.story_reading.mood.arousal + 0.05), abs=1e-6)
+
+
+def test_mood_and_settings_survive_save_and_reopen(qtbot, qsettings, tmp_path):
+    from composer_app.core.projectfile import load_project, save_project
+
+    doc = Document(Project(tracks=(Track("Melody", notes=(Note(0, 60, 480),)),)))
+    panel = MoodPanel(doc, qsettings=qsettings)
+    qtbot.addWidget(panel)
+    panel.apply_preset("mysterious")
+    panel.set_override("velocity_mean", 40.0)
+    panel.candidates_spin.setValue(6)
+    panel.temperature_spin.setValue(1.25)
+    panel.key_combo.setCurrentIndex(panel.key_combo.findData("D minor"))
+    panel.story_edit.setPlainText("Fog creeps over the silent moor.")
+    panel.flush()
+    path = tmp_path / "song.composer"
+    save_project(doc.project, path)
+    reopened = MoodPanel(Document(load_project(path)), qsettings=qsettings)
+    qtbot.addWidget(reopened)
+    assert reopened.mood == PRESETS["mysterious"].mood
+    assert reopened.overrides == {"velocity_mean": 40.0}
+    assert reopened.targets().velocity_mean == 40.0
+    assert reopened.candidates_spin.value() == 6 and reopened.temperature_spin.value() == 1.25
+    assert reopened.key_combo.currentData() == "D minor"
+    assert reopened.story_edit.toPlainText() == "Fog creeps over the silent moor."
