@@ -904,9 +904,19 @@ def install_suggest(window, *, jobs: GenerationJobs | None = None, start_loading
     cancel = QAction("Cancel suggestion", window)
     cancel.setObjectName("action_cancel_suggest")
     cancel.triggered.connect(controller.cancel)
-    menu = window.menuBar().addMenu("&Suggest") if not getattr(window, "menus", {}).get("suggest") else window.menus["suggest"]
-    if hasattr(window, "menus"):
-        window.menus["suggest"] = menu
+    menus = getattr(window, "menus", {})
+    menu = menus.get("suggest")
+    if menu is None:
+        from PySide6.QtWidgets import QMenu  # noqa: PLC0415
+
+        menu = QMenu("&Suggest", window)
+        help_menu = menus.get("help")
+        if help_menu is not None:
+            window.menuBar().insertMenu(help_menu.menuAction(), menu)  # before Help, as apps do
+        else:
+            window.menuBar().addMenu(menu)
+        if hasattr(window, "menus"):
+            window.menus["suggest"] = menu
     menu.addAction(action)
     menu.addAction(cancel)
     menu.addSeparator()
