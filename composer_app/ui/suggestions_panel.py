@@ -571,6 +571,8 @@ class SuggestController:
         if jobs.state != "idle":
             self._on_model_state(jobs.state, jobs.message)
         document.project_changed.connect(self._on_project_changed)
+        if hasattr(document, "current_track_changed"):
+            document.current_track_changed.connect(self._on_track_changed)
 
     # --- requests --------------------------------------------------------------------------------
     def suggest(self, *, seed: int | None = None) -> int | None:
@@ -751,6 +753,13 @@ class SuggestController:
 
     def _on_project_changed(self, _old, _new) -> None:
         pass
+
+    def _on_track_changed(self, index: int) -> None:
+        """Ghosts belong to the prompt's track: hide them on another track, show them again on it."""
+        if self.prompt is not None and index != self.prompt.track_index:
+            self._show_ghosts([])
+        else:
+            self._on_selected(self.panel.current_candidate())
 
 
 # --------------------------------------------------------------------------------------------
