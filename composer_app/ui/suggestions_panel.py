@@ -311,8 +311,7 @@ class SuggestionsPanel(QWidget):
         generator = getattr(candidate, "generator", "?")
         seed = getattr(candidate, "seed", "?")
         seconds = getattr(candidate, "seconds", None)
-        took = f" · {seconds:.1f} s" if isinstance(seconds, (int, float)) else ""
-        return f"#{row + 1}  seed {seed} · {generator}{took}"
+        return f"#{row + 1}  seed {seed} · {generator}"
 
     def clear(self) -> None:
         self.list.clear()
@@ -323,7 +322,9 @@ class SuggestionsPanel(QWidget):
         item = QListWidgetItem()
         item.setData(CANDIDATE_ROLE, candidate)
         item.setSizeHint(QSize(THUMB_W + 160, ROW_H))
-        item.setToolTip(attributes_line(candidate))
+        seconds = getattr(candidate, "seconds", None)
+        took = f"\nready after {seconds:.2f} s" if isinstance(seconds, (int, float)) else ""
+        item.setToolTip(f"{getattr(candidate, 'generator', '?')}, seed {getattr(candidate, 'seed', '?')}{took}\n{attributes_line(candidate)}")
         self.list.addItem(item)
         if self.list.currentItem() is None:
             self.list.setCurrentItem(item)
