@@ -387,9 +387,8 @@ def test_screenshot_of_the_window_with_real_candidates(window, qtbot, artifacts_
         qtbot.wait(50)
         image = window.grab()
         image.save(str(artifacts_dir / "suggestions.png"))
-        docs = REPO / "docs" / "screenshots"
-        docs.mkdir(parents=True, exist_ok=True)
-        image.save(str(docs / "suggestions.png"))
+        if os.environ.get("COMPOSER_APP_UPDATE_SCREENSHOTS"):  # refresh the README's picture on request only
+            image.save(str(REPO / "docs" / "screenshots" / "suggestions.png"))
         assert image.width() >= 1400
     finally:
         controller.jobs.shutdown()
