@@ -26,6 +26,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quick", action="store_true", help="a small, fast run")
     parser.add_argument("--out", type=Path, default=Path("evaluation"), help="report path without extension")
     parser.add_argument("--card", action="store_true", help="also write models/<name>.json and .md")
+    parser.add_argument("--card-note", default=None, help="a line about this training run for the card")
     parser.add_argument("--prompts", type=int, default=None, help="prompts for style fidelity")
     parser.add_argument("--control-prompts", type=int, default=None)
     parser.add_argument("--seeds", type=int, default=None, help="seeds (candidates) per control level")
@@ -75,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     write_reports(result, out.with_suffix(".json"), out.with_suffix(".md"), f"Evaluation of {args.generator} ({weights.name})")
     if args.card:
-        write_model_card(args.generator, weights, result)
+        write_model_card(args.generator, weights, result, notes=args.card_note)
     summary = {
         "json": str(out.with_suffix(".json")),
         "markdown": str(out.with_suffix(".md")),

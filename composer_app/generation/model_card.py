@@ -16,7 +16,7 @@ LICENSE_NOTE = (
 )
 
 
-def card_dict(name: str, weights: Path, evaluation: dict | None) -> dict:
+def card_dict(name: str, weights: Path, evaluation: dict | None, notes: str | None = None) -> dict:
     metadata = read_metadata(weights)
     training = json.loads(metadata.get("training", "{}"))
     config = json.loads(metadata.get("config", "{}"))
@@ -33,6 +33,8 @@ def card_dict(name: str, weights: Path, evaluation: dict | None) -> dict:
         "training": training,
         "license_note": LICENSE_NOTE,
     }
+    if notes:
+        card["notes"] = notes
     if evaluation is not None:
         card["evaluation"] = evaluation
     return card
@@ -56,7 +58,8 @@ def card_markdown(card: dict) -> str:
         f"- Data: {json.dumps(t.get('data'))}; {t.get('train_pieces')} training pieces "
         f"({t.get('train_tokens')} tokens before transposition), {t.get('heldout_pieces')} held-out pieces "
         "(deterministic split by a hash of the source id; `oneills1850` never used).",
-        f"- Augmentation: random transposition to every key (-6..+5 semitones).",
+        "- Augmentation: random transposition to every key (-6..+5 semitones); 30 % of training windows turned "
+        "into the parallel mode (major <-> minor, 3rd/6th/7th degrees moved by a semitone, KEY tokens flipped).",
         f"- Training: {t.get('steps')} steps, {t.get('tokens_seen')} tokens seen, {t.get('training_minutes')} minutes "
         f"on {t.get('processes')} CPU process(es) of a shared 2-core machine; settings {json.dumps(t.get('settings'))}.",
         f"- Held-out loss per token at the end of training: {t.get('heldout_loss_per_token')}",
@@ -66,6 +69,8 @@ def card_markdown(card: dict) -> str:
     ]
     for h in t.get("history", [])[-12:]:
         lines.append(f"- {h['step']}, {h['minutes']}, {h['train_loss']}, {h['val_loss']}")
+    if card.get("notes"):
+        lines += ["", f"Notes: {card['notes']}"]
     lines += [
         "",
         "## How the mood steers it",
@@ -98,9 +103,11 @@ def card_markdown(card: dict) -> str:
     return "\n".join(lines)
 
 
-def write_model_card(name: str, weights: Path, evaluation: dict | None, models_dir: Path | None = None) -> tuple[Path, Path]:
+def write_model_card(
+    name: str, weights: Path, evaluation: dict | None, models_dir: Path | None = None, notes: str | None = None
+) -> tuple[Path, Path]:
     folder = Path(models_dir or MODELS_DIR)
-    card = card_dict(name, Path(weights), evaluation)
+    card = card_dict(name, Path(weights), evaluation, notes)
     json_path, md_path = folder / f"{name}.json", folder / f"{name}.md"
     json_path.write_text(json.dumps(card, indent=2, default=float) + "\n")
     md_path.write_text(card_markdown(card))
