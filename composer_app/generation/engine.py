@@ -63,6 +63,7 @@ MODE_SWITCH_GAIN = 1.5  # the mode mixture tips fully at |target| = MODE_GUIDANC
 MAJOR_DEGREE_WEIGHTS = {0: 0.3, 7: 0.4, 5: 0.15, 4: 0.2, 2: -0.4, 9: -0.7, 11: -0.8}
 MINOR_DEGREE_WEIGHTS = {0: 0.3, 3: 0.4, 11: 0.2, 8: 0.1, 2: -0.1, 5: -0.6, 10: -0.8}
 DEFAULT_VELOCITY = 80  # without a mood or a velocity target (and a prompt without dynamics)
+ACCENT_DOWNBEAT, ACCENT_BEAT, ACCENT_OFFBEAT = 6, 2, -2  # velocity accents before re-centring on the target
 PITCH_RANGE_MARGIN = 12  # candidates stay within the prompt's range widened by this many semitones
 OVERSAMPLE_MAX = 4  # each candidate is the best of up to this many samples (ranked by the targets) ...
 SAMPLE_BUDGET = 12  # ... within this many sequences per request (4 candidates -> best of 3; 8 -> 1)
@@ -280,7 +281,7 @@ def _decode(
     n_bars = len(plan.bar_plans)
     length_ticks = bar_ticks * n_bars
     scale = tpq / tk.GRID_TICKS_PER_QUARTER
-    notes = []
+    notes, placed, accents = [], [], []
     rows = decoded.notes
     for k, (start, duration, pitch) in enumerate(rows):
         start_tick = int(round(start * scale))
@@ -294,9 +295,13 @@ def _decode(
             duration_ticks = max(1, min(duration_ticks, int(round(ioi_ticks * plan.articulation))))
         duration_ticks = min(duration_ticks, length_ticks - start_tick)
         in_bar = start_tick % bar_ticks
-        accent = 6 if in_bar == 0 else (2 if in_bar % tpq == 0 else -2)
-        velocity = int(np.clip(plan.velocity + accent, 1, 127))
-        notes.append(Note(start_tick, int(pitch), duration_ticks, velocity))
+        accents.append(ACCENT_DOWNBEAT if in_bar == 0 else (ACCENT_BEAT if in_bar % tpq == 0 else ACCENT_OFFBEAT))
+        placed.append((start_tick, int(pitch), duration_ticks))
+    # Light metric accents, shifted so that the mean velocity is the target whatever the rhythm.
+    offset = -float(np.mean(accents)) if accents else 0.0
+    for (start_tick, pitch, duration_ticks), accent in zip(placed, accents):
+        velocity = int(np.clip(round(plan.velocity + accent + offset), 1, 127))
+        notes.append(Note(start_tick, pitch, duration_ticks, velocity))
     notes.sort()
     tempo = prompt.tempo_map.change_at(plan.start_tick)
     tempo_map = TempoMap([TempoChange(0, tempo.microseconds_per_quarter)], tpq)

@@ -17,7 +17,9 @@ Every figure is computed on the held-out split (works whose source-id hash falls
   several prompts and seeds. Reported: Spearman rho and R^2 between the slider and its attribute
   (note density for arousal, major strength for valence), per sweep (one prompt and seed through
   the 5 levels, then averaged: FaderNets' consistency) and pooled over all samples; and how much the
-  other attributes move (mean |rho| with the slider: low = restrictive, as FaderNets asks).
+  other attributes move (mean |rho| with the slider). The mood sliders move several attributes on
+  purpose (the mood table), so restrictiveness is also measured with one attribute target swept
+  alone (advanced sliders), every other target held at the neutral mood's value.
 * **Diversity**: mean pairwise distance among the candidates of one request (1 - Jaccard of their
   (onset, pitch) sets, and L1 distance of their pitch-class histograms).
 """
@@ -45,6 +47,11 @@ PROMPT_BARS = 4
 NGRAM_ORDERS = (3, 4, 5, 6, 8)
 LEVELS = (-1.0, -0.5, 0.0, 0.5, 1.0)
 EVAL_TPQ = 480
+# Advanced-slider sweeps: the target values of one attribute (others at the neutral mood's targets).
+ATTRIBUTE_SWEEPS = {
+    "note_density": (0.7, 1.0, 1.4, 2.0, 2.8),  # the mood table's arousal levels -1 .. 1
+    "major_strength": (-0.3, -0.15, 0.0, 0.15, 0.3),  # the mood table's valence levels -1 .. 1
+}
 ATTRIBUTES_WATCHED = ("note_density", "rhythmic_activity", "pitch_mean", "velocity_mean", "articulation", "major_strength", "consonance")
 
 
@@ -367,6 +374,47 @@ def evaluate(model, train_items, heldout_items, settings: EvalSettings | None = 
         moved = [x for x in control[slider]["other_attributes_abs_spearman"].values() if not math.isnan(x)]
         control[slider]["restrictiveness"] = 1.0 - float(np.mean(moved)) if moved else None
     result["control"] = control
+
+    # 4. attribute sweeps (FaderNets-style restrictiveness): one attribute target moves over 5 levels
+    # (an advanced slider), every other target stays at the neutral mood's value.
+    say("attribute sweeps")
+    from composer_app.mood.targets import targets_for
+
+    neutral = targets_for(Mood(0.0, 0.0))
+    sweeps_out = {}
+    for attribute, values_for_levels in ATTRIBUTE_SWEEPS.items():
+        levels, measured = [], {name: [] for name in ATTRIBUTES_WATCHED}
+        per_sweep: dict[tuple[int, int], list[tuple[float, float]]] = {}
+        for k, (prompt_notes, ts_map, _, _) in enumerate(control_cases):
+            for level in values_for_levels:
+                targets = neutral.with_overrides({attribute: level})
+                candidates = suggest(
+                    _prompt(prompt_notes, ts_map), None, bars=settings.bars, candidates=settings.control_seeds,
+                    seed=settings.seed + 1000 * k, model=model, targets=targets,
+                )
+                for j, c in enumerate(candidates):
+                    attrs = c.attributes.as_dict()
+                    levels.append(level)
+                    for name in ATTRIBUTES_WATCHED:
+                        measured[name].append(attrs[name])
+                    per_sweep.setdefault((k, j), []).append((level, attrs[attribute]))
+        if not levels:
+            continue
+        others = {
+            name: (abs(spearman(levels, v)) if np.std(v) > 0 else 0.0)
+            for name, v in measured.items() if name != attribute
+        }
+        finite = [x for x in others.values() if not math.isnan(x)]
+        sweeps_out[attribute] = {
+            "levels": list(values_for_levels),
+            "spearman_per_sweep_mean": float(np.nanmean([spearman(*zip(*sw)) for sw in per_sweep.values()])),
+            "spearman_pooled": spearman(levels, measured[attribute]),
+            "r2_pooled": r_squared(levels, measured[attribute]),
+            "mean_by_level": {str(l): float(np.mean([v for x, v in zip(levels, measured[attribute]) if x == l])) for l in values_for_levels},
+            "other_attributes_abs_spearman": others,
+            "restrictiveness": 1.0 - float(np.mean(finite)) if finite else None,
+        }
+    result["attribute_sweeps"] = sweeps_out
     result["seconds"] = time.perf_counter() - started
     return result
 
@@ -413,6 +461,26 @@ def to_markdown(result: dict, title: str = "Evaluation") -> str:
         lines.append(f"- {slider} → {c['attribute']} by level: {means}")
         others = ", ".join(f"{k} {f(v, 2)}" for k, v in c["other_attributes_abs_spearman"].items())
         lines.append(f"  - |Spearman| of the other attributes with the slider: {others}")
+    sweeps = result.get("attribute_sweeps") or {}
+    if sweeps:
+        lines += [
+            "",
+            "### Attribute sliders alone (FaderNets-style restrictiveness)",
+            "",
+            "One attribute target swept over 5 levels, all other targets held at the neutral mood's values. "
+            "Restrictiveness = 1 - mean |Spearman| of the other attributes with the slider (1 = nothing else moves).",
+            "",
+            "| attribute target | Spearman per sweep | Spearman pooled | R² pooled | restrictiveness |",
+            "|---|---|---|---|---|",
+        ]
+        for attribute, c in sweeps.items():
+            lines.append(
+                f"| {attribute} | {f(c['spearman_per_sweep_mean'])} | {f(c['spearman_pooled'])} | {f(c['r2_pooled'])} | {f(c['restrictiveness'])} |"
+            )
+        lines.append("")
+        for attribute, c in sweeps.items():
+            others = ", ".join(f"{k} {f(v, 2)}" for k, v in c["other_attributes_abs_spearman"].items())
+            lines.append(f"- {attribute}: |Spearman| of the others: {others}")
     lines += [
         "",
         "## Diversity among the candidates of one request",
