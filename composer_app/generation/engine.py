@@ -62,6 +62,7 @@ MODE_SWITCH_GAIN = 1.5  # the mode mixture tips fully at |target| = MODE_GUIDANC
 # onto the 6th read as its key), and adding the whole z-scored profile crowded them onto the tonic.
 MAJOR_DEGREE_WEIGHTS = {0: 0.3, 7: 0.4, 5: 0.15, 4: 0.2, 2: -0.4, 9: -0.7, 11: -0.8}
 MINOR_DEGREE_WEIGHTS = {0: 0.3, 3: 0.4, 11: 0.2, 8: 0.1, 2: -0.1, 5: -0.6, 10: -0.8}
+REPEAT_PENALTY = 1.0  # logits off the tune's pitch per strike beyond 2 in a row (the small model tolls)
 DEFAULT_VELOCITY = 80  # without a mood or a velocity target (and a prompt without dynamics)
 ACCENT_DOWNBEAT, ACCENT_BEAT, ACCENT_OFFBEAT = 6, 2, -2  # velocity accents before re-centring on the target
 PITCH_RANGE_MARGIN = 12  # candidates stay within the prompt's range widened by this many semitones
@@ -258,6 +259,7 @@ def plan_request(prompt: Prompt, bars: int, targets=None, key_constraint="auto",
         for degree, weight in weights.items():
             pc_bias[(tonic + degree) % 12] += MODE_GUIDANCE * strength * toward * weight
     constraints = sampling.Constraints.build(lo, hi, allowed, penalty if allowed is not None else 0.0, pc_bias)
+    constraints.repeat_penalty = REPEAT_PENALTY
 
     velocity = getattr(targets, "velocity_mean", None) if targets is not None else None
     if velocity is None:

@@ -6,7 +6,8 @@ control tokens from the mood targets); the header is *forced*, not sampled. Betw
 tokens are sampled with temperature and top-p under a grammar mask, so the output always decodes:
 positions only move forward inside the bar, a PITCH is always followed by a DUR, pitches at one
 position ascend, and a bar holds at most ``MAX_NOTES_PER_BAR`` notes. Constraints add a logit bias
-over pitches (stay in a key, lean major or minor, a pitch range). Generation stops at a hard bound
+over pitches (stay in a key, lean major or minor, a pitch range) and an optional penalty on a tune
+that strikes one pitch many times in a row. Generation stops at a hard bound
 on tokens and on seconds, and checks ``cancel`` between steps.
 
 A model only needs ``new_cache(batch, capacity)`` and ``step(tokens (B, T), cache) -> logits (B, V)``
@@ -73,6 +74,8 @@ class Constraints:
     """Pitch constraints as a logit bias over the PITCH tokens (0 = free, -inf = forbidden)."""
 
     pitch_bias: np.ndarray = field(default_factory=lambda: np.zeros(tk.N_PITCH, dtype=np.float32))
+    repeat_penalty: float = 0.0  # logits off a pitch per repetition beyond ``free_repeats`` in a row
+    free_repeats: int = 2  # the tune may strike one pitch this many times in a row unpenalised
 
     @classmethod
     def build(
@@ -126,6 +129,9 @@ class _Grammar:
         self.notes_in_bar = 0
         self.notes_at_pos = 0
         self.finished = False
+        self.melody_pitch = -1  # the highest pitch of the last position (the tune, in a texture)
+        self.melody_run = 0  # how many positions in a row have had that top pitch
+        self._top_at_pos = -1
 
     def advance(self, token: int) -> None:
         kind = tk.token_class(token)
@@ -139,15 +145,33 @@ class _Grammar:
         elif kind == "REG":
             self.state, self.pos, self.last_pitch, self.notes_in_bar, self.notes_at_pos = "bar", -1, -1, 0, 0
         elif kind == "POS":
+            self._close_position()
             self.pos, self.last_pitch, self.notes_at_pos, self.state = token - tk.POS_BASE, -1, 0, "pos"
         elif kind == "VEL":
             self.state = "vel"
         elif kind == "PITCH":
             self.last_pitch, self.state = token - tk.PITCH_BASE, "pitch"
+            self._top_at_pos = self.last_pitch
         elif kind == "DUR":
             self.notes_in_bar += 1
             self.notes_at_pos += 1
             self.state = "dur"
+
+    def _close_position(self) -> None:
+        if self._top_at_pos < 0:
+            return
+        if self._top_at_pos == self.melody_pitch:
+            self.melody_run += 1
+        else:
+            self.melody_pitch, self.melody_run = self._top_at_pos, 1
+        self._top_at_pos = -1
+
+    def repeated_pitch(self, free_repeats: int) -> tuple[int, int]:
+        """(pitch index, repeats beyond ``free_repeats``) of the tune's current run; (-1, 0) if none."""
+        run = self.melody_run + (1 if self._top_at_pos == self.melody_pitch and self._top_at_pos >= 0 else 0)
+        if self.state in ("pos", "vel") and self.melody_pitch >= 0 and run >= free_repeats:
+            return self.melody_pitch, run - free_repeats + 1
+        return -1, 0
 
     def allowed(self, allow_velocity: bool) -> np.ndarray:
         """Boolean mask over the vocabulary for the next sampled token."""
@@ -254,6 +278,11 @@ def generate(
         if rows_to_sample:
             rows = logits[rows_to_sample].clone()
             rows[:, pitch_slice] += pitch_bias
+            if constraints.repeat_penalty:
+                for n, r in enumerate(rows_to_sample):
+                    pitch, extra = grammars[active[r]].repeated_pitch(constraints.free_repeats)
+                    if extra:
+                        rows[n, tk.PITCH_BASE + pitch] -= constraints.repeat_penalty * extra
             masks = np.stack([grammars[active[r]].allowed(settings.allow_velocity) for r in rows_to_sample])
             rows[~torch.from_numpy(masks)] = NEG_INF
             uniforms = torch.cat([torch.rand(1, generator=generators[active[r]], dtype=torch.float64) for r in rows_to_sample])

@@ -96,3 +96,23 @@ def test_settings_are_validated():
         sampling.SamplingSettings(temperature=0)
     with pytest.raises(ValueError, match="top_p"):
         sampling.SamplingSettings(top_p=1.5)
+
+
+def test_repeat_penalty_breaks_long_runs_of_one_pitch(tiny_model):
+    # a prompt that strikes one pitch over and over invites the tiny model to go on doing so
+    tokens, _ = tk.notes_to_tokens(np.array([(i * 6, 6, 60) for i in range(16)]), [(0, 4, 4)], eos=False)
+    bias = np.full(tk.N_PITCH, -1e4, dtype=np.float32)
+    bias[[60 - tk.PITCH_MIN, 62 - tk.PITCH_MIN]] = [3.0, 0.0]  # 60 strongly preferred, 62 possible
+    free = sampling.Constraints(bias)
+    penalised = sampling.Constraints(bias.copy(), repeat_penalty=4.0, free_repeats=2)
+    def longest_run(result):
+        pitches = tk.tokens_to_notes(result.tokens).notes[:, 2].tolist()
+        best = run = 1
+        for a, b in zip(pitches, pitches[1:]):
+            run = run + 1 if a == b else 1
+            best = max(best, run)
+        return best
+    settings = sampling.SamplingSettings(seed=4)
+    runs_free = [longest_run(r) for r in sampling.generate(tiny_model, tokens, _plans(2, density=9), 3, settings, free)]
+    runs_penalised = [longest_run(r) for r in sampling.generate(tiny_model, tokens, _plans(2, density=9), 3, settings, penalised)]
+    assert max(runs_penalised) < max(runs_free)
