@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-MODELS_DIR = Path(__file__).resolve().parent.parent.parent / "models"
+from composer_app.paths import models_dir
+
+MODELS_DIR = models_dir()  # the shipped models/ folder ($COMPOSER_APP_MODELS, a bundle, or the source tree)
 DEFAULT_GENERATOR = "transformer"
 
 

@@ -834,7 +834,9 @@ def _output_ports() -> tuple[list[str], str]:
 
 
 def example_path() -> Path:
-    return Path(__file__).resolve().parents[2] / "resources" / "examples" / "c_major_melody.mid"
+    from composer_app.paths import example_clip
+
+    return example_clip()
 
 
 def main_window_for(file: str | None) -> MainWindow:
