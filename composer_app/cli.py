@@ -48,7 +48,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _no_display_reason() -> str | None:
+    """Why no window can open here, or None. Without a display Qt aborts the process (SIGABRT)."""
+    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
+        return None
+    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+        return None
+    return (
+        "no display to open the editor on (DISPLAY and WAYLAND_DISPLAY are unset): run it in a desktop "
+        f"session or under xvfb-run, or use the command-line tools ('{PROG} --help')"
+    )
+
+
 def _run_gui(file: str | None) -> int:
+    reason = _no_display_reason()
+    if reason:
+        print(f"{PROG}: {reason}", file=sys.stderr)
+        return 1
     from composer_app.ui.app import run_app  # Qt is imported only for the GUI
 
     return run_app(file)

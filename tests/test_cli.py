@@ -106,26 +106,15 @@ def test_usage_errors_exit_2():
     assert result.returncode == 2 and "required: file" in result.stderr
 
 
-def placeholder_commands() -> list[str]:
-    """Subcommands whose feature has not landed yet (their help says so)."""
-    import importlib
-
-    return [
-        name
-        for name, module in SUBCOMMANDS.items()
-        if "not available yet" in importlib.import_module(f"composer_app.commands.{module}").HELP
-    ]
-
-
-def test_placeholder_commands_exit_2_with_one_line(capsys):
-    from composer_app.commands._unavailable import not_available
-
-    assert not_available("someday") == 2
-    assert capsys.readouterr().err == "composer-app someday: not available yet in this version\n"
-    for name in placeholder_commands():  # those whose feature has not landed yet, run for real
-        result = composer_app(name)
-        assert result.returncode == 2, name
-        assert result.stderr.count("\n") == 1 and "not available yet" in result.stderr, name
+def test_gui_without_a_display_says_so_in_one_line():
+    """Qt would abort (SIGABRT) with a misleading plugin message; we explain and exit 1 instead."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    result = subprocess.run(
+        [sys.executable, "-m", "composer_app", str(EXAMPLES / "c_major_melody.mid")],
+        capture_output=True, text=True, cwd=REPO, env=env, timeout=60,
+    )
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1 and "no display" in result.stderr and "xvfb-run" in result.stderr
 
 
 @pytest.mark.parametrize("name", [*SUBCOMMANDS, "gui"])
