@@ -63,6 +63,8 @@ MODE_SWITCH_GAIN = 1.5  # the mode mixture tips fully at |target| = MODE_GUIDANC
 MAJOR_DEGREE_WEIGHTS = {0: 0.3, 7: 0.4, 5: 0.15, 4: 0.2, 2: -0.4, 9: -0.7, 11: -0.8}
 MINOR_DEGREE_WEIGHTS = {0: 0.3, 3: 0.4, 11: 0.2, 8: 0.1, 2: -0.1, 5: -0.6, 10: -0.8}
 REPEAT_PENALTY = 1.0  # logits off the tune's pitch per strike beyond 2 in a row (the small model tolls)
+FREQUENCY_PENALTY = 1.0  # logits off a pitch per time it sounds among the last FREQUENCY_WINDOW notes
+FREQUENCY_WINDOW = 8
 DEFAULT_VELOCITY = 80  # without a mood or a velocity target (and a prompt without dynamics)
 ACCENT_DOWNBEAT, ACCENT_BEAT, ACCENT_OFFBEAT = 6, 2, -2  # velocity accents before re-centring on the target
 PITCH_RANGE_MARGIN = 12  # candidates stay within the prompt's range widened by this many semitones
@@ -72,6 +74,8 @@ RANK_SCALE_MAJOR_STRENGTH = 0.15  # ranking: this much mode-strength error ...
 RANK_SCALE_DENSITY_OCTAVES = 0.5  # ... weighs as much as this many octaves of note-density error
 RANK_MIN_PITCH_CLASS_BITS = 1.8  # ranking: candidates with a flatter pitch-class histogram than this ...
 RANK_SCALE_PITCH_CLASS_BITS = 0.5  # ... lose one unit per this many bits below it (folk tunes: ~2.2)
+RANK_FREE_REPEAT_SHARE = 0.15  # ranking: a tune repeating more of its notes than this (or than its prompt) ...
+RANK_SCALE_REPEAT_SHARE = 0.1  # ... loses one unit per this share of extra repeats
 MINOR_SCALE = (0, 2, 3, 5, 7, 8, 10, 11)  # natural minor plus the leading tone (harmonic minor)
 MAJOR_SCALE = (0, 2, 4, 5, 7, 9, 11)
 
@@ -153,6 +157,7 @@ class Plan:
     voices: float
     target_major_strength: float | None = None  # what the candidates are ranked against (None: no target)
     target_density: float | None = None  # notes per quarter, already scaled by the prompt's voices
+    prompt_repeat_share: float = 0.0  # share of the prompt tune's notes (top note per onset) that repeat the one before
 
 
 def _scale_of(key_index: int) -> tuple[int, list[int]]:
@@ -201,9 +206,11 @@ def plan_request(prompt: Prompt, bars: int, targets=None, key_constraint="auto",
         prompt_pitch_mean = float(recent[:, 2].mean()) if len(recent) else float(grid_notes[:, 2].mean())
         recent_density = len(recent) / max(1.0, (start_grid - recent_start) / tk.GRID_TICKS_PER_QUARTER)
         pitch_lo, pitch_hi = int(grid_notes[:, 2].min()), int(grid_notes[:, 2].max())
+        prompt_repeats = _repeat_share(recent[:, 0], recent[:, 2])
     else:
         tokens, key_index, voices, prompt_pitch_mean, recent_density = [tk.BOS], 0, 1.0, 67.0, 1.5
         pitch_lo, pitch_hi = 60, 76
+        prompt_repeats = 0.0
 
     major_strength = getattr(targets, "major_strength", None) if targets is not None else None
     tonic, prompt_minor = key_index // 2, key_index % 2
@@ -260,6 +267,7 @@ def plan_request(prompt: Prompt, bars: int, targets=None, key_constraint="auto",
             pc_bias[(tonic + degree) % 12] += MODE_GUIDANCE * strength * toward * weight
     constraints = sampling.Constraints.build(lo, hi, allowed, penalty if allowed is not None else 0.0, pc_bias)
     constraints.repeat_penalty = REPEAT_PENALTY
+    constraints.frequency_penalty, constraints.frequency_window = FREQUENCY_PENALTY, FREQUENCY_WINDOW
 
     velocity = getattr(targets, "velocity_mean", None) if targets is not None else None
     if velocity is None:
@@ -271,6 +279,7 @@ def plan_request(prompt: Prompt, bars: int, targets=None, key_constraint="auto",
         numerator, denominator, int(round(velocity)), articulation, voices,
         major_strength,
         density_value if density is not None else None,
+        prompt_repeats,
     )
 
 
@@ -425,7 +434,21 @@ def _target_distance(candidate: Candidate, plan: Plan) -> float:
         p = counts[counts > 0] / counts.sum()
         entropy_bits = float(-(p * np.log2(p)).sum())
         distance += max(0.0, RANK_MIN_PITCH_CLASS_BITS - entropy_bits) / RANK_SCALE_PITCH_CLASS_BITS
+        repeats = _repeat_share([n.start_tick for n in candidate.notes], [n.pitch for n in candidate.notes])
+        free = max(plan.prompt_repeat_share, RANK_FREE_REPEAT_SHARE)
+        distance += max(0.0, repeats - free) / RANK_SCALE_REPEAT_SHARE
     return float(distance)
+
+
+def _repeat_share(onsets, pitches) -> float:
+    """Share of a tune's notes (the top note of each onset) that repeat the pitch of the one before."""
+    top: dict[int, int] = {}
+    for onset, pitch in zip(onsets, pitches):
+        top[int(onset)] = max(top.get(int(onset), -1), int(pitch))
+    tune = [top[k] for k in sorted(top)]
+    if len(tune) < 2:
+        return 0.0
+    return float(np.mean(np.diff(tune) == 0))
 
 
 def candidate_notes_in_project_time(candidate: Candidate, start_tick: int) -> Iterable[Note]:

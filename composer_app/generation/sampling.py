@@ -6,8 +6,10 @@ control tokens from the mood targets); the header is *forced*, not sampled. Betw
 tokens are sampled with temperature and top-p under a grammar mask, so the output always decodes:
 positions only move forward inside the bar, a PITCH is always followed by a DUR, pitches at one
 position ascend, and a bar holds at most ``MAX_NOTES_PER_BAR`` notes. Constraints add a logit bias
-over pitches (stay in a key, lean major or minor, a pitch range) and an optional penalty on a tune
-that strikes one pitch many times in a row. Generation stops at a hard bound
+over pitches (stay in a key, lean major or minor, a pitch range), an optional penalty on a tune
+that strikes one pitch many times in a row, and an optional frequency penalty (as in language-model
+sampling) on pitches struck often among the last few notes.
+Generation stops at a hard bound
 on tokens and on seconds, and checks ``cancel`` between steps.
 
 A model only needs ``new_cache(batch, capacity)`` and ``step(tokens (B, T), cache) -> logits (B, V)``
@@ -17,6 +19,7 @@ A model only needs ``new_cache(batch, capacity)`` and ``step(tokens (B, T), cach
 from __future__ import annotations
 
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
@@ -76,6 +79,14 @@ class Constraints:
     pitch_bias: np.ndarray = field(default_factory=lambda: np.zeros(tk.N_PITCH, dtype=np.float32))
     repeat_penalty: float = 0.0  # logits off a pitch per repetition beyond ``free_repeats`` in a row
     free_repeats: int = 2  # the tune may strike one pitch this many times in a row unpenalised
+    frequency_penalty: float = 0.0  # logits off a pitch per time it sounds among the last ``frequency_window`` notes
+    frequency_window: int = 8  # notes (onsets of the tune, counting every note of a chord)
+
+    def __post_init__(self) -> None:
+        if self.frequency_window < 1:
+            raise ValueError("frequency_window must be >= 1")
+        if self.frequency_penalty < 0 or self.repeat_penalty < 0:
+            raise ValueError("penalties must be >= 0")
 
     @classmethod
     def build(
@@ -119,8 +130,9 @@ class GenerationCancelled(Exception):
 class _Grammar:
     """Where one candidate stands in the bar grammar; yields masks and forced tokens."""
 
-    def __init__(self, plans: Sequence[BarPlan]):
+    def __init__(self, plans: Sequence[BarPlan], window: int = 8):
         self.plans = plans
+        self.recent: deque[int] = deque(maxlen=window)  # pitch indices of the last notes, oldest first
         self.bar = 0
         self.forced = list(plans[0].header_tokens())
         self.state = "header"
@@ -151,6 +163,7 @@ class _Grammar:
             self.state = "vel"
         elif kind == "PITCH":
             self.last_pitch, self.state = token - tk.PITCH_BASE, "pitch"
+            self.recent.append(self.last_pitch)
             self._top_at_pos = self.last_pitch
         elif kind == "DUR":
             self.notes_in_bar += 1
@@ -197,6 +210,12 @@ class _Grammar:
                     if allow_velocity:
                         mask[tk.VEL_BASE : tk.VEL_BASE + tk.VELOCITY_BINS] = True
         return mask
+
+
+def _recent_pitch_penalty(recent: Sequence[int], constraints: Constraints) -> np.ndarray:
+    """Logits to subtract per pitch: ``frequency_penalty`` per time it sounds among the recent notes."""
+    counts = np.bincount(np.fromiter(recent, dtype=np.int64, count=len(recent)), minlength=tk.N_PITCH)
+    return constraints.frequency_penalty * counts.astype(np.float32)
 
 
 def _sample_rows(logits: torch.Tensor, temperature: float, top_p: float, uniforms: torch.Tensor) -> list[int]:
@@ -247,7 +266,7 @@ def generate(
     window = int(context_tokens or getattr(model.config, "block_size", 512))
     prompt = list(prompt_tokens)[-(window // 2) :] or [tk.BOS]
     generators = [torch.Generator().manual_seed(settings.seed + i) for i in range(candidates)]
-    grammars = [_Grammar(plans) for _ in range(candidates)]
+    grammars = [_Grammar(plans, constraints.frequency_window) for _ in range(candidates)]
     generated: list[list[int]] = [[] for _ in range(candidates)]
     results: dict[int, CandidateTokens] = {}
     pitch_bias = torch.from_numpy(constraints.pitch_bias)
@@ -283,6 +302,9 @@ def generate(
                     pitch, extra = grammars[active[r]].repeated_pitch(constraints.free_repeats)
                     if extra:
                         rows[n, tk.PITCH_BASE + pitch] -= constraints.repeat_penalty * extra
+            if constraints.frequency_penalty:
+                penalties = np.stack([_recent_pitch_penalty(grammars[active[r]].recent, constraints) for r in rows_to_sample])
+                rows[:, pitch_slice] -= torch.from_numpy(penalties)
             masks = np.stack([grammars[active[r]].allowed(settings.allow_velocity) for r in rows_to_sample])
             rows[~torch.from_numpy(masks)] = NEG_INF
             uniforms = torch.cat([torch.rand(1, generator=generators[active[r]], dtype=torch.float64) for r in rows_to_sample])
