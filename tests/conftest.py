@@ -6,6 +6,9 @@ from pathlib import Path
 
 import pytest
 
+# JACK server / MIDI peer fixtures, shared by tests/playback and tests/ui.
+pytest_plugins = ["tests.jack_fixtures"]
+
 # Must be set before any QApplication exists: without a display Qt would abort the process.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # libjack would otherwise try to spawn jackd for every client and stall ~6 s.

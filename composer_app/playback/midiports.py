@@ -342,6 +342,20 @@ class MidiInput:
                 self.queue.put((timestamp, msg))
             last_poll = now
 
+    def check(self) -> str | None:
+        """None while the port is there; else a one-line reason (cheap: asks the already-open client).
+
+        A sender that goes away (keyboard unplugged, program quit) raises nothing on the input side:
+        messages just stop. Callers ask here, as ``MidiPortSink.check()`` does for outputs.
+        """
+        if self.virtual or self.closed:
+            return None
+        try:
+            present = self.port_name in self._rt.get_ports()
+        except Exception as error:  # the MIDI system itself went away
+            return f"MIDI input {self.port_name!r} is no longer readable ({self.api}: {error})"
+        return None if present else f"MIDI input {self.port_name!r} disappeared ({self.api})"
+
     def receive(self, timeout: float | None = None) -> tuple[float, mido.Message] | None:
         """The next ``(timestamp_s, message)``, or None after ``timeout`` seconds."""
         try:

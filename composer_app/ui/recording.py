@@ -5,6 +5,13 @@ drains it, so nothing here runs on another thread. Recording starts playback aft
 of one bar, turns note-on/note-off pairs into notes at the playhead's tick, and applies them as
 one undo step when recording stops (optionally quantized to the snap grid). Step entry adds
 each played note at the playhead with the last note length and moves the playhead on.
+
+The input port is chosen under Transport ▸ MIDI input (QSettings ``input/port``) on the MIDI
+system ``midiports`` picks (ALSA, else JACK; ``MIDO_BACKEND`` forces one). A port that disappears
+while open (sender quit, keyboard unplugged) is noticed every ``PORT_CHECK_S``: the input closes,
+the status bar says so, and recording goes on (playback too) keeping the notes played so far,
+which the Stop commits as usual. Notes struck and released during the count-in are dropped
+(they would all pile up at the first tick); one still held when the count-in ends starts there.
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ from composer_app.ui.selection import Selection
 
 POLL_MS = 10
 CHORD_WINDOW_S = 0.08  # step entry: keys struck within this time form one chord
+PORT_CHECK_S = 0.5  # how often an open input port is checked for having disappeared
 
 
 class Recorder(QObject):
@@ -37,6 +45,8 @@ class Recorder(QObject):
         self._record_start_time = 0.0
         self._count_in_s = 0.0
         self._last_step: tuple[float, int, list[Note]] | None = None  # (time, tick, notes) of the last step
+        self._next_check_s = 0.0
+        self.port_gone_reason: str | None = None  # set when the open input disappeared
 
     # --- input port -------------------------------------------------------------------------------------
     def _open_input(self) -> bool:
@@ -53,6 +63,8 @@ class Recorder(QObject):
         except Exception as error:  # no ports, no ALSA/JACK: say so plainly
             self.window.report_error(f"No MIDI input to record from: {error}. Choose one under Transport ▸ MIDI input.")
             return False
+        self.port_gone_reason = None
+        self._next_check_s = time.perf_counter() + PORT_CHECK_S
         self._timer.start()
         return True
 
@@ -145,9 +157,31 @@ class Recorder(QObject):
             try:
                 item = queue.get_nowait()
             except Exception:
-                return
+                break
             timestamp_s, message = item if isinstance(item, tuple) else (time.perf_counter(), item)
             self.handle_message(message, timestamp_s)
+        if time.perf_counter() >= self._next_check_s:
+            self._next_check_s = time.perf_counter() + PORT_CHECK_S
+            self._check_port()
+
+    def _check_port(self) -> None:
+        """Close an input whose port disappeared and say so; what was recorded so far is kept."""
+        check = getattr(self._input, "check", None)
+        try:
+            reason = check() if check is not None else None
+        except Exception as error:  # a broken MIDI system is a gone port, never a crash
+            reason = f"MIDI input is no longer readable: {error}"
+        if reason is None:
+            return
+        self.port_gone_reason = reason
+        self._close_input()
+        if self.is_recording:
+            reason += "; recording goes on without it (press Stop to keep the notes played so far)"
+        elif self.step_entry:
+            self.step_entry = False
+            self.window.transport_actions["step_entry"].setChecked(False)  # (setChecked does not trigger)
+            reason += "; step entry is off"
+        self.window.statusBar().showMessage(reason)  # stays until the next message
 
     def handle_message(self, message, timestamp_s: float | None = None) -> None:
         """Feed one mido message (public so tests and other inputs can call it)."""
@@ -167,6 +201,9 @@ class Recorder(QObject):
             self._open_notes[key] = (max(0, tick), message.velocity)
         elif key in self._open_notes:
             start, velocity = self._open_notes.pop(key)
+            released_s = timestamp_s if timestamp_s is not None else time.perf_counter()
+            if released_s < self._record_start_time:
+                return  # struck and released within the count-in: not part of the take (one held across it starts at the first tick)
             self._recorded.append(Note(start, message.note, max(1, tick - start), velocity, message.channel))
 
     def _step_add(self, pitch: int, velocity: int, timestamp_s: float | None = None) -> None:

@@ -39,10 +39,15 @@ def melody_project() -> Project:
 
 @pytest.fixture
 def window(qtbot):
+    return show_window(qtbot, melody_project())
+
+
+def show_window(qtbot, project: Project):
+    """The real main window on ``project``, shown at a known size and zoom (4 bars, pitches 55..74)."""
     from composer_app.ui.document import Document
     from composer_app.ui.main_window import MainWindow
 
-    win = MainWindow(Document(melody_project()))
+    win = MainWindow(Document(project))
     win.confirm_discard = lambda: "discard"
     qtbot.addWidget(win)
     win.resize(1200, 760)
