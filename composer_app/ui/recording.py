@@ -203,7 +203,9 @@ class Recorder(QObject):
             start, velocity = self._open_notes.pop(key)
             released_s = timestamp_s if timestamp_s is not None else time.perf_counter()
             if released_s < self._record_start_time:
-                return  # struck and released within the count-in: not part of the take (one held across it starts at the first tick)
+                # Struck and released within the count-in: not part of the take. (One held across
+                # the count-in's end starts at the first tick.)
+                return
             self._recorded.append(Note(start, message.note, max(1, tick - start), velocity, message.channel))
 
     def _step_add(self, pitch: int, velocity: int, timestamp_s: float | None = None) -> None:
