@@ -21,7 +21,11 @@
    degree weights (``MAJOR_DEGREE_WEIGHTS``) draw the pitch-class histogram toward the target key.
 5. The model samples all candidates in one batch, each the best of a small group of samples
    (``SAMPLE_BUDGET``): ranked by the distance of the measured attributes (mode strength, note
-   density, pitch-class variety) to the targets. Each is decoded, given velocities (dynamics come
+   density, pitch-class variety, share of repeated notes) to the targets. While sampling, a pitch
+   loses ``FREQUENCY_PENALTY`` logits per time it sounded among the last ``FREQUENCY_WINDOW`` notes
+   (and ``REPEAT_PENALTY`` per strike beyond two in a row): without it the small model circles on
+   the tonic in sad, slow settings (4.3 distinct pitches per 16-note candidate, half of them on the
+   tonic; with it 7.0 and a third, see models/transformer.md). Each is decoded, given velocities (dynamics come
    from the mood: the corpus has none) and articulation, measured with
    ``core.attributes.compute_attributes`` and handed to ``on_candidate`` as its group finishes.
 """
