@@ -71,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
     result = evaluate(
         model, train_items, heldout_items, eval_settings, progress=lambda m: print(f"evaluate: {m}", file=sys.stderr)
     )
-    result["weights"] = str(weights)
+    result["weights"] = Path(weights).name  # a file name, never a machine path
     result["data"] = args.data if args.data != "corpus" else {"corpus": list(collections)}
     out = Path(args.out)
     write_reports(result, out.with_suffix(".json"), out.with_suffix(".md"), f"Evaluation of {args.generator} ({weights.name})")
