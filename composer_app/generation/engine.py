@@ -28,6 +28,9 @@
    tonic; with it 7.0 and a third, see models/transformer.md). Each is decoded, given velocities (dynamics come
    from the mood: the corpus has none) and articulation, measured with
    ``core.attributes.compute_attributes`` and handed to ``on_candidate`` as its group finishes.
+   With ``on_candidate`` (the GUI), the first candidate's group is sampled alone and the rest in
+   a second batch (``_chunk_sizes``), so the first arrives in about half the time; each sample's
+   seed is the same either way, so the candidates are too.
 """
 
 from __future__ import annotations
@@ -39,11 +42,12 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
-from composer_app.core.attributes import Attributes, compute_attributes
+from composer_app.core.attributes import compute_attributes
 from composer_app.core.note import Note
 from composer_app.core.theory import Key
 from composer_app.core.timing import TempoChange, TempoMap, TimeSignatureChange, TimeSignatureMap
 from composer_app.generation import sampling
+from composer_app.generation.candidate import Candidate, Prompt
 from composer_app.generation import tokenizer as tk
 from composer_app.generation.registry import DEFAULT_GENERATOR, load_generator
 
@@ -74,6 +78,7 @@ ACCENT_DOWNBEAT, ACCENT_BEAT, ACCENT_OFFBEAT = 6, 2, -2  # velocity accents befo
 PITCH_RANGE_MARGIN = 12  # candidates stay within the prompt's range widened by this many semitones
 OVERSAMPLE_MAX = 4  # each candidate is the best of up to this many samples (ranked by the targets) ...
 SAMPLE_BUDGET = 12  # ... within this many sequences per request (4 candidates -> best of 3; 8 -> 1)
+STREAM_FIRST_FROM = 2  # with on_candidate, requests of this many candidates or more sample the first one alone
 RANK_SCALE_MAJOR_STRENGTH = 0.15  # ranking: this much mode-strength error ...
 RANK_SCALE_DENSITY_OCTAVES = 0.5  # ... weighs as much as this many octaves of note-density error
 RANK_MIN_PITCH_CLASS_BITS = 1.8  # ranking: candidates with a flatter pitch-class histogram than this ...
@@ -82,35 +87,6 @@ RANK_FREE_REPEAT_SHARE = 0.15  # ranking: a tune repeating more of its notes tha
 RANK_SCALE_REPEAT_SHARE = 0.1  # ... loses one unit per this share of extra repeats
 MINOR_SCALE = (0, 2, 3, 5, 7, 8, 10, 11)  # natural minor plus the leading tone (harmonic minor)
 MAJOR_SCALE = (0, 2, 4, 5, 7, 9, 11)
-
-
-@dataclass(frozen=True)
-class Prompt:
-    """The music to continue, as plain values (what ``prompt_from`` extracts)."""
-
-    notes: tuple[Note, ...]
-    ticks_per_quarter: int
-    tempo_map: TempoMap
-    time_signatures: TimeSignatureMap
-
-
-@dataclass(frozen=True)
-class Candidate:
-    """One continuation: notes from tick 0 = the bar after the prompt, in the prompt's tempo/meter."""
-
-    notes: tuple[Note, ...]
-    ticks_per_quarter: int
-    tempo_map: TempoMap
-    time_signatures: TimeSignatureMap
-    key: Key
-    bars: int
-    length_ticks: int
-    generator: str
-    seed: int
-    attributes: Attributes
-    seconds: float
-    finished: bool  # False when a time/token bound cut it short
-    index: int = 0
 
 
 class Cancelled(Exception):
@@ -354,7 +330,8 @@ def suggest(
     ``AttributeTargets``) replaces them. ``seed`` None picks one (reported in each candidate);
     the samples use ``seed, seed + 1, …`` (each candidate reports its own). ``cancel``: a ``threading.Event`` or a callable, checked between
     steps (raises ``Cancelled``). ``on_candidate`` is called with each candidate as it finishes.
-    ``batch_size`` splits the candidates into batches (smaller batches stream sooner).
+    ``batch_size`` splits the candidates into batches (smaller batches stream sooner); without it,
+    a streaming call (``on_candidate``) samples the first candidate alone, then the rest together.
     ``oversample`` (default: ``SAMPLE_BUDGET // candidates``, at most ``OVERSAMPLE_MAX``): each
     candidate is the best of this many samples, ranked
     by the distance of their measured attributes to the targets (mode strength, note density);
@@ -385,11 +362,9 @@ def suggest(
     pool = max(1, min(OVERSAMPLE_MAX, SAMPLE_BUDGET // candidates)) if oversample is None else max(1, int(oversample))
     if plan.target_major_strength is None and plan.target_density is None:
         pool = 1  # nothing to rank against
-    groups_per_batch = max(1, (batch_size or candidates))
     out: list[Candidate] = []
     first = 0
-    while first < candidates:
-        count = min(groups_per_batch, candidates - first)
+    for count in _chunk_sizes(candidates, batch_size, streaming=on_candidate is not None):
         settings = sampling.SamplingSettings(
             temperature=temperature, top_p=top_p, seed=seed + first * pool,
             max_seconds=max(0.5, max_seconds - (time.perf_counter() - started)),
@@ -420,6 +395,24 @@ def suggest(
         first += count
     out.sort(key=lambda c: c.index)
     return out
+
+
+def _chunk_sizes(candidates: int, batch_size: int | None, streaming: bool) -> list[int]:
+    """How many candidates (groups of samples) each sampling batch holds, in order.
+
+    ``batch_size`` given: batches of that many. Otherwise one batch for all, except when the caller
+    streams (``on_candidate``) and there are at least ``STREAM_FIRST_FROM`` candidates: the first
+    candidate (with its oversampled siblings) is sampled alone, the rest in one batch, so that it
+    arrives in about half the time of the whole request (a batch step costs ~1.7 ms + ~0.3 ms per
+    row on one core: 8 x 8 bars, first 0.7 s instead of 1.5 s, all ~2.1 s instead of 1.5 s, see
+    bench/results/suggest_latency.json). The samples' seeds do not depend on the batches.
+    """
+    if batch_size:
+        size = max(1, int(batch_size))
+        return [min(size, candidates - first) for first in range(0, candidates, size)]
+    if streaming and candidates >= STREAM_FIRST_FROM:
+        return [1, candidates - 1]
+    return [candidates]
 
 
 def _target_distance(candidate: Candidate, plan: Plan) -> float:
