@@ -135,8 +135,7 @@ def test_top_level_help_and_version():
 
 def test_installed_console_script_runs_info():
     script = Path(sys.executable).with_name("composer-app")
-    if not script.exists():
-        pytest.skip("the composer-app console script is not installed next to this Python (pip install -e .)")
+    assert script.exists(), "the composer-app console script is not installed next to this Python (pip install -e .)"
     result = subprocess.run(
         [str(script), "info", "--json", str(EXAMPLES / "c_major_melody.mid")], capture_output=True, text=True, timeout=120
     )

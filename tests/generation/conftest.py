@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-torch = pytest.importorskip("torch")
+import torch  # noqa: E402,F401
 
 from composer_app.core.midifile import save_clip  # noqa: E402
 from composer_app.core.note import Note  # noqa: E402

@@ -18,13 +18,11 @@ def test_heldout_split_is_deterministic_and_about_five_percent():
 def test_reserved_collection_is_refused():
     with pytest.raises(ValueError, match="reserved"):
         data.load_corpus(["oneills1850"])
-    pytest.importorskip("music21")
     with pytest.raises(ValueError, match="reserved"):
         data.corpus_files(["oneills1850"])
 
 
 def test_convert_a_few_corpus_works_into_a_versioned_cache(tmp_path):
-    pytest.importorskip("music21")
     root = data.corpus_root()
     rows = data.convert_file(str(root / "bach" / "bwv66.6.mxl"), "bach/bwv66.6.mxl")
     assert len(rows) == 1

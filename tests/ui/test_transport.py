@@ -7,8 +7,6 @@ from PySide6.QtCore import Qt
 
 from tests.ui.conftest import TPQ, note_point
 
-pytest.importorskip("composer_app.playback.transport", reason="playback has not landed")
-
 
 @pytest.fixture
 def fake_sink(window):
