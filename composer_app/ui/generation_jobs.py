@@ -249,11 +249,7 @@ class GenerationJobs(QObject):
         replaced: list[int] = []
         with self._lock:
             if self._use_process:
-                now = time.monotonic()
-                for old, cancelled_at in self._outstanding.items():
-                    if cancelled_at is None:
-                        self._outstanding[old] = now
-                        replaced.append(old)
+                replaced = self._mark_outstanding_cancelled()
                 self._outstanding[job.id] = None
                 if self._cancel_mark is not None:
                     self._cancel_mark.value = job.id - 1
@@ -283,11 +279,7 @@ class GenerationJobs(QObject):
         ids: list[int] = []
         with self._lock:
             if self._use_process:
-                now = time.monotonic()
-                for old, cancelled_at in self._outstanding.items():
-                    if cancelled_at is None:
-                        self._outstanding[old] = now
-                        ids.append(old)
+                ids = self._mark_outstanding_cancelled()
                 if ids and self._cancel_mark is not None:
                     self._cancel_mark.value = max(self._cancel_mark.value, max(ids))
             else:
@@ -301,6 +293,14 @@ class GenerationJobs(QObject):
         for request_id in ids:
             self.cancelled.emit(request_id)
         return ids[-1] if ids else None
+
+    def _mark_outstanding_cancelled(self) -> list[int]:
+        """(Process mode, lock held) Mark every request still live as cancelled now; return their ids."""
+        now = time.monotonic()
+        ids = [request_id for request_id, cancelled_at in self._outstanding.items() if cancelled_at is None]
+        for request_id in ids:
+            self._outstanding[request_id] = now
+        return ids
 
     # --- shared ------------------------------------------------------------------------------------
     def _set_state(self, state: str, message: str) -> None:
