@@ -37,7 +37,8 @@ if ((${#missing[@]})); then
     else
         echo "setup: installing system packages: ${missing[*]}"
         $SUDO apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+        # env inside sudo: sudo resets the environment, and jackd2 would stop at a debconf question
+        $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
     fi
 fi
 
