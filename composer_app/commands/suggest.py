@@ -29,7 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--arousal", type=float, default=None, help="calm -1 … 1 excited")
     parser.add_argument("--text", default=None, help="a line of the story: the mood is read from it")
     parser.add_argument("--temperature", type=float, default=1.0, help="sampling temperature (default 1.0)")
-    parser.add_argument("--seed", type=int, default=None, help="random seed (candidate i uses seed + i)")
+    parser.add_argument("--seed", type=int, default=None, help="random seed (candidate i samples from a seed mixed from it and i)")
     parser.add_argument("--generator", default=None, help="generator name (default: transformer)")
     parser.add_argument("--json", action="store_true", help="print one JSON object describing the result")
 

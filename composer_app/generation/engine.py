@@ -328,7 +328,7 @@ def suggest(
 
     ``mood`` (a ``Mood``) gives the attribute targets through the mood table; ``targets`` (an
     ``AttributeTargets``) replaces them. ``seed`` None picks one (reported in each candidate);
-    the samples use ``seed, seed + 1, …`` (each candidate reports its own). ``cancel``: a ``threading.Event`` or a callable, checked between
+    sample i draws from ``sampling.sample_seed(seed, i)`` and every candidate reports the request's seed. ``cancel``: a ``threading.Event`` or a callable, checked between
     steps (raises ``Cancelled``). ``on_candidate`` is called with each candidate as it finishes.
     ``batch_size`` splits the candidates into batches (smaller batches stream sooner); without it,
     a streaming call (``on_candidate``) samples the first candidate alone, then the rest together.
@@ -366,7 +366,7 @@ def suggest(
     first = 0
     for count in _chunk_sizes(candidates, batch_size, streaming=on_candidate is not None):
         settings = sampling.SamplingSettings(
-            temperature=temperature, top_p=top_p, seed=seed + first * pool,
+            temperature=temperature, top_p=top_p, seed=seed, first_sample=first * pool,
             max_seconds=max(0.5, max_seconds - (time.perf_counter() - started)),
             max_new_tokens=bars * 6 * sampling.MAX_NOTES_PER_BAR,
         )
@@ -375,12 +375,12 @@ def suggest(
         def finished(result: sampling.CandidateTokens, offset=first, groups=groups) -> None:
             group = offset + result.index // pool
             candidate = _decode(
-                result.tokens, plan, prompt, name, result.seed, time.perf_counter() - started, result.finished, group
+                result.tokens, plan, prompt, name, seed, time.perf_counter() - started, result.finished, group
             )
             members = groups.setdefault(group, [])
             members.append(candidate)
             if len(members) == pool:  # the group is complete: keep its best member
-                best = min(members, key=lambda c: (_target_distance(c, plan), c.seed))
+                best = min(members, key=lambda c: _target_distance(c, plan))  # ties: the first sample
                 out.append(best)
                 if on_candidate is not None:
                     on_candidate(best)

@@ -56,13 +56,23 @@ class BarPlan:
         ]
 
 
+def sample_seed(request_seed: int, index: int) -> int:
+    """The seed of sample ``index`` of a request: mixed from both, so requests never share samples.
+
+    (``request_seed + index`` made sample k of seed s the same music as sample 1 of seed s+k-1.)
+    """
+    mixed = np.random.SeedSequence([request_seed & 0xFFFFFFFFFFFFFFFF, index]).generate_state(1, np.uint64)[0]
+    return int(mixed) >> 1  # 63 bits: any torch.Generator takes it
+
+
 @dataclass
 class SamplingSettings:
     temperature: float = 1.0  # >0; lower = safer, higher = wilder
     top_p: float = 0.95  # nucleus sampling: keep the smallest set of tokens with this much probability
     max_new_tokens: int = 4096  # hard bound on generated tokens per candidate
     max_seconds: float = 20.0  # hard bound on wall time; candidates stop where they are
-    seed: int = 0  # candidate i samples with seed + i (reproducible one by one)
+    seed: int = 0  # the request's seed: sample i draws from sample_seed(seed, first_sample + i)
+    first_sample: int = 0  # index of this batch's first sample within the request (batches of one request)
     allow_velocity: bool = False  # the corpus has no dynamics: velocity comes from the mood instead
 
     def __post_init__(self) -> None:
@@ -265,7 +275,9 @@ def generate(
     started = time.perf_counter()
     window = int(context_tokens or getattr(model.config, "block_size", 512))
     prompt = list(prompt_tokens)[-(window // 2) :] or [tk.BOS]
-    generators = [torch.Generator().manual_seed(settings.seed + i) for i in range(candidates)]
+    generators = [
+        torch.Generator().manual_seed(sample_seed(settings.seed, settings.first_sample + i)) for i in range(candidates)
+    ]
     grammars = [_Grammar(plans, constraints.frequency_window) for _ in range(candidates)]
     generated: list[list[int]] = [[] for _ in range(candidates)]
     results: dict[int, CandidateTokens] = {}
@@ -280,7 +292,8 @@ def generate(
     active = list(range(candidates))  # the candidate in each row of the batch; finished ones leave it
 
     def finish(i: int, done: bool) -> None:
-        results[i] = CandidateTokens(i, settings.seed + i, generated[i], done, time.perf_counter() - started)
+        seed = sample_seed(settings.seed, settings.first_sample + i)
+        results[i] = CandidateTokens(i, seed, generated[i], done, time.perf_counter() - started)
         if on_candidate is not None:
             on_candidate(results[i])
 

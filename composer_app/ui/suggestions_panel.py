@@ -509,8 +509,8 @@ def build_prompt(project: Project, track_index: int, *, playhead: int = 0, selec
 
 
 def _identity(candidate) -> tuple:
-    """Candidates of one request differ by seed (candidate i uses seed + i)."""
-    return (getattr(candidate, "generator", None), getattr(candidate, "seed", id(candidate)))
+    """Candidates of one request share its seed and differ by index."""
+    return (getattr(candidate, "generator", None), getattr(candidate, "seed", id(candidate)), getattr(candidate, "index", id(candidate)))
 
 
 def placed_notes(candidate, prompt: Prompt, channel: int) -> list[Note]:

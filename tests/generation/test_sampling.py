@@ -41,11 +41,23 @@ def test_same_seed_same_candidates_and_candidate_seeds_are_independent(tiny_mode
     a = sampling.generate(tiny_model, _prompt(), _plans(), 3, sampling.SamplingSettings(seed=42))
     b = sampling.generate(tiny_model, _prompt(), _plans(), 3, sampling.SamplingSettings(seed=42))
     assert [r.tokens for r in a] == [r.tokens for r in b]
-    assert [r.seed for r in a] == [42, 43, 44]
-    alone = sampling.generate(tiny_model, _prompt(), _plans(), 1, sampling.SamplingSettings(seed=43))
-    assert alone[0].tokens == a[1].tokens
+    assert [r.seed for r in a] == [sampling.sample_seed(42, i) for i in range(3)]
+    alone = sampling.generate(tiny_model, _prompt(), _plans(), 1, sampling.SamplingSettings(seed=42, first_sample=1))
+    assert alone[0].tokens == a[1].tokens  # one sample is reproducible on its own (batches of a request)
     c = sampling.generate(tiny_model, _prompt(), _plans(), 1, sampling.SamplingSettings(seed=7))
     assert c[0].tokens != a[0].tokens
+
+
+def test_neighbouring_request_seeds_share_no_sample(tiny_model):
+    """Issue 10, defect 11: with seed + i, candidate k of seed s was candidate k-1 of seed s+1."""
+    by_seed = {
+        seed: [tuple(r.tokens) for r in sampling.generate(tiny_model, _prompt(), _plans(2), 4, sampling.SamplingSettings(seed=seed))]
+        for seed in (100, 101, 102)
+    }
+    seeds = {seed: {sampling.sample_seed(seed, i) for i in range(4)} for seed in by_seed}
+    assert not seeds[100] & seeds[101] and not seeds[101] & seeds[102]
+    assert not set(by_seed[100]) & set(by_seed[101])
+    assert not set(by_seed[101]) & set(by_seed[102])
 
 
 def test_strict_pitch_constraints_are_obeyed(tiny_model):
