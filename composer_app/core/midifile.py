@@ -18,15 +18,17 @@ What a file becomes:
 - Notes pair note-on with the next note-off (or note-on with velocity 0) of the same channel and
   pitch, first in, first out; a note never closed ends at the end of its track; a note whose
   on and off fall on the same tick lasts one tick.
-- A track's program is the first program change on its channel (in the track, else anywhere);
-  later program changes, controllers, pitch bend and sysex are not kept.
+- A track's program is the first program change on its channel (in the track, else anywhere), its
+  volume and pan the first controller 7 and 10 there; later program changes, other controllers,
+  pitch bend and sysex are not kept. Marker meta events become ``Project.markers``.
 - Tempo, time-signature and key-signature meta events fill the tempo map, the time-signature
   map and ``Project.key``; the title is the first track's name (the conductor's in format 1),
   else the file name.
 
 What ``save_midi`` writes (format 1): a conductor track (title, time signatures, key signature,
 tempi) and one track per ``Track`` (name, the key signature again for notation programs, program
-change on its channel, notes on each note's channel). What MIDI has no event for (mute, solo, the loop, a mode other than major/minor) is
+change, volume (CC7) and pan (CC10) on its channel, notes on each note's channel); markers go on
+the conductor track. What MIDI has no event for (mute, solo, the loop, a mode other than major/minor) is
 kept in a sequencer-specific meta event that other programs ignore, so that a project survives
 a round trip through a .mid file whole except for ``settings`` (those live in project files).
 One limit of MIDI itself: two overlapping notes of the same pitch on the same channel come back
@@ -44,7 +46,7 @@ from typing import Iterable
 
 from composer_app.core.fileio import read_bytes_bounded, write_bytes_atomically
 from composer_app.core.note import Note
-from composer_app.core.project import LoopRegion, Project
+from composer_app.core.project import LoopRegion, Marker, Project
 from composer_app.core.theory import Key
 from composer_app.core.timing import (
     DEFAULT_TICKS_PER_QUARTER,
@@ -53,7 +55,7 @@ from composer_app.core.timing import (
     TimeSignatureChange,
     TimeSignatureMap,
 )
-from composer_app.core.track import DRUM_CHANNEL, Track
+from composer_app.core.track import CONTROLLER_PAN, CONTROLLER_VOLUME, DEFAULT_VOLUME, DRUM_CHANNEL, PAN_CENTRE, Track
 from composer_app.errors import BadInputError
 
 MAX_FILE_BYTES = 32 * 1024 * 1024  # larger files are refused before a byte of them is read
@@ -157,6 +159,7 @@ class _RawTrack:
     name: str | None = None
     notes: list[tuple[int, int, int, int, int]] = field(default_factory=list)  # start, pitch, dur, vel, ch
     programs: dict[int, int] = field(default_factory=dict)  # channel -> first program
+    controllers: dict[tuple[int, int], int] = field(default_factory=dict)  # (channel, CC7 or CC10) -> first value
     has_channel_events: bool = False
     end_tick: int = 0
     app_meta: dict | None = None
@@ -171,6 +174,7 @@ class _ParsedFile:
     time_signatures: list[TimeSignatureChange]
     key: Key | None
     programs: dict[int, int]  # channel -> first program anywhere in the file
+    markers: list[Marker] = field(default_factory=list)
 
 
 class _Reader:
@@ -308,6 +312,8 @@ class _Reader:
                 elif kind == 0xC0:
                     track.programs.setdefault(status & 0x0F, first)
                     parsed.programs.setdefault(status & 0x0F, first)
+                elif kind == 0xB0 and first in (CONTROLLER_VOLUME, CONTROLLER_PAN):
+                    track.controllers.setdefault((status & 0x0F, first), second)
             elif status == 0xFF:
                 if position >= end:
                     raise self.fail(cut_off.format(number, position))
@@ -354,6 +360,8 @@ class _Reader:
         if meta_type == 0x03:
             if track.name is None:
                 track.name = _decode_text(payload)
+        elif meta_type == 0x06:
+            parsed.markers.append(Marker(tick, _decode_text(payload)))
         elif meta_type == 0x51 and len(payload) == 3:
             microseconds = int.from_bytes(payload, "big")
             if microseconds > 0:
@@ -424,6 +432,7 @@ def _build_project(parsed: _ParsedFile, title_fallback: str) -> Project:
         loop=loop,
         key=key,
         title=title,
+        markers=tuple(parsed.markers),
     )
 
 
@@ -452,6 +461,8 @@ def _track_from_raw(raw: _RawTrack, file_programs: dict[int, int]) -> Track:
         notes=_notes(raw.notes),
         mute=app.get("mute") is True,
         solo=app.get("solo") is True,
+        volume=raw.controllers.get((channel, CONTROLLER_VOLUME), DEFAULT_VOLUME),
+        pan=raw.controllers.get((channel, CONTROLLER_PAN), PAN_CENTRE),
     )
 
 
@@ -469,7 +480,11 @@ def _split_by_channel(raw: _RawTrack, file_programs: dict[int, int]) -> list[Tra
             name = program_name(program, channel)
         else:
             name = f"{program_name(program, channel)} (ch {channel + 1})"
-        tracks.append(Track(name=name, program=program, channel=channel, notes=_notes(by_channel[channel])))
+        tracks.append(Track(
+            name=name, program=program, channel=channel, notes=_notes(by_channel[channel]),
+            volume=raw.controllers.get((channel, CONTROLLER_VOLUME), DEFAULT_VOLUME),
+            pan=raw.controllers.get((channel, CONTROLLER_PAN), PAN_CENTRE),
+        ))
     return tracks
 
 
@@ -619,6 +634,8 @@ def _conductor_events(project: Project) -> list[_Event]:
         events.append((0, _META, _key_signature_event(project.key)))
     for change in project.tempo_map.changes:
         events.append((change.tick, _META, _meta_bytes(0x51, change.microseconds_per_quarter.to_bytes(3, "big"))))
+    for marker in project.markers:
+        events.append((marker.tick, _META, _meta_bytes(0x06, marker.name.encode("utf-8"))))
     app = {}
     if project.key is not None and project.key.mode not in ("major", "minor"):
         app["key"] = project.key.name
@@ -652,6 +669,8 @@ def _track_events(track: Track, key: Key | None = None, extra_program_channels: 
         events.append((0, _META, _app_meta(app)))
     for channel in (track.channel, *extra_program_channels):
         events.append((0, _PROGRAM, bytes((0xC0 | channel, track.program))))
+        events.append((0, _PROGRAM, bytes((0xB0 | channel, CONTROLLER_VOLUME, track.volume))))
+        events.append((0, _PROGRAM, bytes((0xB0 | channel, CONTROLLER_PAN, track.pan))))
     for note in track.notes:
         events.append((note.start_tick, _ON, bytes((0x90 | note.channel, note.pitch, note.velocity))))
         events.append((note.end_tick, _OFF, bytes((0x80 | note.channel, note.pitch, RELEASE_VELOCITY))))

@@ -29,6 +29,19 @@ class LoopRegion:
             raise ValueError("end_tick must be > start_tick")
 
 
+@dataclass(frozen=True, slots=True, order=True)
+class Marker:
+    """A named position (a section: "Verse", "Chorus") shown on the tempo lane and written to MIDI files."""
+
+    tick: int
+    name: str = "Marker"
+
+    def __post_init__(self) -> None:
+        check_int("tick", self.tick, 0)
+        if not isinstance(self.name, str):
+            raise TypeError("name must be a str")
+
+
 @dataclass(frozen=True, slots=True)
 class Project:
     """An immutable document. Edit it by building a new one (``replace_track``, ``dataclasses.replace``).
@@ -46,6 +59,7 @@ class Project:
     key: Key | None = None
     title: str = ""
     settings: Mapping[str, Any] = field(default_factory=dict, compare=True)
+    markers: tuple[Marker, ...] = ()  # sorted by tick
 
     def __post_init__(self) -> None:
         check_int("ticks_per_quarter", self.ticks_per_quarter, 1, 0x7FFF)
@@ -63,6 +77,11 @@ class Project:
         elif self.time_signatures.ticks_per_quarter != self.ticks_per_quarter:
             raise ValueError("time_signatures must use the project's ticks_per_quarter")
         object.__setattr__(self, "settings", dict(self.settings))
+        markers = tuple(self.markers)
+        for marker in markers:
+            if not isinstance(marker, Marker):
+                raise TypeError("markers must be Marker values")
+        object.__setattr__(self, "markers", tuple(sorted(markers)))
 
     @property
     def end_tick(self) -> int:
@@ -82,6 +101,10 @@ class Project:
         """Tracks that play: the soloed ones if any track is soloed, else every unmuted one."""
         soloed = tuple(t for t in self.tracks if t.solo)
         return soloed if soloed else tuple(t for t in self.tracks if not t.mute)
+
+    def audible_project(self) -> Project:
+        """The project as it is heard: the audible tracks only, mute and solo cleared (what an export writes)."""
+        return replace(self, tracks=tuple(replace(t, mute=False, solo=False) for t in self.audible_tracks))
 
     def replace_track(self, index: int, track: Track) -> Project:
         tracks = list(self.tracks)

@@ -11,9 +11,11 @@ A file looks like this (notes one per line, as ``NOTE_FIELDS``)::
      "time_signatures": [[0, 4, 4]],              # [tick, numerator, denominator]
      "key": "C major",                            # or null
      "loop": [0, 7680],                           # [start tick, end tick] or null
+     "markers": [[7680, "Chorus"]],               # [tick, name]; optional (older files have none)
      "note_fields": ["start_tick", "pitch", "duration_ticks", "velocity", "channel"],
      "tracks": [
       {"name": "Melody", "program": 0, "channel": 0, "mute": false, "solo": false,
+       "volume": 100, "pan": 64,                  # optional (older files: 100 and 64)
        "notes": [[0, 60, 480, 100, 0], ...]}
      ],
      "settings": {...}                            # any JSON object (mood, generation options)
@@ -34,7 +36,8 @@ from typing import Any
 
 from composer_app.core.fileio import read_bytes_bounded, write_bytes_atomically
 from composer_app.core.note import Note
-from composer_app.core.project import LoopRegion, Project
+from composer_app.core.project import LoopRegion, Marker, Project
+from composer_app.core.track import DEFAULT_VOLUME, PAN_CENTRE
 from composer_app.core.theory import Key
 from composer_app.core.timing import TempoChange, TempoMap, TimeSignatureChange, TimeSignatureMap
 from composer_app.core.track import Track
@@ -68,6 +71,7 @@ def project_to_dict(project: Project) -> dict[str, Any]:
         "time_signatures": [[c.tick, c.numerator, c.denominator] for c in project.time_signatures.changes],
         "key": project.key.name if project.key is not None else None,
         "loop": [project.loop.start_tick, project.loop.end_tick] if project.loop is not None else None,
+        "markers": [[m.tick, m.name] for m in project.markers],
         "note_fields": list(NOTE_FIELDS),
         "tracks": [
             {
@@ -76,6 +80,8 @@ def project_to_dict(project: Project) -> dict[str, Any]:
                 "channel": track.channel,
                 "mute": track.mute,
                 "solo": track.solo,
+                "volume": track.volume,
+                "pan": track.pan,
                 "notes": [[n.start_tick, n.pitch, n.duration_ticks, n.velocity, n.channel] for n in track.notes],
             }
             for track in project.tracks
@@ -178,6 +184,13 @@ def project_from_dict(document: Any) -> Project:
     loop = None
     if document.get("loop") is not None:
         loop = _build("loop", LoopRegion, *_row(document["loop"], "loop", 2))
+    markers = []
+    markers_value = document.get("markers", [])
+    if not isinstance(markers_value, list):
+        raise _Invalid("markers", "must be a list")
+    for i, row in enumerate(markers_value):
+        tick, name = _row(row, f"markers[{i}]", 2)
+        markers.append(_build(f"markers[{i}]", Marker, tick, name))
     settings = document.get("settings", {})
     if not isinstance(settings, dict):
         raise _Invalid("settings", "must be an object")
@@ -193,6 +206,7 @@ def project_from_dict(document: Any) -> Project:
         key=key,
         title=title,
         settings=settings,
+        markers=tuple(markers),
     )
 
 
@@ -204,12 +218,14 @@ def _track(value: Any, path: str) -> Track:
     channel = _field(value, "channel", int, path)
     mute = _field(value, "mute", bool, path)
     solo = _field(value, "solo", bool, path)
+    volume = _field(value, "volume", int, path) if "volume" in value else DEFAULT_VOLUME
+    pan = _field(value, "pan", int, path) if "pan" in value else PAN_CENTRE
     notes_value = _field(value, "notes", list, path)
     notes = []
     for i, row in enumerate(notes_value):
         note_path = f"{path}.notes[{i}]"
         notes.append(_build(note_path, Note, *_row(row, note_path, len(NOTE_FIELDS))))
-    return _build(path, Track, name, program, channel, tuple(notes), mute, solo)
+    return _build(path, Track, name, program, channel, tuple(notes), mute, solo, volume, pan)
 
 
 def _field(document: dict, key: str, kind: type, parent: str = "") -> Any:

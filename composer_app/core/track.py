@@ -9,15 +9,20 @@ from composer_app.core.note import MIDI_CHANNEL_MAX, Note
 from composer_app.core.validate import check_int
 
 DRUM_CHANNEL = 9  # General MIDI percussion ("channel 10" to musicians)
+DEFAULT_VOLUME = 100  # MIDI controller 7 (channel volume), the General MIDI default
+PAN_CENTRE = 64  # MIDI controller 10 (pan): 0 hard left, 64 centre, 127 hard right
+CONTROLLER_VOLUME = 7
+CONTROLLER_PAN = 10
 
 
 @dataclass(frozen=True, slots=True)
 class Track:
-    """Name, General MIDI program (0..127), channel (0..15), sorted notes, mute and solo.
+    """Name, General MIDI program (0..127), channel (0..15), sorted notes, mute, solo, volume and pan.
 
     ``notes`` is always a tuple sorted by (start_tick, pitch); pass any iterable to the constructor.
     Each note carries its own channel; ``channel`` is where the track's notes are played by default
-    and where new notes go.
+    and where new notes go. ``volume`` and ``pan`` (0..127) are sent as controllers 7 and 10 before
+    the track plays (pan 64 = centre).
     """
 
     name: str = "Track"
@@ -26,12 +31,16 @@ class Track:
     notes: tuple[Note, ...] = field(default=())
     mute: bool = False
     solo: bool = False
+    volume: int = DEFAULT_VOLUME
+    pan: int = PAN_CENTRE
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str):
             raise TypeError("name must be a str")
         check_int("program", self.program, 0, 127)
         check_int("channel", self.channel, 0, MIDI_CHANNEL_MAX)
+        check_int("volume", self.volume, 0, 127)
+        check_int("pan", self.pan, 0, 127)
         notes = tuple(self.notes)
         for note in notes:
             if not isinstance(note, Note):

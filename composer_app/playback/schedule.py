@@ -1,7 +1,7 @@
 """Project -> timed MIDI events: the one conversion that live playback and offline render share.
 
 ``project_events(project)`` lists, for the audible tracks (mute/solo applied), one program change
-per channel the track plays on, then every note as a note-on and a note-off, each with its tick and
+and the track's volume (CC7) and pan (CC10) per channel the track plays on, then every note as a note-on and a note-off, each with its tick and
 its time in seconds from the project start through the project's tempo map. Events are sorted by
 tick; at the same tick program changes come first, then note-offs, then note-ons, so a note that
 ends where the next one on the same key starts is released before it is struck again.
@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import mido
 
 from composer_app.core.project import Project
+from composer_app.core.track import CONTROLLER_PAN, CONTROLLER_VOLUME
 
 NOTE_OFF_VELOCITY = 64  # MIDI 1.0: the release velocity to send when none was recorded
 
@@ -42,12 +43,20 @@ class TimedEvent:
 
 
 def program_messages(project: Project) -> list[mido.Message]:
-    """One program change for each channel an audible track plays on (the first track wins a channel)."""
-    programs: dict[int, int] = {}
+    """Program change, volume (CC7) and pan (CC10) for each channel an audible track plays on.
+
+    The first track on a channel wins it. Program changes come first, then the controllers.
+    """
+    tracks: dict[int, object] = {}
     for track in project.audible_tracks:
         for channel in sorted({track.channel, *(n.channel for n in track.notes)}):
-            programs.setdefault(channel, track.program)
-    return [mido.Message("program_change", channel=c, program=p) for c, p in sorted(programs.items())]
+            tracks.setdefault(channel, track)
+    channels = sorted(tracks)
+    messages = [mido.Message("program_change", channel=c, program=tracks[c].program) for c in channels]
+    for c in channels:
+        messages.append(mido.Message("control_change", channel=c, control=CONTROLLER_VOLUME, value=tracks[c].volume))
+        messages.append(mido.Message("control_change", channel=c, control=CONTROLLER_PAN, value=tracks[c].pan))
+    return messages
 
 
 def project_events(project: Project, include_programs: bool = True) -> tuple[TimedEvent, ...]:

@@ -476,3 +476,21 @@ def test_fluidsynth_plays_what_we_write(tmp_path):
         frames = audio.readframes(audio.getnframes())
     assert project.duration_seconds <= seconds <= project.duration_seconds + 5  # plus the release tail
     assert max(frames) > 0  # not silence
+
+
+def test_volume_pan_and_markers_round_trip_as_cc7_cc10_and_marker_events(tmp_path):
+    from composer_app.core.project import Marker
+
+    project = Project(
+        tracks=(Track("Lead", program=5, channel=0, notes=(Note(0, 60, 480),), volume=70, pan=100),),
+        markers=(Marker(960, "Bridge"),),
+    )
+    path = tmp_path / "mix.mid"
+    midifile.save_midi(project, path)
+    messages = [m for track in mido.MidiFile(path).tracks for m in track]
+    assert ("control_change", 7, 70) in [(m.type, getattr(m, "control", None), getattr(m, "value", None)) for m in messages]
+    assert ("control_change", 10, 100) in [(m.type, getattr(m, "control", None), getattr(m, "value", None)) for m in messages]
+    assert [m.text for m in messages if m.type == "marker"] == ["Bridge"]
+    loaded = midifile.load_midi(path)
+    assert (loaded.tracks[0].volume, loaded.tracks[0].pan) == (70, 100)
+    assert loaded.markers == (Marker(960, "Bridge"),)

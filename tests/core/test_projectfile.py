@@ -19,6 +19,7 @@ from composer_app.core.projectfile import (
     ProjectFileError,
     load_project,
     load_project_bytes,
+    project_from_dict,
     project_to_dict,
     project_to_json,
     save_project,
@@ -240,3 +241,27 @@ def test_mutated_project_files_give_a_project_or_one_project_file_error(edits, c
         assert isinstance(load_project_bytes(bytes(data), "m.composer"), Project)
     except ProjectFileError as error:
         assert str(error).startswith("m.composer: ") and "\n" not in str(error)
+
+
+def test_markers_volume_and_pan_round_trip_and_older_files_without_them_still_load(tmp_path):
+    from composer_app.core.project import Marker
+
+    project = Project(
+        tracks=(Track("Lead", program=0, channel=0, notes=(Note(0, 60, 480),), volume=80, pan=30),),
+        markers=(Marker(1920, "Chorus"), Marker(0, "Verse")),
+    )
+    path = tmp_path / "song.composer"
+    save_project(project, path)
+    loaded = load_project(path)
+    assert loaded.markers == (Marker(0, "Verse"), Marker(1920, "Chorus"))
+    assert (loaded.tracks[0].volume, loaded.tracks[0].pan) == (80, 30)
+    old = project_to_dict(project)
+    del old["markers"]
+    for track in old["tracks"]:
+        del track["volume"], track["pan"]
+    older = project_from_dict(old)
+    assert older.markers == () and (older.tracks[0].volume, older.tracks[0].pan) == (100, 64)
+    bad = project_to_dict(project)
+    bad["markers"] = [[-5, "x"]]
+    with pytest.raises(Exception, match=r"markers\[0\]"):
+        project_from_dict(bad)

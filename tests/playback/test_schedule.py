@@ -25,14 +25,17 @@ def test_program_changes_come_first_then_notes_in_time_order():
     events = project_events(Project(tracks=(track,)))
     assert _summary(events) == [
         (0, "program_change", None, 2),
+        (0, "control_change", None, 2),
+        (0, "control_change", None, 2),
         (0, "note_on", 60, 2),
         (480, "note_off", 60, 2),
         (480, "note_on", 62, 2),
         (720, "note_off", 62, 2),
     ]
     assert events[0].message.program == 5
-    assert events[1].message.velocity == 100
-    assert events[2].message.velocity == NOTE_OFF_VELOCITY
+    assert [(e.message.control, e.message.value) for e in events[1:3]] == [(7, 100), (10, 64)]
+    assert events[3].message.velocity == 100
+    assert events[4].message.velocity == NOTE_OFF_VELOCITY
 
 
 def test_note_off_before_note_on_on_the_same_key_at_the_same_tick():
@@ -57,12 +60,19 @@ def test_mute_and_solo_choose_the_audible_tracks():
     assert notes(Project(tracks=(a, b, c))) == [60, 67]
     soloed = Project(tracks=(a, b, Track("c", program=3, channel=2, notes=c.notes, solo=True)))
     assert notes(soloed) == [67]
-    assert [m.program for m in program_messages(soloed)] == [3]
+    assert [m.program for m in program_messages(soloed) if m.type == "program_change"] == [3]
+
+
+def test_track_volume_and_pan_go_out_as_cc7_and_cc10_for_audible_tracks_only():
+    a = Track("a", program=1, channel=0, notes=[Note(0, 60, 10, channel=0)], volume=90, pan=20)
+    b = Track("b", program=2, channel=1, notes=[Note(0, 64, 10, channel=1)], volume=40, pan=120, mute=True)
+    controls = [(m.channel, m.control, m.value) for m in program_messages(Project(tracks=(a, b))) if m.type == "control_change"]
+    assert controls == [(0, 7, 90), (0, 10, 20)]
 
 
 def test_program_change_for_each_channel_a_track_plays_on():
     track = Track("t", program=7, channel=0, notes=[Note(0, 60, 10, channel=0), Note(0, 36, 10, channel=9)])
-    assert [(m.channel, m.program) for m in program_messages(Project(tracks=(track,)))] == [(0, 7), (9, 7)]
+    assert [(m.channel, m.program) for m in program_messages(Project(tracks=(track,))) if m.type == "program_change"] == [(0, 7), (9, 7)]
 
 
 def test_seconds_follow_the_tempo_map():
