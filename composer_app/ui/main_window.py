@@ -264,6 +264,9 @@ class MainWindow(QMainWindow):
         m.addSeparator()
         for name in ("ghost_notes", "scale_highlight", "follow_playhead"):
             m.addAction(na[name])
+        self.menus["lanes"] = m.addMenu("&Lanes")
+        for lane in self.editor.lanes():
+            self.menus["lanes"].addAction(lane.toggle_action)
         m.addSeparator()
         self.menus["panels"] = m.addMenu("&Panels")
         self.menus["panels"].addAction(self.panels["tracks"].toggleViewAction())

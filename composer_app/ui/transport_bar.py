@@ -1,16 +1,16 @@
 """The transport bar: play/stop/loop/record, position, tempo, time signature, metronome, output.
 
 Buttons are the transport actions (``TransportActions``) so the toolbar, the menu and the
-shortcuts (Space, Enter, L, R) stay in step. Tempo and meter edits change the project's first
-tempo and time-signature entries through ``Document.apply`` (a spin box being scrolled merges
-into one undo step).
+shortcuts (Space, Enter, L, R) stay in step. Tempo and meter show the values in force at the
+playhead and edit the tempo / time-signature change in force there (the tempo lane holds all of
+them) through ``Document.apply`` (a spin box being scrolled merges into one undo step).
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QSpinBox, QToolButton, QWidget
 
@@ -29,6 +29,18 @@ def format_position(project, tick: int) -> str:
     """"bar:beat:tick" (1-based bar and beat) as DAWs show it."""
     position = project.time_signatures.tick_to_position(max(0, int(tick)))
     return f"{position.bar + 1:3d}:{position.beat + 1}:{position.tick_in_beat:03d}"
+
+
+class _KeepTypingKeys(QObject):
+    """Enter (the window's "play from start") and Space ("play") go to a field being typed in."""
+
+    KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Space)
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802
+        if event.type() == QEvent.Type.ShortcutOverride and event.key() in self.KEYS:
+            event.accept()
+            return True
+        return False
 
 
 class TransportBar(QWidget):
@@ -88,6 +100,11 @@ class TransportBar(QWidget):
         self.numerator.valueChanged.connect(self._meter_edited)
         self.denominator.currentTextChanged.connect(self._meter_edited)
         self.key.activated.connect(self._key_chosen)
+        self._keys = _KeepTypingKeys(self)
+        for field in (self.tempo, self.numerator):
+            field.installEventFilter(self._keys)
+            field.lineEdit().installEventFilter(self._keys)
+        self._tick = 0
         document.project_changed.connect(lambda _old, _new: self.refresh())
         self.refresh()
         self.set_position(0)
@@ -96,8 +113,10 @@ class TransportBar(QWidget):
         project = self.document.project
         for widget in (self.tempo, self.numerator, self.denominator):
             widget.blockSignals(True)
-        self.tempo.setValue(project.tempo_map.bpm_at(0))
-        signature = project.time_signatures.change_at(0)
+        self.tempo.setValue(project.tempo_map.bpm_at(self._tick))
+        several = len(project.tempo_map.changes) > 1
+        self.tempo.setToolTip("Tempo at the playhead (the tempo lane shows every change)" if several else "Tempo")
+        signature = project.time_signatures.change_at(self._tick)
         self.numerator.setValue(signature.numerator)
         self.denominator.setCurrentText(str(signature.denominator))
         index = next((i for i in range(self.key.count()) if self.key.itemData(i) == project.key), -1)
@@ -110,6 +129,12 @@ class TransportBar(QWidget):
 
     def set_position(self, tick: int) -> None:
         self.position.setText(format_position(self.document.project, tick))
+        project = self.document.project
+        old, self._tick = self._tick, max(0, int(tick))
+        if project.tempo_map.change_at(old) is not project.tempo_map.change_at(self._tick) or (
+            project.time_signatures.change_at(old) is not project.time_signatures.change_at(self._tick)
+        ):
+            self.refresh()
 
     def _key_chosen(self, index: int) -> None:
         project = self.document.project
@@ -123,14 +148,16 @@ class TransportBar(QWidget):
 
     def _tempo_edited(self, bpm: float) -> None:
         project = self.document.project
-        changes = [c for c in project.tempo_map.changes if c.tick != 0]
-        first = TempoChange(0, bpm_to_microseconds_per_quarter(bpm))
-        tempo_map = TempoMap([first, *changes], project.ticks_per_quarter)
-        self.document.apply(replace(project, tempo_map=tempo_map), "Change tempo", merge_key="tempo")
+        at = project.tempo_map.change_at(self._tick).tick
+        changes = [c for c in project.tempo_map.changes if c.tick != at]
+        edited = TempoChange(at, bpm_to_microseconds_per_quarter(bpm))
+        tempo_map = TempoMap([edited, *changes], project.ticks_per_quarter)
+        self.document.apply(replace(project, tempo_map=tempo_map), "Change tempo", merge_key=f"tempo-{at}")
 
     def _meter_edited(self, *_args) -> None:
         project = self.document.project
-        changes = [c for c in project.time_signatures.changes if c.tick != 0]
-        first = TimeSignatureChange(0, self.numerator.value(), int(self.denominator.currentText()))
-        signatures = TimeSignatureMap([first, *changes], project.ticks_per_quarter)
-        self.document.apply(replace(project, time_signatures=signatures), "Change time signature", merge_key="meter")
+        at = project.time_signatures.change_at(self._tick).tick
+        changes = [c for c in project.time_signatures.changes if c.tick != at]
+        edited = TimeSignatureChange(at, self.numerator.value(), int(self.denominator.currentText()))
+        signatures = TimeSignatureMap([edited, *changes], project.ticks_per_quarter)
+        self.document.apply(replace(project, time_signatures=signatures), "Change time signature", merge_key=f"meter-{at}")

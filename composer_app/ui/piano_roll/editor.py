@@ -18,7 +18,9 @@ from composer_app.ui.document import Document
 from composer_app.ui.piano_roll import edits
 from composer_app.ui.piano_roll.canvas import NoteCanvas, key_pitch_classes
 from composer_app.ui.piano_roll.keyboard import KEYBOARD_WIDTH_PX, KeyboardWidget
+from composer_app.ui.piano_roll.lanes import LaneStack, TimeLane
 from composer_app.ui.piano_roll.ruler import RulerWidget
+from composer_app.ui.piano_roll.tempo_lane import MarkerLane, TempoMeterLane
 from composer_app.ui.piano_roll.tools import EraserTool, PenTool, SelectTool, Tool
 from composer_app.ui.piano_roll.velocity_lane import LANE_HEIGHT_PX, VelocityLane
 from composer_app.ui.piano_roll.view_state import ViewState
@@ -61,19 +63,30 @@ class PianoRollEditor(QWidget):
         corner = QWidget()
         corner.setFixedWidth(KEYBOARD_WIDTH_PX)
 
+        # Time lanes share the roll's time axis: tempo/meter and markers above the notes; other
+        # features (chords, the mood timeline) add theirs with add_lane.
+        self.top_lanes = LaneStack()
+        self.top_lanes.setObjectName("top_lanes")
+        self.bottom_lanes = LaneStack()
+        self.bottom_lanes.setObjectName("bottom_lanes")
+
         layout = QGridLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addWidget(corner, 0, 0)
         layout.addWidget(self.ruler, 0, 1)
-        layout.addWidget(self.keyboard, 1, 0)
-        layout.addWidget(self.canvas, 1, 1)
-        layout.addWidget(self.vscroll, 1, 2)
-        layout.addWidget(lane_label, 2, 0)
-        layout.addWidget(self.velocity_lane, 2, 1)
-        layout.addWidget(self.hscroll, 3, 1)
-        layout.setRowStretch(1, 1)
+        layout.addWidget(self.top_lanes, 1, 0, 1, 2)
+        layout.addWidget(self.keyboard, 2, 0)
+        layout.addWidget(self.canvas, 2, 1)
+        layout.addWidget(self.vscroll, 2, 2)
+        layout.addWidget(lane_label, 3, 0)
+        layout.addWidget(self.velocity_lane, 3, 1)
+        layout.addWidget(self.bottom_lanes, 4, 0, 1, 2)
+        layout.addWidget(self.hscroll, 5, 1)
+        layout.setRowStretch(2, 1)
         layout.setColumnStretch(1, 1)
+        self.tempo_lane = self.add_lane(TempoMeterLane(self))
+        self.marker_lane = self.add_lane(MarkerLane(self))
 
         self.tools: dict[str, Tool] = {t.name: t for t in (SelectTool(self), PenTool(self), EraserTool(self))}
         self.active_tool: Tool = self.tools["pen"]
@@ -86,6 +99,17 @@ class PianoRollEditor(QWidget):
         document.selection_changed.connect(self._repaint)
         document.current_track_changed.connect(lambda _i: self._repaint())
         self.view.set_content_end(document.project.end_tick)
+
+    # --- lanes -------------------------------------------------------------------------------------
+    def add_lane(self, lane: TimeLane, where: str = "top", index: int | None = None) -> TimeLane:
+        """Stack ``lane`` above the notes (``"top"``, under the ruler) or under the velocity lane (``"bottom"``)."""
+        if where not in ("top", "bottom"):
+            raise ValueError('where must be "top" or "bottom"')
+        return (self.top_lanes if where == "top" else self.bottom_lanes).add_lane(lane, index)
+
+    def lanes(self) -> list[TimeLane]:
+        """Every lane, top to bottom."""
+        return [*self.top_lanes.lanes, *self.bottom_lanes.lanes]
 
     # --- state ------------------------------------------------------------------------------------
     def set_tool(self, name: str) -> None:
