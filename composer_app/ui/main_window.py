@@ -347,7 +347,7 @@ class MainWindow(QMainWindow):
         self.editor.seek_requested.connect(self.seek)
         signals.note_audition.connect(self._audition)
         document.project_changed.connect(lambda _old, _new: self._update_playing_project())
-        signals.status_message.connect(lambda text, ms: self.statusBar().showMessage(text, ms))
+        signals.status_message.connect(self.statusBar().showMessage)  # a slot: disconnected when the window goes
         self.playback.position_changed.connect(self._on_position)
         self.playback.state_changed.connect(self._on_play_state)
         self.playback.status_changed.connect(self.output_label.setText)
@@ -559,8 +559,8 @@ class MainWindow(QMainWindow):
                 return False
         path = Path(path)
         try:
-            if what == "project":
-                files.save(project, path.with_suffix(".mid") if path.suffix.lower() not in files.MIDI_SUFFIXES else path)
+            if what == "project":  # what is heard: mute and solo applied
+                files.save(project.audible_project(), path.with_suffix(".mid") if path.suffix.lower() not in files.MIDI_SUFFIXES else path)
             elif track is not None:
                 notes = track.notes if what == "track" else self.document.selected_notes()
                 if what == "selection":

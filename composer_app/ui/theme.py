@@ -94,3 +94,35 @@ def roll_colors(palette: QPalette | None = None) -> RollColors:
         text=text,
         velocity_fills=tuple(fills),
     )
+
+
+# Track colours, in order of the track list (repeating after eight): distinct hues that read on
+# light and dark backgrounds alike.
+TRACK_HUES = (
+    QColor(60, 130, 230),  # blue
+    QColor(230, 120, 40),  # orange
+    QColor(50, 165, 85),  # green
+    QColor(200, 70, 160),  # magenta
+    QColor(30, 165, 185),  # teal
+    QColor(190, 150, 20),  # gold
+    QColor(135, 95, 215),  # violet
+    QColor(215, 65, 65),  # red
+)
+
+
+def track_color(index: int) -> QColor:
+    """The colour of track ``index`` (its notes in the roll, its swatch in the track list)."""
+    return QColor(TRACK_HUES[index % len(TRACK_HUES)])
+
+
+def track_note_fills(index: int, background: QColor) -> tuple[QColor, ...]:
+    """VELOCITY_BUCKETS fills for the notes of track ``index``: pale when soft, deep when loud."""
+    base = track_color(index)
+    pale = _mix(base, background, 0.6)
+    deep = base.darker(125)
+    return tuple(_mix(pale, deep, i / (VELOCITY_BUCKETS - 1)) for i in range(VELOCITY_BUCKETS))
+
+
+def track_ghost_fill(index: int, background: QColor, muted: bool = False) -> QColor:
+    """Notes of a track that is not being edited: its colour, faded (more when muted)."""
+    return _mix(track_color(index), background, 0.82 if muted else 0.6)

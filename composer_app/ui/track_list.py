@@ -1,4 +1,8 @@
-"""The track list: name, GM instrument, MIDI channel, mute and solo; add, remove and reorder tracks.
+"""The track list: colour, name, GM instrument, MIDI channel, volume, pan, mute and solo; add, remove, reorder.
+
+The highlighted row is the track being edited (the piano roll shows the others faded in their
+colours; clicking one of their notes there makes it the edited track too). Volume and pan go out
+as controllers 7 and 10 when playing and into exported MIDI files.
 
 Every change goes through ``Document.apply`` (undoable). The list is rebuilt from the project
 whenever it changes (projects have few tracks, so this is cheap and never out of sync).
@@ -13,9 +17,11 @@ from PySide6.QtWidgets import (
     QComboBox,
     QGridLayout,
     QHBoxLayout,
+    QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
+    QSlider,
     QSpinBox,
     QToolButton,
     QVBoxLayout,
@@ -25,6 +31,12 @@ from PySide6.QtWidgets import (
 from composer_app.core.track import Track
 from composer_app.ui.document import Document
 from composer_app.ui.gm import GM_PROGRAM_NAMES
+from composer_app.ui.theme import track_color
+
+
+def pan_text(pan: int) -> str:
+    """64 -> "C", 0 -> "L64", 127 -> "R63" (as mixers show pan)."""
+    return "C" if pan == 64 else (f"L{64 - pan}" if pan < 64 else f"R{pan - 64}")
 
 
 class TrackRow(QWidget):
@@ -59,20 +71,53 @@ class TrackRow(QWidget):
         self.solo.setCheckable(True)
         self.solo.setChecked(track.solo)
         self.solo.setToolTip("Solo")
+        self.swatch = QLabel()
+        self.swatch.setObjectName("track_color")
+        self.swatch.setFixedWidth(6)
+        self.swatch.setStyleSheet(f"background: {track_color(index).name()}; border-radius: 2px;")
+        self.swatch.setToolTip("The colour of this track's notes in the piano roll")
+        self.volume = QSlider(Qt.Orientation.Horizontal)
+        self.volume.setObjectName("track_volume")
+        self.volume.setRange(0, 127)
+        self.volume.setValue(track.volume)
+        self.volume.setToolTip(f"Volume (CC7): {track.volume}")
+        self.volume.setAccessibleName("Volume")
+        self.pan = QSlider(Qt.Orientation.Horizontal)
+        self.pan.setObjectName("track_pan")
+        self.pan.setRange(0, 127)
+        self.pan.setValue(track.pan)
+        self.pan.setToolTip(f"Pan (CC10): {pan_text(track.pan)}; double-click the label to centre")
+        self.pan.setAccessibleName("Pan")
+        mix = QHBoxLayout()
+        mix.setSpacing(3)
+        for label, slider in (("Vol", self.volume), ("Pan", self.pan)):
+            text = QLabel(label)
+            text.setToolTip(slider.toolTip())
+            mix.addWidget(text)
+            mix.addWidget(slider, 1)
         grid = QGridLayout(self)
-        grid.setContentsMargins(4, 3, 4, 3)
+        grid.setContentsMargins(2, 3, 4, 3)
         grid.setSpacing(3)
-        grid.addWidget(self.name, 0, 0, 1, 2)
-        grid.addWidget(self.mute, 0, 2)
-        grid.addWidget(self.solo, 0, 3)
-        grid.addWidget(self.program, 1, 0)
-        grid.addWidget(self.channel, 1, 1, 1, 3)
-        grid.setColumnStretch(0, 1)
+        grid.addWidget(self.swatch, 0, 0, 3, 1)
+        grid.addWidget(self.name, 0, 1, 1, 2)
+        grid.addWidget(self.mute, 0, 3)
+        grid.addWidget(self.solo, 0, 4)
+        grid.addWidget(self.program, 1, 1)
+        grid.addWidget(self.channel, 1, 2, 1, 3)
+        grid.addLayout(mix, 2, 1, 1, 4)
+        grid.setColumnStretch(1, 1)
         self.name.editingFinished.connect(lambda: self._change("Rename track", name=self.name.text()))
         self.program.activated.connect(lambda p: self._change("Change instrument", program=p))
         self.channel.valueChanged.connect(lambda c: self._change("Change channel", merge=True, channel=c - 1))
         self.mute.toggled.connect(lambda on: self._change("Mute track" if on else "Unmute track", mute=on))
         self.solo.toggled.connect(lambda on: self._change("Solo track" if on else "Unsolo track", solo=on))
+        self.volume.valueChanged.connect(lambda v: self._change("Change volume", merge=True, volume=v))
+        self.pan.valueChanged.connect(lambda v: self._change("Change pan", merge=True, pan=v))
+
+    def mousePressEvent(self, event) -> None:  # noqa: N802
+        """A click anywhere on the row (not only on its free space) makes it the edited track."""
+        self.panel.document.set_current_track(self.index)
+        super().mousePressEvent(event)
 
     def _change(self, text: str, merge: bool = False, **values) -> None:
         document = self.panel.document
@@ -110,7 +155,7 @@ class TrackListPanel(QWidget):
         layout.addLayout(buttons)
         layout.addWidget(self.list)
         self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.setMinimumWidth(250)
+        self.setMinimumWidth(190)
         self.list.currentRowChanged.connect(self._on_row_changed)
         document.project_changed.connect(self._on_project_changed)
         document.current_track_changed.connect(self._on_current_track)
@@ -125,11 +170,16 @@ class TrackListPanel(QWidget):
 
     def _on_project_changed(self, old, new) -> None:
         if old.tracks != new.tracks:
-            if len(old.tracks) == len(new.tracks) and all(
-                (a.name, a.program, a.channel, a.mute, a.solo) == (b.name, b.program, b.channel, b.mute, b.solo)
-                for a, b in zip(old.tracks, new.tracks)
-            ):
+            def fields(t):
+                return (t.name, t.program, t.channel, t.mute, t.solo, t.volume, t.pan)
+
+            if len(old.tracks) == len(new.tracks) and all(fields(a) == fields(b) for a, b in zip(old.tracks, new.tracks)):
                 self._update_counts()
+                return
+            if len(old.tracks) == len(new.tracks) and all(
+                fields(a)[:5] == fields(b)[:5] for a, b in zip(old.tracks, new.tracks)
+            ):
+                self._show_mix(new)  # a volume or pan change: keep the sliders (one may be dragged)
                 return
             self.rebuild()
 
@@ -144,6 +194,20 @@ class TrackListPanel(QWidget):
             self.list.setItemWidget(item, row)
         self.list.setCurrentRow(self.document.current_track_index)
         self.list.blockSignals(False)
+        self._update_counts()
+
+    def _show_mix(self, project) -> None:
+        for i, track in enumerate(project.tracks):
+            row = self.list.itemWidget(self.list.item(i))
+            if row is None:
+                continue
+            for slider, value in ((row.volume, track.volume), (row.pan, track.pan)):
+                if slider.value() != value:
+                    slider.blockSignals(True)
+                    slider.setValue(value)
+                    slider.blockSignals(False)
+            row.volume.setToolTip(f"Volume (CC7): {track.volume}")
+            row.pan.setToolTip(f"Pan (CC10): {pan_text(track.pan)}")
         self._update_counts()
 
     def _update_counts(self) -> None:

@@ -1,4 +1,8 @@
-"""The note area of the piano roll: paints grid, ghost notes, notes, loop and playhead; hands input to the active tool.
+"""The note area of the piano roll: paints grid, every track's notes, loop and playhead; hands input to the active tool.
+
+Every track's notes are shown in the track's colour (``theme.track_color``): the track being
+edited in full (pale when soft, deep when loud), the others faded behind it ("ghost notes"; off
+in View). Clicking another track's note makes that track the one being edited.
 
 Painting costs O(visible notes): the note index finds the notes in the visible time window, the
 row background (black/white keys, scale rows, octave lines) is cached in a pixmap that only
@@ -21,7 +25,7 @@ from composer_app.core.note import Note
 from composer_app.core.theory import PITCH_CLASS_NAMES
 from composer_app.ui.piano_roll.note_index import NoteIndex
 from composer_app.ui.piano_roll.view_state import PITCH_COUNT, ViewState
-from composer_app.ui.theme import VELOCITY_BUCKETS, RollColors, roll_colors
+from composer_app.ui.theme import VELOCITY_BUCKETS, RollColors, roll_colors, track_ghost_fill, track_note_fills
 
 BLACK_KEY_PCS = frozenset((1, 3, 6, 8, 10))
 DETAILED_NOTE_LIMIT = 1200  # above this many visible notes, rasterise instead of drawing rectangles
@@ -51,11 +55,13 @@ class NoteCanvas(QWidget):
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self.setMinimumSize(200, 120)
         self._index: NoteIndex | None = None
-        self._ghost_indexes: list[NoteIndex] = []
+        self._ghost_indexes: list[tuple[int, NoteIndex]] = []  # (track index, its notes)
         self._rows_cache: QImage | None = None
         self._rows_cache_key = None
         self._frame_cache: QImage | None = None  # the last frame without playhead (see paintEvent)
         self._frame_cache_key: tuple | None = None
+        self._ghost_colour = QColor(0, 0, 0)  # set per track while painting
+        self._fills: tuple[QColor, ...] = ()
         self.preview_hidden: Counter | None = None  # notes the active tool is dragging (not drawn)
         self.preview_shown: list[Note] = []  # where they would land
         self.overlay_rect: QRectF | None = None  # a rubber band
@@ -73,15 +79,28 @@ class NoteCanvas(QWidget):
             self._index = NoteIndex(notes)
         return self._index
 
-    def ghost_indexes(self) -> list[NoteIndex]:
+    def ghost_indexes(self) -> list[tuple[int, NoteIndex]]:
+        """(track index, note index) of every other track with notes (empty when ghosts are off)."""
         project = self.document.project
         current = self.document.current_track_index
-        others = [t.notes for i, t in enumerate(project.tracks) if i != current and t.notes]
-        if [g.notes for g in self._ghost_indexes] != others or any(
-            g.notes is not o for g, o in zip(self._ghost_indexes, others)
+        others = [(i, t.notes) for i, t in enumerate(project.tracks) if i != current and t.notes]
+        if len(others) != len(self._ghost_indexes) or any(
+            gi != oi or g.notes is not o for (gi, g), (oi, o) in zip(self._ghost_indexes, others)
         ):
-            self._ghost_indexes = [NoteIndex(notes) for notes in others]
+            self._ghost_indexes = [(i, NoteIndex(notes)) for i, notes in others]
         return self._ghost_indexes if self.editor.show_ghost_notes else []
+
+    def other_track_note_at(self, pos: QPointF) -> tuple[int, Note] | None:
+        """(track index, note) of another track's note under ``pos`` (the topmost track wins)."""
+        view = self.view
+        pitch = view.y_to_pitch(pos.y())
+        tick = view.x_to_tick(pos.x())
+        slack = 2 / view.px_per_tick
+        for track_index, index in self.ghost_indexes():
+            hits = index.overlapping(tick - slack, tick + slack, pitch, pitch)
+            if hits:
+                return track_index, hits[-1]
+        return None
 
     def refresh_colors(self) -> None:
         self.colors = roll_colors(self.palette())
@@ -214,8 +233,11 @@ class NoteCanvas(QWidget):
         self._paint_rows(painter)
         self._paint_time_grid(painter)
         self._paint_loop(painter)
-        for ghost in self.ghost_indexes():
+        tracks = self.document.project.tracks
+        for track_index, ghost in self.ghost_indexes():
+            self._ghost_colour = track_ghost_fill(track_index, self.colors.background, tracks[track_index].mute)
             self._paint_notes(painter, ghost, ghost=True)
+        self._fills = track_note_fills(max(0, self.document.current_track_index), self.colors.background)
         self._paint_notes(painter, self.note_index(), ghost=False)
         if self.preview_shown:
             self._paint_note_list(painter, self.preview_shown, selected=True)
@@ -328,7 +350,7 @@ class NoteCanvas(QWidget):
         ]
         if ghost:
             painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(_opaque(self.colors.ghost_fill, self.colors.background))
+            painter.setBrush(self._ghost_colour)
             painter.drawRects(self._rects(notes, 1))
             return
         hidden = self.preview_hidden
@@ -382,8 +404,9 @@ class NoteCanvas(QWidget):
             if bucket is None:
                 bucket = buckets[n.velocity * VELOCITY_BUCKETS // 128] = []
             bucket.append(n)
+        fills = getattr(self, "_fills", None) or colors.velocity_fills
         for bucket, bucket_notes in buckets.items():
-            painter.setBrush(colors.velocity_fills[bucket])
+            painter.setBrush(fills[bucket])
             painter.drawRects(self._rects(bucket_notes, shrink))
 
     def _paint_labels(self, painter: QPainter, notes) -> None:
@@ -423,14 +446,15 @@ class NoteCanvas(QWidget):
         cover = np.cumsum(cover.reshape(rows_total, stride)[:, :width], axis=1, dtype=np.int32)
         if ghost:
             lut_index = (cover > 0).astype(np.uint8)
-            lut = np.array([0, _opaque(self.colors.ghost_fill, self.colors.background).rgba()], dtype=np.uint32)
+            lut = np.array([0, self._ghost_colour.rgba()], dtype=np.uint32)
         else:
             vel = velocities[keep].astype(np.float32)
             vsum = np.bincount(begin, weights=vel, minlength=size) - np.bincount(stop, weights=vel, minlength=size)
             vsum = np.cumsum(vsum.reshape(rows_total, stride)[:, :width], axis=1, dtype=np.float32)
             buckets = (vsum * (VELOCITY_BUCKETS / 128) / np.maximum(cover, 1)).astype(np.int32)
             lut_index = np.where(cover > 0, 1 + np.minimum(buckets, VELOCITY_BUCKETS - 1), 0)
-            lut = np.array([0] + [c.rgba() for c in self.colors.velocity_fills], dtype=np.uint32)
+            fills = getattr(self, "_fills", None) or self.colors.velocity_fills
+            lut = np.array([0] + [c.rgba() for c in fills], dtype=np.uint32)
         pixels = np.ascontiguousarray(lut[lut_index])
         image = QImage(pixels.data, width, rows_total, width * 4, QImage.Format.Format_ARGB32_Premultiplied)
         # One image row per pitch, stretched to the row height (no smoothing: crisp rows).

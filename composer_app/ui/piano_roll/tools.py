@@ -164,12 +164,26 @@ class SelectTool(Tool):
         if part == "body":
             self.editor.audition(note)
 
+    def press_on_other_track(self, event) -> bool:
+        """A press on another track's note makes that track the edited one and presses on the note."""
+        hit = self.canvas.other_track_note_at(event.position())
+        if hit is None:
+            return False
+        track_index, note = hit
+        self.document.set_current_track(track_index)
+        note, part = self.canvas.note_at(event.position())
+        if note is not None:
+            self.press_on_note(event, note, part)
+        return True
+
     def press(self, event) -> None:
         if event.button() != Qt.MouseButton.LeftButton:
             return
         note, part = self.canvas.note_at(event.position())
         if note is not None:
             self.press_on_note(event, note, part)
+            return
+        if self.press_on_other_track(event):
             return
         mods = _mods(event)
         if mods & (Qt.KeyboardModifier.ShiftModifier | Qt.KeyboardModifier.ControlModifier):
@@ -238,6 +252,8 @@ class PenTool(SelectTool):
             return
         if note is not None:
             self.press_on_note(event, note, part)
+            return
+        if self.press_on_other_track(event):
             return
         bypass = bool(_mods(event) & Qt.KeyboardModifier.AltModifier)
         start = self.view.snap_floor(self.view.x_to_tick(pos.x()), bypass)
