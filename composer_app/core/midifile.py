@@ -26,11 +26,13 @@ What a file becomes:
   else the file name.
 
 What ``save_midi`` writes (format 1): a conductor track (title, time signatures, key signature,
-tempi) and one track per ``Track`` (name, the key signature again for notation programs, program
-change, volume (CC7) and pan (CC10) on its channel, notes on each note's channel); markers go on
-the conductor track. What MIDI has no event for (mute, solo, the loop, a mode other than major/minor) is
+tempi), a "Chords" track of marker events (one per chord symbol, what DAWs show on their
+timeline) when the project has a chord track, and one track per ``Track`` (name, the key signature
+again for notation programs, program change, volume (CC7) and pan (CC10) on its channel, notes on
+each note's channel); markers go on the conductor track. Markers on a track named "Chords" are the
+chord track, not project markers (a DAW's chord markers are read as chords when they parse). What MIDI has no event for (mute, solo, the loop, a mode other than major/minor) is
 kept in a sequencer-specific meta event that other programs ignore, so that a project survives
-a round trip through a .mid file whole except for ``settings`` (those live in project files).
+a round trip through a .mid file whole (the chord track included) except for ``settings`` (those live in project files).
 One limit of MIDI itself: two overlapping notes of the same pitch on the same channel come back
 exactly only if the one that starts first also ends first.
 """
@@ -44,6 +46,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
+from composer_app.core.chords import MAX_CHORD_EVENTS, Chord, ChordEvent, ChordTrack
 from composer_app.core.fileio import read_bytes_bounded, write_bytes_atomically
 from composer_app.core.note import Note
 from composer_app.core.project import LoopRegion, Marker, Project
@@ -68,6 +71,7 @@ RIFF_MAGIC = b"RIFF"  # RIFF-wrapped MIDI (.rmi): "RIFF" size "RMID", then a "da
 # Our sequencer-specific meta event (FF 7F): manufacturer id 0x7D ("non-commercial/educational
 # use") followed by this tag and a JSON object. Other programs skip it.
 APP_META_PREFIX = bytes([0x7D]) + b"composer-app:"
+CHORD_TRACK_NAME = "Chords"  # the track whose markers are chord symbols
 
 GM_PROGRAM_NAMES = (
     "Acoustic Grand Piano", "Bright Acoustic Piano", "Electric Grand Piano", "Honky-tonk Piano",
@@ -175,6 +179,7 @@ class _ParsedFile:
     key: Key | None
     programs: dict[int, int]  # channel -> first program anywhere in the file
     markers: list[Marker] = field(default_factory=list)
+    chord_markers: list[tuple[int, str]] = field(default_factory=list)  # markers of a "Chords" track
 
 
 class _Reader:
@@ -361,7 +366,10 @@ class _Reader:
             if track.name is None:
                 track.name = _decode_text(payload)
         elif meta_type == 0x06:
-            parsed.markers.append(Marker(tick, _decode_text(payload)))
+            if track.name == CHORD_TRACK_NAME:  # chord symbols, not project markers
+                parsed.chord_markers.append((tick, _decode_text(payload)))
+            else:
+                parsed.markers.append(Marker(tick, _decode_text(payload)))
         elif meta_type == 0x51 and len(payload) == 3:
             microseconds = int.from_bytes(payload, "big")
             if microseconds > 0:
@@ -425,6 +433,7 @@ def _build_project(parsed: _ParsedFile, title_fallback: str) -> Project:
             pass
     title = (parsed.tracks[0].name if parsed.tracks else None) or title_fallback
     return Project(
+        chords=_chords_from_app(app.get("chords")) or _chords_from_markers(parsed.chord_markers),
         tracks=tuple(tracks),
         ticks_per_quarter=tpq,
         tempo_map=TempoMap(parsed.tempos, tpq),
@@ -434,6 +443,39 @@ def _build_project(parsed: _ParsedFile, title_fallback: str) -> Project:
         title=title,
         markers=tuple(parsed.markers),
     )
+
+
+def _chords_from_app(rows) -> ChordTrack:
+    """The chord track kept in our meta event; anything malformed there is dropped, not fatal."""
+    if not isinstance(rows, list) or len(rows) > MAX_CHORD_EVENTS:
+        return ChordTrack()
+    try:
+        return ChordTrack(tuple(ChordEvent(Chord.parse(symbol), start, duration) for start, duration, symbol in rows))
+    except (TypeError, ValueError):
+        return ChordTrack()
+
+
+def _chords_from_markers(markers: list[tuple[int, str]]) -> ChordTrack:
+    """Chord symbols written as markers on a "Chords" track (by a DAW): each lasts to the next one.
+
+    Markers that are not chord symbols are skipped; the last chord lasts as long as the one before
+    it (one tick when it is alone).
+    """
+    chords = []
+    for tick, text in sorted(markers)[:MAX_CHORD_EVENTS]:
+        try:
+            chords.append((tick, Chord.parse(text)))
+        except ValueError:
+            continue
+    events = []
+    for i, (tick, chord) in enumerate(chords):
+        if i + 1 < len(chords):
+            end = chords[i + 1][0]
+        else:
+            end = tick + (events[-1].duration_ticks if events else 1)
+        if end > tick:
+            events.append(ChordEvent(chord, tick, end - tick))
+    return ChordTrack(tuple(events))
 
 
 def _notes(raw_notes: Iterable[tuple[int, int, int, int, int]]) -> list[Note]:
@@ -495,6 +537,8 @@ def _split_by_channel(raw: _RawTrack, file_programs: dict[int, int]) -> list[Tra
 def project_to_midi_bytes(project: Project) -> bytes:
     """The bytes of a format-1 MIDI file holding ``project`` (see the module docstring)."""
     chunks = [_track_chunk(_conductor_events(project))]
+    if project.chords:
+        chunks.append(_track_chunk(_chord_marker_events(project.chords)))
     chunks += [_track_chunk(_track_events(track, project.key)) for track in project.tracks]
     return _file_bytes(1, project.ticks_per_quarter, chunks)
 
@@ -641,8 +685,18 @@ def _conductor_events(project: Project) -> list[_Event]:
         app["key"] = project.key.name
     if project.loop is not None:
         app["loop"] = [project.loop.start_tick, project.loop.end_tick]
+    if project.chords:
+        app["chords"] = [[e.start_tick, e.duration_ticks, e.chord.symbol()] for e in project.chords]
     if app:
         events.append((0, _META, _app_meta(app)))
+    return events
+
+
+def _chord_marker_events(chords: ChordTrack) -> list[_Event]:
+    """A track named "Chords": one marker event per chord symbol at its start."""
+    events: list[_Event] = [(0, _META, _meta_bytes(0x03, CHORD_TRACK_NAME.encode("utf-8")))]
+    for event in chords:
+        events.append((event.start_tick, _META, _meta_bytes(0x06, event.chord.symbol().encode("utf-8"))))
     return events
 
 

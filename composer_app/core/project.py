@@ -1,10 +1,11 @@
-"""The project: the whole document (tracks, resolution, tempo and meter maps, loop, key, settings)."""
+"""The project: the whole document (tracks, resolution, tempo and meter maps, loop, key, chords, settings)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from typing import Any, Mapping
 
+from composer_app.core.chords import ChordTrack
 from composer_app.core.theory import Key
 from composer_app.core.timing import (
     DEFAULT_TICKS_PER_QUARTER,
@@ -49,6 +50,7 @@ class Project:
     Immutability lets the GUI hand the current project to playback and generation threads
     without copying or locking, and makes undo a matter of keeping the previous value.
     ``settings`` holds JSON-able per-document settings (mood, generation options, …).
+    ``chords`` is the chord track (chord symbols at tick positions, empty by default).
     """
 
     tracks: tuple[Track, ...] = ()
@@ -60,6 +62,7 @@ class Project:
     title: str = ""
     settings: Mapping[str, Any] = field(default_factory=dict, compare=True)
     markers: tuple[Marker, ...] = ()  # sorted by tick
+    chords: ChordTrack = field(default_factory=ChordTrack)
 
     def __post_init__(self) -> None:
         check_int("ticks_per_quarter", self.ticks_per_quarter, 1, 0x7FFF)
@@ -82,6 +85,8 @@ class Project:
             if not isinstance(marker, Marker):
                 raise TypeError("markers must be Marker values")
         object.__setattr__(self, "markers", tuple(sorted(markers)))
+        if not isinstance(self.chords, ChordTrack):
+            raise TypeError("chords must be a ChordTrack")
 
     @property
     def end_tick(self) -> int:
@@ -113,6 +118,9 @@ class Project:
 
     def with_tracks(self, tracks) -> Project:
         return replace(self, tracks=tuple(tracks))
+
+    def with_chords(self, chords: ChordTrack) -> Project:
+        return replace(self, chords=chords)
 
     def with_settings(self, **settings: Any) -> Project:
         merged = dict(self.settings)

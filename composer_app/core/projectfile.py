@@ -18,7 +18,8 @@ A file looks like this (notes one per line, as ``NOTE_FIELDS``)::
        "volume": 100, "pan": 64,                  # optional (older files: 100 and 64)
        "notes": [[0, 60, 480, 100, 0], ...]}
      ],
-     "settings": {...}                            # any JSON object (mood, generation options)
+     "settings": {...},                           # any JSON object (mood, generation options)
+     "chords": [[0, 1920, "Am7/G"], ...]          # [start tick, duration ticks, symbol]; optional
     }
 
 Loading validates every field and turns any problem into one ``ProjectFileError`` naming the
@@ -34,6 +35,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from composer_app.core.chords import MAX_CHORD_EVENTS, Chord, ChordEvent, ChordTrack
 from composer_app.core.fileio import read_bytes_bounded, write_bytes_atomically
 from composer_app.core.note import Note
 from composer_app.core.project import LoopRegion, Marker, Project
@@ -87,12 +89,14 @@ def project_to_dict(project: Project) -> dict[str, Any]:
             for track in project.tracks
         ],
         "settings": dict(project.settings),
+        "chords": [[e.start_tick, e.duration_ticks, e.chord.symbol()] for e in project.chords],
     }
 
 
 # An array of numbers only that json.dumps spread over several lines. Its "[" is followed by a
 # real newline, which cannot occur inside a JSON string, so the pattern never touches text.
 _NUMBER_ARRAY = re.compile(r"\[\n\s*(-?[\d.eE+-]+(?:,\n\s*-?[\d.eE+-]+)*)\n\s*\]")
+_CHORD_ROW = re.compile(r'\[\n\s*(\d+),\n\s*(\d+),\n\s*("[^"\\\n]*")\n\s*\]')  # [start, duration, "symbol"]
 
 
 def project_to_json(project: Project) -> str:
@@ -101,7 +105,8 @@ def project_to_json(project: Project) -> str:
     Raises ``ValueError`` or ``TypeError`` if ``settings`` holds something JSON cannot hold.
     """
     text = json.dumps(project_to_dict(project), indent=1, ensure_ascii=False, allow_nan=False)
-    return _NUMBER_ARRAY.sub(lambda m: "[" + ", ".join(part.strip() for part in m.group(1).split(",")) + "]", text) + "\n"
+    text = _NUMBER_ARRAY.sub(lambda m: "[" + ", ".join(part.strip() for part in m.group(1).split(",")) + "]", text)
+    return _CHORD_ROW.sub(lambda m: f"[{m.group(1)}, {m.group(2)}, {m.group(3)}]", text) + "\n"
 
 
 def save_project(project: Project, path: str | os.PathLike) -> None:
@@ -207,7 +212,24 @@ def project_from_dict(document: Any) -> Project:
         title=title,
         settings=settings,
         markers=tuple(markers),
+        chords=_chords(document),
     )
+
+
+def _chords(document: dict) -> ChordTrack:
+    """The optional chord track (files before it existed have none)."""
+    rows = document.get("chords", [])
+    if not isinstance(rows, list):
+        raise _Invalid("chords", "must be a list")
+    if len(rows) > MAX_CHORD_EVENTS:
+        raise _Invalid("chords", f"holds more than {MAX_CHORD_EVENTS} chords")
+    events = []
+    for i, row in enumerate(rows):
+        path = f"chords[{i}]"
+        if not isinstance(row, list) or len(row) != 3 or not isinstance(row[2], str):
+            raise _Invalid(path, "must be [start tick, duration ticks, chord symbol]")
+        events.append(_build(path, ChordEvent, _build(path, Chord.parse, row[2]), row[0], row[1]))
+    return _build("chords", ChordTrack, tuple(events))
 
 
 def _track(value: Any, path: str) -> Track:
