@@ -7,7 +7,8 @@ every harmonic segment. This module reads the chorales with ``music21.corpus.cho
 
 - ``voices``: int32 (n, 4) rows of voice index (0 soprano … 3 bass), start tick, duration ticks, pitch;
 - ``chords``: int32 (m, 6) rows of start tick, duration ticks, root pitch class, quality index
-  (:data:`composer_app.core.chords.QUALITIES` order, -1 when music21's label is not one of ours),
+  (:data:`composer_app.core.chords.QUALITIES` order, -1 when music21's label is not one of ours;
+  loading upgrades a triad to a seventh chord when the segment holds the seventh above the root),
   bass pitch class, pitch-class bitmask — one row per ``chordify()`` segment, root and quality from
   ``music21.roman.romanNumeralFromChord`` in the key music21 analyses;
 - ``key``: tonic pitch class and mode (0 major, 1 minor); ``time_signature``: numerator, denominator;
@@ -35,14 +36,8 @@ from composer_app.generation.data import is_heldout
 CHORALES_CACHE_VERSION = "chorales-v1"  # bump when the extraction changes
 CHORALE_TICKS_PER_QUARTER = 12  # 16th = 3, 8th = 6; chorales hold nothing finer than 16ths
 VOICE_NAMES = ("soprano", "alto", "tenor", "bass")
-# music21's chord qualities for a Roman numeral -> our chord-quality names (core.chords.QUALITIES).
-_M21_SEVENTHS = {
-    "dominant-seventh chord": "7",
-    "major seventh chord": "maj7",
-    "minor seventh chord": "m7",
-    "half-diminished seventh chord": "m7b5",
-    "diminished seventh chord": "dim7",
-}
+# Seventh chords by the intervals above the root they hold (checked in this order; a triad otherwise).
+_SEVENTHS = (((3, 6, 9), "dim7"), ((3, 6, 10), "m7b5"), ((4, 10), "7"), ((4, 11), "maj7"), ((3, 10), "m7"))
 
 
 def default_chorale_cache() -> Path:
@@ -111,10 +106,7 @@ def _chord_row(chord, key, start: int, duration: int) -> tuple[list[int], str]:
         rn = roman.romanNumeralFromChord(chord, key)
         root_pc = rn.root().pitchClass
         figure = rn.figure
-        common = chord.commonName
-        quality = _M21_SEVENTHS.get(common)
-        if quality is None:
-            quality = {"major": "maj", "minor": "m", "diminished": "dim", "augmented": "aug"}.get(rn.quality)
+        quality = {"major": "maj", "minor": "m", "diminished": "dim", "augmented": "aug"}.get(rn.quality)
         quality_index = QUALITIES.index(quality) if quality in QUALITIES else -1
     except Exception:  # music21 cannot name some clusters
         root_pc, figure, quality_index = bass_pc, "?", -1
@@ -172,13 +164,28 @@ def _save(chorale: Chorale, path: Path) -> None:
     tmp.replace(path)
 
 
+def seventh_qualities(chords: np.ndarray) -> np.ndarray:
+    """Chord rows with each triad upgraded to the seventh chord its pitch-class mask holds."""
+    from composer_app.core.chords import QUALITIES
+
+    chords = chords.copy()
+    for row in chords:
+        if row[3] < 0:
+            continue
+        intervals = {(pc - row[2]) % 12 for pc in range(12) if row[5] >> pc & 1}
+        name = next((q for needed, q in _SEVENTHS if set(needed) <= intervals), None)
+        if name is not None:
+            row[3] = QUALITIES.index(name)
+    return chords
+
+
 def _load(path: Path) -> Chorale:
     with np.load(path, allow_pickle=False) as data:
         tonic, minor, num, den, tpq = (int(v) for v in data["info"])
         return Chorale(
             source_id=str(data["source_id"]),
             voices=data["voices"],
-            chords=data["chords"],
+            chords=seventh_qualities(data["chords"]),
             tonic_pc=tonic,
             minor=bool(minor),
             numerator=num,

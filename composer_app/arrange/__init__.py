@@ -1,0 +1,1 @@
+"""Arrangement: chords for a melody, accompaniment in a style (Qt-free, torch-free)."""
