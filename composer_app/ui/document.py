@@ -56,6 +56,7 @@ class Document(QObject):
     selection_changed = Signal()  # () read ``selection``
     current_track_changed = Signal(int)  # (track index, -1 when there are no tracks)
     file_changed = Signal()  # () path, title or dirty state changed: update the window title
+    replaced = Signal()  # () New/Open put another project in: per-document state (candidates, readings) goes
 
     def __init__(self, project: Project | None = None, parent: QObject | None = None):
         super().__init__(parent)
@@ -194,6 +195,7 @@ class Document(QObject):
         self.selection_changed.emit()
         self.undo_stack.setClean()
         self.file_changed.emit()
+        self.replaced.emit()
 
     def mark_saved(self, path: Path) -> None:
         self._path = self._source = Path(path)

@@ -11,10 +11,14 @@
 * generation settings: generator, bars (1–32), candidates (1–16), temperature (0–2), seed with
   lock and reroll, key constraint.
 
+Above Suggest, one line says which mood Suggest will use, and warns when the story text reads as
+another mood that has not been accepted (visible input is never ignored silently).
+
 The mood and the settings are part of the project: every change is written into
 ``project.settings["suggest"]`` through the document's one mutation path (``Document.apply``),
 debounced and merged into one undo step per burst of changes; opening a project (or undoing) puts
-the stored values back into the panel.
+the stored values back into the panel. An unlocked seed is not part of the document: Suggest draws
+a fresh one without editing anything (generating is not an edit); a locked seed is stored.
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ from PySide6.QtWidgets import (
     QSizePolicy,
     QSlider,
     QSpinBox,
+    QStyle,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -378,9 +383,10 @@ class MoodPanel(QWidget):
     def _build(self) -> None:
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
-        scroll = QScrollArea()
+        scroll = self.scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         outer.addWidget(scroll)
         body = QWidget()
         scroll.setWidget(body)
@@ -432,6 +438,9 @@ class MoodPanel(QWidget):
         self.story_result.setObjectName("story_result")
         self.story_result.setWordWrap(True)
         self.story_result.setTextFormat(Qt.TextFormat.RichText)
+        # Room for the reading's three lines from the start: the buttons below never jump.
+        self.story_result.setFixedHeight(self.story_result.fontMetrics().lineSpacing() * 4 + 4)
+        self.story_result.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         story_layout.addWidget(self.story_result)
         buttons = QHBoxLayout()
         self.story_accept = QPushButton("Accept")
@@ -488,8 +497,11 @@ class MoodPanel(QWidget):
         self.seed_spin.setObjectName("seed_spin")
         self.seed_lock = QCheckBox("Lock")
         self.seed_lock.setToolTip("Locked: every Suggest uses this seed (same settings → same result)")
-        self.reroll_button = QToolButton(text="🎲")
+        self.reroll_button = QToolButton()
+        self.reroll_button.setObjectName("reroll_button")
+        self.reroll_button.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_BrowserReload))
         self.reroll_button.setToolTip("New random seed")
+        self.reroll_button.setAccessibleName("New random seed")
         self.reroll_button.clicked.connect(self.reroll_seed)
         seed_row.addWidget(self.seed_spin, 1)
         seed_row.addWidget(self.seed_lock)
@@ -510,6 +522,13 @@ class MoodPanel(QWidget):
         self.seed_lock.toggled.connect(self._on_setting_changed)
         layout.addWidget(gen)
 
+        self.uses_label = QLabel()
+        self.uses_label.setObjectName("suggest_uses")
+        self.uses_label.setWordWrap(True)
+        self.uses_label.setTextFormat(Qt.TextFormat.RichText)
+        self.uses_label.setFixedHeight(self.uses_label.fontMetrics().lineSpacing() * 3 + 4)  # never moves the rest
+        self.uses_label.setAlignment(Qt.AlignmentFlag.AlignBottom | Qt.AlignmentFlag.AlignLeft)
+        layout.addWidget(self.uses_label)
         self.suggest_button = QPushButton("Suggest continuation")
         self.suggest_button.setObjectName("suggest_button")
         self.suggest_button.setToolTip("Suggest continuations of the clip after the playhead (Ctrl+G)")
@@ -568,9 +587,24 @@ class MoodPanel(QWidget):
             label.setText(f"{value:+.2f}")
         self._show_preset_name()
         self._show_targets()
+        self._show_uses()
         if emit:
             self.mood_changed.emit(mood)
             self.targets_changed.emit(self.targets())
+
+    def _show_uses(self) -> None:
+        """Say which mood Suggest will use; warn when the story text reads as another, not accepted."""
+        mood = self._mood
+        name = self._matching_preset_name() or f"near {nearest_preset(mood).name}"
+        text = f"Suggest uses <b>{_escape(name.removeprefix('user:'))}</b> (valence {mood.valence:+.2f}, arousal {mood.arousal:+.2f})"
+        reading = self._reading
+        if reading is not None and reading.mood.distance(mood) > 0.02:
+            label = _escape(str(getattr(reading, "emotion_label", "another mood")))
+            text += (
+                f"<br><span style='color:#b35900'>The story text reads as <b>{label}</b>, "
+                "which is not used until you press its Accept.</span>"
+            )
+        self.uses_label.setText(text)
 
     def _show_targets(self) -> None:
         targets = self.targets()
@@ -716,6 +750,7 @@ class MoodPanel(QWidget):
             b.setEnabled(False)
         if not text:
             self.story_result.setText("Type a line: the mood it reads appears here.")
+            self._show_uses()
             return None
         try:
             from composer_app.mood.text import read_mood  # noqa: PLC0415 - optional until it lands
@@ -740,6 +775,7 @@ class MoodPanel(QWidget):
         )
         for b in (self.story_accept, self.story_adjust):
             b.setEnabled(True)
+        self._show_uses()
         self.story_read.emit(reading)
         self._schedule_save()
         return reading
@@ -753,6 +789,8 @@ class MoodPanel(QWidget):
             self.read_story()
         if self._reading is not None:
             self.set_mood(self._reading.mood, save=True)
+            self._show_uses()
+            self.scroll.ensureWidgetVisible(self.pad, 0, 0)  # show where the mood went
 
     def adjust_story(self) -> None:
         self.accept_story()
@@ -775,9 +813,13 @@ class MoodPanel(QWidget):
         return self.seed_spin.value()
 
     def next_seed(self) -> int:
-        """The seed for the next request: the locked one, or a fresh random one (shown)."""
+        """The seed for the next request: the locked one, or a fresh random one (shown, not an edit)."""
         if not self.seed_lock.isChecked():
-            self.reroll_seed()
+            loading, self._loading = self._loading, True
+            try:
+                self.reroll_seed()
+            finally:
+                self._loading = loading
         return self.seed_spin.value()
 
     def generation_settings(self) -> dict[str, Any]:
@@ -805,6 +847,13 @@ class MoodPanel(QWidget):
             "story": self.story_edit.toPlainText(),
         }
 
+    @staticmethod
+    def stored_form(state: dict[str, Any] | None) -> dict[str, Any] | None:
+        """What of a state belongs in the document: an unlocked seed does not (it changes every Suggest)."""
+        if state is None or state.get("seed_locked"):
+            return state
+        return {k: v for k, v in state.items() if k != "seed"}
+
     def load_state(self, state: dict[str, Any] | None) -> None:
         """Show a stored state (missing or bad values fall back to the defaults)."""
         merged = {**DEFAULT_SETTINGS, **(state or {})}
@@ -827,7 +876,8 @@ class MoodPanel(QWidget):
             self.bars_spin.setValue(_int(merged["bars"], 4))
             self.candidates_spin.setValue(_int(merged["candidates"], 4))
             self.temperature_spin.setValue(_float(merged["temperature"], 1.0))
-            self.seed_spin.setValue(_int(merged["seed"], 1))
+            if state is None or "seed" in state:
+                self.seed_spin.setValue(_int(merged["seed"], 1))
             self.seed_lock.setChecked(bool(merged["seed_locked"]))
             self.key_combo.setCurrentIndex(max(0, self.key_combo.findData(merged["key_constraint"])))
             if self.story_edit.toPlainText() != (merged.get("story") or ""):
@@ -847,11 +897,26 @@ class MoodPanel(QWidget):
                 pass
         self._document = document
         document.project_changed.connect(self._on_project_changed)
+        if hasattr(document, "replaced"):
+            document.replaced.connect(self._on_document_replaced)
         self.load_state(document.project.settings.get(SETTINGS_KEY))
+
+    def _on_document_replaced(self) -> None:
+        """Another document: its own settings, and no reading left over from the old story text."""
+        self.load_state(self._document.project.settings.get(SETTINGS_KEY))
+        self._story_timer.stop()
+        self._reading = None
+        for b in (self.story_accept, self.story_adjust):
+            b.setEnabled(False)
+        if self.story_edit.toPlainText().strip():
+            self.read_story()  # the new document's own story text
+        else:
+            self.story_result.setText("Type a line: the mood it reads appears here.")
+        self._show_uses()
 
     def _on_project_changed(self, _old, new) -> None:
         stored = new.settings.get(SETTINGS_KEY)
-        if stored is not None and stored != self.state():
+        if stored is not None and self.stored_form(stored) != self.stored_form(self.state()):
             self.load_state(stored)
         elif stored is None and _old is not None and _old.settings.get(SETTINGS_KEY) is not None:
             self.load_state(None)
@@ -868,9 +933,9 @@ class MoodPanel(QWidget):
         self._save_timer.stop()
         if self._document is None:
             return False
-        state = self.state()
+        state = self.stored_form(self.state())
         project = self._document.project
-        if project.settings.get(SETTINGS_KEY) == state:
+        if self.stored_form(project.settings.get(SETTINGS_KEY)) == state:
             return False
         self._document.apply(project.with_settings(**{SETTINGS_KEY: state}), "Change mood and generation settings", merge_key="suggest-settings")
         return True

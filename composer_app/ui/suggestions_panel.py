@@ -2,9 +2,13 @@
 
 :class:`SuggestionsPanel` lists candidates as they stream in: a small piano-roll thumbnail, the
 measured attributes, the generator and the seed. Selecting one shows it as ghost notes after the
-prompt in the piano roll; the buttons (and keys) audition it (P), accept it (Enter, one undo step),
-discard it (Delete), regenerate (R: same settings, new request), more like this (M: same settings,
-new seed), copy (Ctrl+C) or export it; dragging a row out of the window drops a .mid file.
+prompt in the piano roll (with the prompt's notes outlined and the notes Accept would replace
+marked); the buttons (and keys) audition it (P), accept it (Enter, one undo step: the candidate
+replaces the notes that start in its span), discard it (Delete), regenerate (R: same settings, new
+request), more like this (M: same settings, new seed), copy (Ctrl+C) or export it; dragging a row
+out of the window drops a .mid file (onto the piano roll: inserted where it is dropped). Every
+request keeps its batch: ◀ / ▶ (Alt+Left / Alt+Right) go back to earlier batches. The keyboard
+focus stays where the user was (Ctrl+G from the roll leaves the arrows nudging notes).
 
 :class:`SuggestController` ties the mood panel, this panel, the generation thread
 (:class:`~composer_app.ui.generation_jobs.GenerationJobs`) and the document together: it builds the
@@ -16,6 +20,7 @@ failed generation) are shown in the panel; the document is never touched by them
 from __future__ import annotations
 
 import time
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -45,6 +50,8 @@ from composer_app.ui import clip_drag
 from composer_app.ui.generation_jobs import ERROR, LOADING, READY, GenerationJobs, SuggestRequest
 
 CANDIDATE_ROLE = Qt.ItemDataRole.UserRole + 1
+PROMPT_OUTLINE = QColor(40, 170, 90)  # the prompt's notes in the roll
+REPLACED_MARK = QColor(210, 50, 50)  # notes that Accept replaces
 THUMB_W, THUMB_H = 120, 50
 ROW_H = THUMB_H + 12
 
@@ -70,6 +77,11 @@ def candidate_attributes(candidate) -> dict[str, float]:
     if isinstance(attrs, dict):
         return dict(attrs)
     return {}
+
+
+def candidates_text(count: int) -> str:
+    """"1 candidate", "4 candidates"."""
+    return f"{count} candidate" if count == 1 else f"{count} candidates"
 
 
 def attributes_lines(candidate) -> tuple[str, str]:
@@ -220,6 +232,7 @@ class SuggestionsPanel(QWidget):
     more_like_this_requested = Signal(object)
     cancel_requested = Signal()
     discarded = Signal(object)
+    history_requested = Signal(int)  # (-1 back, +1 forward) show an earlier / later batch
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -237,6 +250,19 @@ class SuggestionsPanel(QWidget):
         self.status.setObjectName("suggest_status")
         self.status.setWordWrap(True)
         top.addWidget(self.status, 1)
+        self.back_button = QToolButton(text="◀")
+        self.back_button.setObjectName("history_back")
+        self.back_button.setToolTip("The previous batch of candidates (Alt+Left)")
+        self.back_button.clicked.connect(lambda: self.history_requested.emit(-1))
+        self.history_label = QLabel("")
+        self.history_label.setObjectName("history_label")
+        self.forward_button = QToolButton(text="▶")
+        self.forward_button.setObjectName("history_forward")
+        self.forward_button.setToolTip("The next batch of candidates (Alt+Right)")
+        self.forward_button.clicked.connect(lambda: self.history_requested.emit(1))
+        for w in (self.back_button, self.history_label, self.forward_button):
+            top.addWidget(w)
+        self.set_history(0, 0)
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setObjectName("cancel_button")
         self.cancel_button.setToolTip("Stop the running suggestion (Esc)")
@@ -318,7 +344,48 @@ class SuggestionsPanel(QWidget):
         self.candidate_selected.emit(None)
         self._update_buttons()
 
+    def set_history(self, position: int, count: int) -> None:
+        """Show "batch ``position`` of ``count``" (1-based) and enable ◀ / ▶."""
+        self.back_button.setEnabled(position > 1)
+        self.forward_button.setEnabled(0 < position < count)
+        self.history_label.setText(f"{position}/{count}" if count > 1 else "")
+        self.history_label.setToolTip(f"Batch {position} of {count}" if count else "")
+        for w in (self.back_button, self.forward_button, self.history_label):
+            w.setVisible(count > 1)
+
+    def show_batch(self, candidates, text: str) -> None:
+        """Show a kept batch of candidates (going back or forward in the history)."""
+        self.list.blockSignals(True)
+        self.list.clear()
+        self.list.blockSignals(False)
+        for c in candidates:
+            self._add_item(c)
+        if self.list.count():
+            self.list.setCurrentRow(0)
+        else:
+            self.candidate_selected.emit(None)
+        self.progress.setVisible(False)
+        self.status.setText(text)
+        self._update_buttons()
+
+    def reset(self) -> None:
+        """Forget everything shown (another document was opened)."""
+        self.list.clear()
+        self.candidate_selected.emit(None)
+        self.cancel_button.setEnabled(False)
+        self.progress.setVisible(False)
+        self.show_error("")
+        self.status.setText("New document: set a mood and press Suggest (Ctrl+G).")
+        self.set_history(0, 0)
+        self._update_buttons()
+
     def add_candidate(self, candidate) -> None:
+        self._add_item(candidate)
+        self.progress.setValue(self.list.count())
+        self._update_status_running()
+        self._update_buttons()
+
+    def _add_item(self, candidate) -> None:
         item = QListWidgetItem()
         item.setData(CANDIDATE_ROLE, candidate)
         item.setSizeHint(QSize(THUMB_W + 160, ROW_H))
@@ -328,9 +395,6 @@ class SuggestionsPanel(QWidget):
         self.list.addItem(item)
         if self.list.currentItem() is None:
             self.list.setCurrentItem(item)
-        self.progress.setValue(self.list.count())
-        self._update_status_running()
-        self._update_buttons()
 
     def discard_current(self) -> None:
         row = self.list.currentRow()
@@ -371,20 +435,22 @@ class SuggestionsPanel(QWidget):
         self._update_status_running()
 
     def _update_status_running(self) -> None:
-        if self.cancel_button.isEnabled():
-            self.status.setText(f"Suggesting {self._label}… {self.list.count()} of {self._total}")
+        if self.cancel_button.isEnabled():  # the count is on the progress bar (one place, never two numbers)
+            self.status.setText(f"Suggesting {self._label}…")
 
     def request_finished(self) -> None:
         took = time.perf_counter() - self._started_at
         self.cancel_button.setEnabled(False)
         self.progress.setVisible(False)
-        self.status.setText(f"{self.list.count()} candidates in {took:.1f} s. ↑↓ choose, P listen, Enter accept, drag into a DAW.")
-        self.list.setFocus(Qt.FocusReason.OtherFocusReason)
+        self.status.setText(
+            f"{candidates_text(self.list.count())} in {took:.1f} s. Click one to hear it (P) and accept it (Enter), "
+            "or drag it into the roll or a DAW."
+        )
 
     def request_cancelled(self) -> None:
         self.cancel_button.setEnabled(False)
         self.progress.setVisible(False)
-        self.status.setText(f"Cancelled ({self.list.count()} candidates kept).")
+        self.status.setText(f"Cancelled ({candidates_text(self.list.count())} kept).")
 
     def request_failed(self, message: str) -> None:
         self.cancel_button.setEnabled(False)
@@ -431,6 +497,8 @@ class SuggestionsPanel(QWidget):
             self.regenerate_requested.emit()
         elif key == Qt.Key.Key_Escape:
             self.cancel_requested.emit()
+        elif key in (Qt.Key.Key_Left, Qt.Key.Key_Right) and mods & Qt.KeyboardModifier.AltModifier:
+            self.history_requested.emit(-1 if key == Qt.Key.Key_Left else 1)
         elif event.matches(QKeySequence.StandardKey.Copy):
             self.copy_current()
         else:
@@ -513,6 +581,41 @@ def _identity(candidate) -> tuple:
     return (getattr(candidate, "generator", None), getattr(candidate, "seed", id(candidate)), getattr(candidate, "index", id(candidate)))
 
 
+@dataclass
+class Batch:
+    """One request's candidates, kept so that the composer can go back to them."""
+
+    prompt: Prompt
+    request: SuggestRequest
+    request_id: int | None = None
+    candidates: list = None  # type: ignore[assignment]
+    text: str = ""  # what the status line said when it finished
+
+    def __post_init__(self) -> None:
+        if self.candidates is None:
+            self.candidates = []
+
+
+MAX_BATCHES = 20  # older batches are forgotten
+
+
+def candidate_span(candidate, prompt: Prompt, meter) -> tuple[int, int]:
+    """(start, end) ticks in the document that ``candidate`` covers once placed."""
+    start = prompt.continuation_tick
+    length = getattr(candidate, "length_ticks", None)
+    if not isinstance(length, int) or length <= 0:
+        bars = getattr(candidate, "bars", None) or 1
+        length = meter.bar_to_tick(meter.tick_to_bars(start) + int(bars)) - start
+    end = max([start + length, *(n.end_tick + prompt.continuation_tick for n in getattr(candidate, "notes", ()))])
+    return start, end
+
+
+def replaced_notes(track_notes, candidate, prompt: Prompt, meter) -> list[Note]:
+    """The notes of the track that Accept replaces: those that start inside the candidate's span."""
+    start, end = candidate_span(candidate, prompt, meter)
+    return [n for n in track_notes if start <= n.start_tick < end]
+
+
 def placed_notes(candidate, prompt: Prompt, channel: int) -> list[Note]:
     """The candidate's notes moved to where they go in the document, on the track's channel."""
     return [
@@ -555,7 +658,11 @@ class SuggestController:
         self.first_candidate_at: float | None = None
         self.submitted_at: float | None = None
         self.last_results: list = []
+        self.history: list[Batch] = []  # every request's batch, oldest first
+        self.shown = -1  # the batch the panel shows
+        self.overlay = None  # the GhostOverlay, when there is a piano roll
         panel.spec_factory = self.clip_spec
+        panel.history_requested.connect(self.step_history)
         panel.candidate_selected.connect(self._on_selected)
         panel.accept_requested.connect(self.accept)
         panel.audition_requested.connect(self.audition)
@@ -574,6 +681,8 @@ class SuggestController:
         document.project_changed.connect(self._on_project_changed)
         if hasattr(document, "current_track_changed"):
             document.current_track_changed.connect(self._on_track_changed)
+        if hasattr(document, "replaced"):
+            document.replaced.connect(self.forget)
 
     # --- requests --------------------------------------------------------------------------------
     def suggest(self, *, seed: int | None = None) -> int | None:
@@ -621,12 +730,53 @@ class SuggestController:
         self.submitted_at = time.perf_counter()
         self.first_candidate_at = None
         self.last_results = []
+        batch = Batch(prompt, request)
+        self.history.append(batch)
+        del self.history[:-MAX_BATCHES]
+        self.shown = len(self.history) - 1
         self.panel.request_started(request.candidates, request.label)
+        self.panel.set_history(self.shown + 1, len(self.history))
         self.request_id = self.jobs.submit(request)
+        batch.request_id = self.request_id
         return self.request_id
 
     def cancel(self) -> None:
         self.jobs.cancel()
+
+    # --- history of batches -------------------------------------------------------------------------
+    def _running_batch(self, request_id: int) -> Batch | None:
+        return next((b for b in reversed(self.history) if b.request_id == request_id), None)
+
+    def step_history(self, step: int) -> None:
+        """Show the batch ``step`` before (-1) or after (+1) the one shown."""
+        target = self.shown + step
+        if 0 <= target < len(self.history) and target != self.shown:
+            self.show_batch(target)
+
+    def show_batch(self, index: int) -> None:
+        batch = self.history[index]
+        self.shown = index
+        self.prompt, self.request = batch.prompt, batch.request
+        self.panel.continuation_bars = batch.request.bars
+        self.panel.bar_ticks = batch.prompt.project.time_signatures.ticks_per_bar_at(0)
+        running = batch.request_id == self.request_id and self.panel.cancel_button.isEnabled()
+        text = batch.text or (f"Suggesting {batch.request.label}…" if running else "")
+        self.panel.show_batch(batch.candidates, text or f"{candidates_text(len(batch.candidates))} (seed {batch.request.seed})")
+        self.panel.set_history(index + 1, len(self.history))
+
+    def forget(self) -> None:
+        """Another document was opened or made: its candidates, ghosts and history go."""
+        if self.request_id is not None:
+            self.jobs.cancel()
+        self.history.clear()
+        self.shown = -1
+        self.prompt = self.request = None
+        self.request_id = None
+        self.last_results = []
+        self.panel.reset()
+        self._show_ghosts([])
+        if self.overlay is not None:
+            self.overlay.set_context([], [])
 
     # --- results ------------------------------------------------------------------------------------
     def _on_model_state(self, state: str, message: str) -> None:
@@ -642,6 +792,11 @@ class SuggestController:
             return
         if self.first_candidate_at is None:
             self.first_candidate_at = time.perf_counter()
+        batch = self._running_batch(request_id)
+        if batch is not None:
+            batch.candidates.append(candidate)
+            if self.history.index(batch) != self.shown:
+                return  # the composer is looking at an earlier batch: this one fills in the background
         self.panel.add_candidate(candidate)
 
     def _on_finished(self, request_id: int, results) -> None:
@@ -652,7 +807,16 @@ class SuggestController:
             if _identity(c) not in shown:
                 self._on_candidate(request_id, -1, c)
         self.last_results = list(results)
+        batch = self._running_batch(request_id)
+        if batch is not None and self.history.index(batch) != self.shown:
+            batch.text = f"{candidates_text(len(batch.candidates))} (seed {batch.request.seed})"
+            self.panel.cancel_button.setEnabled(False)
+            return
         self.panel.request_finished()
+        if batch is not None:
+            batch.text = self.panel.status.text()
+        if self.overlay is not None:
+            self._say_replacement(len(self.overlay.replaced))
 
     def _on_errored(self, request_id: int, message: str) -> None:
         if request_id == self.request_id:
@@ -666,9 +830,34 @@ class SuggestController:
     def _on_selected(self, candidate) -> None:
         if candidate is None or self.prompt is None:
             self._show_ghosts([])
+            if self.overlay is not None:
+                self.overlay.set_context([], [])
             return
-        track = self.document.project.tracks[self.prompt.track_index] if self.prompt.track_index < len(self.document.project.tracks) else None
+        project = self.document.project
+        track = project.tracks[self.prompt.track_index] if self.prompt.track_index < len(project.tracks) else None
         self._show_ghosts(placed_notes(candidate, self.prompt, track.channel if track else 0))
+        replaced = replaced_notes(track.notes, candidate, self.prompt, project.time_signatures) if track else []
+        if self.overlay is not None:
+            self.overlay.set_context(self.prompt_notes(), replaced)
+        self._say_replacement(len(replaced))
+
+    REPLACES_TEXT = "Accept replaces the {} notes marked in red (Ctrl+Z brings them back)."
+
+    def _say_replacement(self, count: int) -> None:
+        """Add (or drop) the "Accept replaces N notes" sentence at the end of the status line."""
+        text = self.panel.status.text()
+        marker = self.REPLACES_TEXT.split("{}")[0]
+        if marker in text:
+            text = text[: text.index(marker)].rstrip()
+        if count:
+            text = f"{text} {self.REPLACES_TEXT.format(count)}".strip()
+        self.panel.status.setText(text)
+
+    def prompt_notes(self) -> list[Note]:
+        """The prompt's notes where they are in the document (the overlay outlines them)."""
+        if self.prompt is None:
+            return []
+        return [n.with_start(n.start_tick + self.prompt.offset) for n in self.prompt.project.tracks[0].notes]
 
     def accept(self, candidate) -> bool:
         """Insert ``candidate`` after the prompt into its track: one undo step."""
@@ -682,16 +871,27 @@ class SuggestController:
             return False
         track = project.tracks[index]
         new_notes = placed_notes(candidate, self.prompt, track.channel)
+        replaced = replaced_notes(track.notes, candidate, self.prompt, project.time_signatures)
         from composer_app.ui.selection import Selection  # noqa: PLC0415
 
+        gone = Counter(replaced)
+        kept = []
+        for n in track.notes:
+            if gone.get(n, 0) > 0:
+                gone[n] -= 1
+            else:
+                kept.append(n)
         doc.apply(
-            project.replace_track(index, track.with_notes(track.notes + tuple(new_notes))),
+            project.replace_track(index, track.with_notes([*kept, *new_notes])),
             f"Accept suggestion (seed {getattr(candidate, 'seed', '?')})",
             selection=Selection(new_notes),
             current_track=index,
         )
         self._show_ghosts([])
-        self.panel.status.setText(f"Inserted {len(new_notes)} notes. Ctrl+Z takes them out again.")
+        if self.overlay is not None:
+            self.overlay.set_context([], [])
+        instead = f" in place of {len(replaced)}" if replaced else ""
+        self.panel.status.setText(f"Inserted {len(new_notes)} notes{instead}. Ctrl+Z undoes it.")
         return True
 
     def audition_project(self, candidate) -> tuple[Project, int] | None:
@@ -759,6 +959,8 @@ class SuggestController:
         """Ghosts belong to the prompt's track: hide them on another track, show them again on it."""
         if self.prompt is not None and index != self.prompt.track_index:
             self._show_ghosts([])
+            if self.overlay is not None:
+                self.overlay.set_context([], [])
         else:
             self._on_selected(self.panel.current_candidate())
 
@@ -776,6 +978,8 @@ class GhostOverlay(QWidget):
         self._canvas = canvas
         self.notes: list[Note] = []
         self.start_tick: int | None = None
+        self.prompt_notes: list[Note] = []  # outlined: what the suggestion continues
+        self.replaced: list[Note] = []  # marked: what Accept replaces
         self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
         self.setAttribute(Qt.WidgetAttribute.WA_NoSystemBackground)
         self.setObjectName("suggestion_ghosts")
@@ -798,11 +1002,36 @@ class GhostOverlay(QWidget):
         self.raise_()
         self.update()
 
+    def set_context(self, prompt_notes, replaced) -> None:
+        """Outline the prompt's notes and mark the notes Accept would replace (document ticks)."""
+        self.prompt_notes = list(prompt_notes)
+        self.replaced = list(replaced)
+        self.update()
+
     def paintEvent(self, event) -> None:  # noqa: N802
         if not self.notes:
             return
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        visible = QRectF(self.rect())
+        if self.prompt_notes:
+            p.setPen(QPen(PROMPT_OUTLINE, 2))
+            p.setBrush(Qt.BrushStyle.NoBrush)
+            for n in self.prompt_notes:
+                r = self._canvas.note_rect(n)
+                if r.intersects(visible):
+                    p.drawRoundedRect(r.adjusted(-1, -1, 1, 1), 2, 2)
+            first = min(n.start_tick for n in self.prompt_notes)
+            x = self._canvas.view.tick_to_x(first)
+            p.drawText(int(x) + 4, 14, "prompt")
+        if self.replaced:
+            p.setPen(QPen(REPLACED_MARK, 1.5))
+            for n in self.replaced:
+                r = self._canvas.note_rect(n)
+                if r.intersects(visible):
+                    p.drawLine(r.topLeft(), r.bottomRight())
+                    p.drawLine(r.bottomLeft(), r.topRight())
+                    p.drawRect(r)
         accent = QColor(self.palette().highlight().color())
         fill = QColor(accent)
         fill.setAlpha(70)
@@ -810,7 +1039,6 @@ class GhostOverlay(QWidget):
         edge.setAlpha(220)
         p.setPen(QPen(edge, 1.3, Qt.PenStyle.DashLine))
         p.setBrush(fill)
-        visible = QRectF(self.rect())
         for n in self.notes:
             r = self._canvas.note_rect(n)
             if r.intersects(visible):
@@ -819,7 +1047,8 @@ class GhostOverlay(QWidget):
             x = self._canvas.view.tick_to_x(self.start_tick)
             p.setPen(QPen(edge, 1.5))
             p.drawLine(int(x), 0, int(x), self.height())
-            p.drawText(int(x) + 4, 14, "suggestion")
+            label = f"suggestion (replaces {len(self.replaced)} notes)" if self.replaced else "suggestion"
+            p.drawText(int(x) + 4, 28 if self.prompt_notes else 14, label)
         p.end()
 
 

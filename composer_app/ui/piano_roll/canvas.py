@@ -53,7 +53,9 @@ class NoteCanvas(QWidget):
         self.setMouseTracking(True)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
-        self.setMinimumSize(200, 120)
+        self.setMinimumSize(160, 80)
+        self.setAcceptDrops(True)  # a .mid file (a candidate, a DAW clip) dropped here is inserted where it lands
+        self._drop_cache: tuple[str, list] | None = None  # (path, notes from tick 0) of the file being dragged
         self._index: NoteIndex | None = None
         self._ghost_indexes: list[tuple[int, NoteIndex]] = []  # (track index, its notes)
         self._rows_cache: QImage | None = None
@@ -176,6 +178,55 @@ class NoteCanvas(QWidget):
 
     def wheelEvent(self, event) -> None:  # noqa: N802
         self.editor.handle_wheel(event, self)
+
+    # --- dropping a clip -------------------------------------------------------------------------
+    def _dropped_clip(self, event) -> tuple[str, list] | None:
+        """(file name, notes from tick 0) of the first MIDI file in a drag; read once per drag."""
+        mime = event.mimeData()
+        if not mime.hasUrls():
+            return None
+        for url in mime.urls():
+            path = url.toLocalFile() if url.isLocalFile() else ""
+            if not path.lower().endswith((".mid", ".midi")):
+                continue
+            if self._drop_cache is None or self._drop_cache[0] != path:
+                notes = self.editor.clip_notes(path)
+                if notes is None:
+                    return None
+                self._drop_cache = (path, notes)
+            return self._drop_cache
+        return None
+
+    def _drop_tick(self, event) -> int:
+        bypass = bool(event.modifiers() & Qt.KeyboardModifier.AltModifier)
+        return self.view.snap_floor(self.view.x_to_tick(event.position().x()), bypass)
+
+    def dragEnterEvent(self, event) -> None:  # noqa: N802
+        clip = self._dropped_clip(event)
+        if clip is None or self.document.current_track is None:
+            event.ignore()
+            return
+        event.setDropAction(Qt.DropAction.CopyAction)
+        event.accept()
+        self.set_preview([], self.editor.placed_clip(clip[1], self._drop_tick(event)))
+
+    def dragMoveEvent(self, event) -> None:  # noqa: N802
+        self.dragEnterEvent(event)
+
+    def dragLeaveEvent(self, event) -> None:  # noqa: N802
+        self.clear_preview()
+
+    def dropEvent(self, event) -> None:  # noqa: N802
+        clip = self._dropped_clip(event)
+        self.clear_preview()
+        self._drop_cache = None
+        if clip is None or self.document.current_track is None:
+            event.ignore()
+            return
+        event.setDropAction(Qt.DropAction.CopyAction)
+        event.accept()
+        path, notes = clip
+        self.editor.insert_clip(notes, self._drop_tick(event), f"Drop {path.rsplit('/', 1)[-1]}")
 
     def changeEvent(self, event) -> None:  # noqa: N802
         if event.type() == event.Type.PaletteChange:

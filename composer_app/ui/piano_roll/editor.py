@@ -281,6 +281,38 @@ class PianoRollEditor(QWidget):
                 pass
         return list(self._clipboard_notes)
 
+    def clip_notes(self, path: str) -> list[Note] | None:
+        """The notes of a MIDI file (every track), at this project's resolution; None if it cannot be read."""
+        from composer_app.core.midifile import load_midi
+        from composer_app.errors import BadInputError
+
+        try:
+            clip = load_midi(path)
+        except (BadInputError, OSError) as error:
+            app_signals().status_message.emit(f"Cannot drop that file: {error}", 6000)
+            return None
+        scale = self.document.project.ticks_per_quarter / clip.ticks_per_quarter
+        notes = [n for t in clip.tracks for n in t.notes]
+        if scale != 1:
+            notes = [
+                Note(round(n.start_tick * scale), n.pitch, max(1, round(n.duration_ticks * scale)), n.velocity, n.channel)
+                for n in notes
+            ]
+        return notes
+
+    def placed_clip(self, notes, tick: int) -> list[Note]:
+        """``notes`` (a clip from its tick 0) moved to ``tick`` on the edited track's channel."""
+        track = self.document.current_track
+        channel = track.channel if track is not None else 0
+        return [Note(n.start_tick + tick, n.pitch, n.duration_ticks, n.velocity, channel) for n in notes]
+
+    def insert_clip(self, notes, tick: int, text: str) -> None:
+        """Insert a clip into the edited track at ``tick``: one undo step, the new notes selected."""
+        placed = self.placed_clip(notes, tick)
+        if placed:
+            self._apply((list(self._notes()) + placed, placed), text)
+            app_signals().status_message.emit(f"{text}: {len(placed)} notes at bar {self.document.project.time_signatures.tick_to_position(tick)}", 5000)
+
     def paste(self) -> None:
         """Paste the clipboard's notes starting at the playhead."""
         clip = self.clipboard_notes()
