@@ -746,9 +746,9 @@ class MainWindow(QMainWindow):
     def _fill_input_menu(self) -> None:
         menu = self.input_menu
         menu.clear()
-        from composer_app.ui.playback import list_input_ports
+        from composer_app.ui.recording import input_port_choices
 
-        names, reason = list_input_ports()
+        names, reason = input_port_choices()  # the app's own ports are never offered
         if not names:
             menu.addAction(reason or "No MIDI input ports found").setEnabled(False)
         current = QSettings().value("input/port", "")

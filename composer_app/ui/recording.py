@@ -7,7 +7,10 @@ one undo step when recording stops (optionally quantized to the snap grid). Step
 each played note at the playhead with the last note length and moves the playhead on.
 
 The input port is chosen under Transport ▸ MIDI input (QSettings ``input/port``) on the MIDI
-system ``midiports`` picks (ALSA, else JACK; ``MIDO_BACKEND`` forces one). A port that disappears
+system ``midiports`` picks (ALSA, else JACK; ``MIDO_BACKEND`` forces one). The app's own ports
+(its MIDI output, its input client) are never offered or opened: recording them would capture the
+app's own playback and metronome. With no input chosen, Record asks for one (the input menu opens)
+instead of taking the first port there is. A port that disappears
 while open (sender quit, keyboard unplugged) is noticed every ``PORT_CHECK_S``: the input closes,
 the status bar says so, and recording goes on (playback too) keeping the notes played so far,
 which the Stop commits as usual. Notes struck and released during the count-in are dropped
@@ -19,11 +22,32 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import QObject, QSettings, QTimer
+from PySide6.QtWidgets import QWidget
 
 from composer_app.core.note import Note
 from composer_app.ui.selection import Selection
 
 POLL_MS = 10
+CHOOSE_INPUT_TEXT = "Choose the MIDI input to record from (Transport ▸ MIDI input), then press Record again."
+
+
+def is_own_port(name: str) -> bool:
+    """Whether a port belongs to this app (its MIDI output or input client): never an input to record."""
+    from composer_app.playback.midiports import CLIENT_NAME, INPUT_CLIENT_NAME, VIRTUAL_OUTPUT_NAME
+
+    return name.startswith((f"{CLIENT_NAME}:", f"{INPUT_CLIENT_NAME}:", VIRTUAL_OUTPUT_NAME, "Composer Assistant in"))
+
+
+def input_port_choices() -> tuple[list[str], str]:
+    """(MIDI input ports a user can record from, why there are none): the app's own ports left out."""
+    from composer_app.ui.playback import list_input_ports
+
+    names, reason = list_input_ports()
+    mine = [n for n in names if is_own_port(n)]
+    names = [n for n in names if not is_own_port(n)]
+    if not names and mine:
+        reason = "only this app's own ports are there: connect a keyboard or start a MIDI source"
+    return names, reason
 CHORD_WINDOW_S = 0.08  # step entry: keys struck within this time form one chord
 PORT_CHECK_S = 0.5  # how often an open input port is checked for having disappeared
 
@@ -53,13 +77,16 @@ class Recorder(QObject):
         if self._input is not None:
             return True
         port = QSettings().value("input/port", "") or None
+        if port is None or is_own_port(port):
+            self.ask_for_input()
+            return False
         try:
             from composer_app.playback.midiports import MidiInput
         except ImportError as error:
             self.window.report_error(f"MIDI input is not available in this build ({error}).")
             return False
         try:
-            self._input = MidiInput(port) if port else MidiInput()
+            self._input = MidiInput(port)
         except Exception as error:  # no ports, no ALSA/JACK: say so plainly
             self.window.report_error(f"No MIDI input to record from: {error}. Choose one under Transport ▸ MIDI input.")
             return False
@@ -67,6 +94,17 @@ class Recorder(QObject):
         self._next_check_s = time.perf_counter() + PORT_CHECK_S
         self._timer.start()
         return True
+
+    def ask_for_input(self) -> None:
+        """No input chosen: say so and open the MIDI input menu (never guess a port)."""
+        window = self.window
+        window.statusBar().showMessage(CHOOSE_INPUT_TEXT, 10_000)
+        menu = getattr(window, "input_menu", None)
+        if menu is None:
+            return
+        button = window.findChild(QWidget, "transport_record")
+        anchor = button.mapToGlobal(button.rect().bottomLeft()) if button is not None else window.mapToGlobal(window.rect().center())
+        menu.popup(anchor)
 
     def _close_input(self) -> None:
         self._timer.stop()

@@ -255,3 +255,38 @@ def test_input_port_disappearing_while_recording_is_reported_and_keeps_the_take(
         for note in struck[:-1]:
             assert abs(note.duration_ticks - ticks(SEQ_HELD_S)) <= 2 * ticks(TOLERANCE_S), note
     assert window.document.undo_stack.undoText() == f"Record {len(recorded)} notes"
+
+
+def test_issue10_defect1_the_apps_own_ports_are_never_offered_and_record_asks_for_an_input(qtbot, fast_window, jack_midi, midi_dump):
+    """Record with no input chosen used to connect the app's own output and record its playback."""
+    window = fast_window
+    # The app plays out through a MIDI port: its own output "Composer Assistant:out" now exists in JACK.
+    window._set_output(False, midi_dump.port, None)
+    window.playback.audition(60, 90, 0)
+    jack_midi.wait_for_port("Composer Assistant:out")
+    sender, port_name = _open_sender(jack_midi)
+    try:
+        menu = window.input_menu
+        menu.popup(window.mapToGlobal(QPoint(100, 100)))
+        qtbot.waitUntil(menu.isVisible, timeout=2000)
+        offered = [a.text() for a in menu.actions()]
+        menu.hide()
+        assert port_name in offered
+        assert not any(name.startswith("Composer Assistant") for name in offered), offered
+        # Nothing chosen: Record asks (the menu opens, the status bar says so) and records nothing.
+        assert not QSettings().value("input/port")
+        _click_record(qtbot, window)
+        assert not window.transport_actions["record"].isChecked()
+        assert window.recorder is None or not window.recorder.is_recording
+        assert "Choose the MIDI input" in window.statusBar().currentMessage()
+        qtbot.waitUntil(menu.isVisible, timeout=2000)
+        menu.hide()
+        connections = jack_midi.lsp("-c")
+        assert "Composer Assistant input" not in connections  # no input client was opened, nothing connected
+        # A setting left pointing at the app's own output is refused the same way.
+        QSettings().setValue("input/port", "Composer Assistant:out")
+        _click_record(qtbot, window)
+        assert not window.recorder.is_recording
+    finally:
+        sender.close()
+        window.playback.shutdown()
