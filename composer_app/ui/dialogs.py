@@ -74,13 +74,29 @@ class QuantizeDialog(QDialog):
 
 
 class TransposeDialog(QDialog):
-    def __init__(self, parent=None):
+    """Semitones, or steps of a scale: the project's key, else the key estimated from the notes.
+
+    With neither (no key, no pitched notes) the scale option is off and says why.
+    """
+
+    def __init__(self, parent=None, key=None, estimated: bool = False):
         super().__init__(parent)
         self.setWindowTitle("Transpose")
+        self.key = key
         self.semitones = QSpinBox()
         self.semitones.setRange(-48, 48)
         self.semitones.setSuffix(" semitones")
-        self.in_scale = QCheckBox("Steps of the project's key (diatonic)")
+        if key is None:
+            self.in_scale = QCheckBox("Steps of the key: no key set and no notes to estimate one from")
+            self.in_scale.setEnabled(False)
+        elif estimated:
+            self.in_scale = QCheckBox(f"Steps of {key.name} (estimated from the notes; no key is set)")
+        else:
+            self.in_scale = QCheckBox(f"Steps of the project's key, {key.name} (diatonic)")
+        self.in_scale.setObjectName("transpose_in_scale")
+        self.in_scale.toggled.connect(
+            lambda on: self.semitones.setSuffix(" scale steps" if on else " semitones")
+        )
         form = QFormLayout(self)
         form.addRow("Transpose by", self.semitones)
         form.addRow(self.in_scale)

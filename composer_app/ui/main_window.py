@@ -781,10 +781,15 @@ class MainWindow(QMainWindow):
             self.quantize_with_last_settings()
 
     def show_transpose_dialog(self) -> None:
-        dialog = TransposeDialog(self)
+        from composer_app.core.theory import estimate_key
+
+        key, estimated = self.document.project.key, False
+        if key is None:  # steps of a scale need one: estimate it rather than transpose chromatically
+            estimate = estimate_key(self.editor._targets().split(self.editor._notes())[0])
+            key, estimated = (estimate.key if estimate is not None else None), True
+        dialog = TransposeDialog(self, key, estimated)
         if dialog.exec() and dialog.semitones.value():
             steps = dialog.semitones.value()
-            key = self.document.project.key
             if dialog.in_scale.isChecked() and key is not None:
                 self._transpose_in_scale(steps, key)
             else:

@@ -194,3 +194,35 @@ def test_defect12_counts_are_worded_once_and_right(qtbot, window, suggest):
     _suggest_with_keys(qtbot, window, controller)
     assert controller.panel.status.text().startswith("1 candidate in ")
     assert controller.mood_panel.reroll_button.text() == "" and not controller.mood_panel.reroll_button.icon().isNull()
+
+
+def test_defect9_scale_steps_without_a_key_use_the_estimated_key_and_say_so(qtbot, window):
+    from dataclasses import replace as _replace
+
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QCheckBox, QDialog, QSpinBox
+
+    doc = window.document
+    doc.reset(_replace(doc.project, key=None))  # the C major melody, with Key (none)
+    melody = doc.project.tracks[0].notes
+    seen = {}
+
+    def drive() -> None:
+        dialog = QApplication.activeModalWidget()
+        assert isinstance(dialog, QDialog)
+        box = dialog.findChild(QCheckBox, "transpose_in_scale")
+        seen["text"], seen["enabled"] = box.text(), box.isEnabled()
+        qtbot.mouseClick(box, Qt.MouseButton.LeftButton, pos=QPoint(5, box.height() // 2))
+        spin = dialog.findChild(QSpinBox)
+        spin.selectAll()
+        qtbot.keyClicks(spin, "1")
+        qtbot.keyClick(spin, Qt.Key.Key_Return)
+
+    QTimer.singleShot(100, drive)
+    window.editor.canvas.setFocus()
+    qtbot.keyClick(window.editor.canvas, Qt.Key.Key_T, Qt.KeyboardModifier.ControlModifier)
+    assert seen["enabled"] and "C major" in seen["text"] and "estimated" in seen["text"]
+    moved = doc.project.tracks[0].notes
+    # One step up the C major scale: E -> F and B -> C (a semitone), C -> D (a tone).
+    step = {60: 62, 62: 64, 64: 65, 65: 67, 67: 69, 71: 72, 72: 74}
+    assert [n.pitch for n in moved] == [step[n.pitch] for n in melody]
