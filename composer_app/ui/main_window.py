@@ -11,7 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
-from PySide6.QtCore import QSettings, Qt, QTimer, QUrl
+from PySide6.QtCore import QObject, QSettings, Qt, QTimer, QUrl
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -35,6 +35,7 @@ from composer_app.ui import files
 from composer_app.ui.actions import ActionCollection
 from composer_app.ui.dialogs import QuantizeDialog, ShortcutsDialog, TransposeDialog, VelocityDialog
 from composer_app.ui.document import Document
+from composer_app.ui.elided_label import ElidedLabel
 from composer_app.ui.piano_roll.actions import EditorActions
 from composer_app.ui.piano_roll.editor import PianoRollEditor
 from composer_app.ui.piano_roll.view_state import SNAP_LABELS
@@ -46,6 +47,7 @@ from composer_app.ui.transport_bar import TransportBar, format_position
 APP_NAME = "Composer's Assistant"
 MAX_RECENT_FILES = 10
 STATUS_TIMEOUT_MS = 6000
+STATUS_LABEL_MAX_PX = 170  # a permanent status label never crowds out the messages
 
 
 def empty_project() -> Project:
@@ -92,7 +94,10 @@ class EditActions(ActionCollection):
         undo.setShortcuts(QKeySequence.keyBindings(QKeySequence.StandardKey.Undo))
         redo = stack.createRedoAction(w, "&Redo")
         redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
-        for name, action in (("undo", undo), ("redo", redo)):
+        for name, action, label in (("undo", undo, "&Undo"), ("redo", redo, "&Redo")):
+            # Short on the toolbar, the command's name in the tooltip (Qt sets "Undo <command>" first).
+            changed = stack.undoTextChanged if name == "undo" else stack.redoTextChanged
+            changed.connect(_ShortLabel(action, label).update)
             action.setObjectName(f"{self.name}.{name}")
             self.actions[name] = action
             self.default_shortcuts[name] = list(action.shortcuts())
@@ -174,6 +179,8 @@ class MainWindow(QMainWindow):
         history.setObjectName("dock_history")
         history.setWidget(self.undo_view)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, history)
+        self.tabifyDockWidget(dock, history)  # a tab behind Tracks: the left column stays narrow (Ctrl+H)
+        dock.raise_()
         self.panels["history"] = history
 
     def add_panel(
@@ -318,21 +325,18 @@ class MainWindow(QMainWindow):
         main.addAction(na["fit"])
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, main)
         self.addToolBarBreak()
-        transport = QToolBar("Transport", self)
-        transport.setObjectName("toolbar_transport")
-        self.transport_bar = TransportBar(self.document, self.transport_actions)
-        transport.addWidget(self.transport_bar)
-        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, transport)
+        self.transport_bar = TransportBar(self.document, self.transport_actions, self)  # a toolbar of its own
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.transport_bar)
 
     def _build_status_bar(self) -> None:
         status = self.statusBar()
         self.hover_label = QLabel("")
         self.selection_label = QLabel("")
-        self.output_label = QLabel(self.playback.status_text())
+        self.output_label = ElidedLabel(self.playback.status_text(), STATUS_LABEL_MAX_PX)
         self.output_label.setObjectName("status_output")
         self.midi_label = QLabel("MIDI: ports not checked yet")
         self.midi_label.setObjectName("status_midi")
-        self.model_label = QLabel("Generators: load in the background when first used")
+        self.model_label = ElidedLabel("Generators: load in the background when first used", STATUS_LABEL_MAX_PX)
         self.model_label.setObjectName("status_models")
         for label in (self.hover_label, self.selection_label, self.output_label, self.midi_label, self.model_label):
             status.addPermanentWidget(label)
@@ -761,8 +765,8 @@ class MainWindow(QMainWindow):
     def refresh_port_status(self) -> None:
         """Say in the status bar whether MIDI ports exist (checked after the window shows)."""
         names, reason = _output_ports()
-        self.midi_label.setText(f"MIDI out: {len(names)} port(s)" if names else f"MIDI out: none ({reason or 'no ports'})")
-        self.midi_label.setToolTip("\n".join(names) if names else reason)
+        self.midi_label.setText(f"MIDI out: {len(names)} port(s)" if names else "MIDI out: none")
+        self.midi_label.setToolTip("\n".join(names) if names else (reason or "no MIDI output ports"))
 
     # --- dialogs (the editor actions call these) ---------------------------------------------------------------------
     def quantize_with_last_settings(self) -> None:
@@ -833,6 +837,24 @@ class MainWindow(QMainWindow):
             self.recorder.shutdown()
         self.playback.shutdown()
         event.accept()
+
+
+class _ShortLabel(QObject):
+    """Keeps an undo/redo action's text short and puts the command in its tooltip (a child of the action,
+    so the connection goes when the action does)."""
+
+    def __init__(self, action: QAction, label: str):
+        super().__init__(action)
+        self.action, self.label = action, label
+        self.update("")
+
+    def update(self, command: str) -> None:
+        plain = self.label.replace("&", "")
+        try:
+            self.action.setText(self.label)
+            self.action.setToolTip(f"{plain} {command}" if command else plain)
+        except RuntimeError:  # the stack clears itself while the window is being destroyed
+            pass
 
 
 def _output_ports() -> tuple[list[str], str]:

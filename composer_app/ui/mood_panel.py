@@ -99,7 +99,7 @@ class MoodPad(QWidget):
         self._mood = Mood()
         self._dragging = False
         self._extra_points: dict[str, Mood] = {}
-        self.setMinimumSize(220, 200)
+        self.setMinimumSize(200, 170)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setMouseTracking(True)
@@ -388,7 +388,7 @@ class MoodPanel(QWidget):
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         outer.addWidget(scroll)
-        body = QWidget()
+        body = self.body = QWidget()
         scroll.setWidget(body)
         layout = QVBoxLayout(body)
         layout.setContentsMargins(6, 6, 6, 6)
@@ -409,10 +409,11 @@ class MoodPanel(QWidget):
 
         # presets
         presets = QHBoxLayout()
-        presets.addWidget(QLabel("Preset"))
         self.preset_combo = QComboBox()
         self.preset_combo.setObjectName("preset_combo")
-        self.preset_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.preset_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.preset_combo.setMinimumContentsLength(8)
+        self.preset_combo.setToolTip("Mood presets (and your own, saved with Save…)")
         self.preset_combo.activated.connect(self._on_preset_combo)
         presets.addWidget(self.preset_combo, 1)
         self.save_preset_button = QToolButton(text="Save…")
@@ -431,7 +432,7 @@ class MoodPanel(QWidget):
         self.story_edit = QPlainTextEdit()
         self.story_edit.setObjectName("story_edit")
         self.story_edit.setPlaceholderText("A line of the scene, e.g. “The ship sinks slowly into the dark water”")
-        self.story_edit.setFixedHeight(54)
+        self.story_edit.setFixedHeight(46)
         self.story_edit.textChanged.connect(self._story_timer.start)
         story_layout.addWidget(self.story_edit)
         self.story_result = QLabel("Type a line: the mood it reads appears here.")
@@ -457,7 +458,7 @@ class MoodPanel(QWidget):
         layout.addWidget(story)
 
         # advanced: attribute targets
-        self.advanced_toggle = QToolButton(text="Advanced: attribute targets")
+        self.advanced_toggle = QToolButton(text="Attribute targets")
         self.advanced_toggle.setCheckable(True)
         self.advanced_toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.advanced_toggle.setArrowType(Qt.ArrowType.RightArrow)
@@ -475,8 +476,16 @@ class MoodPanel(QWidget):
         self.advanced.setVisible(False)
         layout.addWidget(self.advanced)
 
-        # generation settings
-        gen = QGroupBox("Generation")
+        # generation settings: folded under a one-line summary (the pad and Suggest stay in view)
+        self.generation_toggle = QToolButton()
+        self.generation_toggle.setObjectName("generation_toggle")
+        self.generation_toggle.setCheckable(True)
+        self.generation_toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.generation_toggle.setArrowType(Qt.ArrowType.RightArrow)
+        self.generation_toggle.toggled.connect(self._toggle_generation)
+        layout.addWidget(self.generation_toggle)
+        gen = self.generation_box = QGroupBox()
+        gen.setVisible(False)
         form = QFormLayout(gen)
         self.generator_combo = QComboBox()
         self.generator_combo.setObjectName("generator_combo")
@@ -520,7 +529,13 @@ class MoodPanel(QWidget):
         for w in (self.generator_combo, self.key_combo):
             w.currentIndexChanged.connect(self._on_setting_changed)
         self.seed_lock.toggled.connect(self._on_setting_changed)
+        for w in (self.bars_spin, self.candidates_spin, self.temperature_spin, self.seed_spin):
+            w.valueChanged.connect(self._show_generation_summary)
+        for w in (self.generator_combo, self.key_combo):
+            w.currentIndexChanged.connect(self._show_generation_summary)
+        self.seed_lock.toggled.connect(self._show_generation_summary)
         layout.addWidget(gen)
+        self._show_generation_summary()
 
         self.uses_label = QLabel()
         self.uses_label.setObjectName("suggest_uses")
@@ -535,19 +550,22 @@ class MoodPanel(QWidget):
         self.suggest_button.clicked.connect(self.suggest_requested)
         layout.addWidget(self.suggest_button)
         layout.addStretch(0)
+        # Scroll up and down, never sideways: the dock is never narrower than what the panel shows.
+        scroll.setMinimumWidth(body.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width() + 2)
 
     def _axis_slider(self, grid: QGridLayout, row: int, name: str, low: str, high: str):
-        grid.addWidget(QLabel(name), row, 0)
-        grid.addWidget(QLabel(low), row, 1)
+        label = QLabel(name)
+        label.setToolTip(f"{name}: {low} to {high}")
+        grid.addWidget(label, row, 0)
         slider = QSlider(Qt.Orientation.Horizontal)
+        slider.setToolTip(f"{low} ← {name.lower()} → {high}")
         slider.setRange(-100, 100)
         slider.setObjectName(f"{name.lower()}_slider")
         slider.setAccessibleName(f"{name} ({low} to {high})")
-        grid.addWidget(slider, row, 2)
-        grid.addWidget(QLabel(high), row, 3)
+        grid.addWidget(slider, row, 1)
         value = QLabel("+0.00")
         value.setMinimumWidth(40)
-        grid.addWidget(value, row, 4)
+        grid.addWidget(value, row, 2)
         slider.valueChanged.connect(self._on_axis_slider)
         slider.sliderReleased.connect(self._schedule_save)
         return slider, value
@@ -595,7 +613,12 @@ class MoodPanel(QWidget):
     def _show_uses(self) -> None:
         """Say which mood Suggest will use; warn when the story text reads as another, not accepted."""
         mood = self._mood
-        name = self._matching_preset_name() or f"near {nearest_preset(mood).name}"
+        if self._matching_preset_name():
+            name = self._matching_preset_name()
+        elif abs(mood.valence) < 0.1 and abs(mood.arousal) < 0.1:
+            name = "a neutral mood"
+        else:
+            name = f"near {nearest_preset(mood).name}"
         text = f"Suggest uses <b>{_escape(name.removeprefix('user:'))}</b> (valence {mood.valence:+.2f}, arousal {mood.arousal:+.2f})"
         reading = self._reading
         if reading is not None and reading.mood.distance(mood) > 0.02:
@@ -711,6 +734,20 @@ class MoodPanel(QWidget):
             self.delete_user_preset(data[5:])
 
     # --- advanced overrides ----------------------------------------------------------------
+    def _toggle_generation(self, on: bool) -> None:
+        self.generation_box.setVisible(on)
+        self.generation_toggle.setArrowType(Qt.ArrowType.DownArrow if on else Qt.ArrowType.RightArrow)
+
+    def _show_generation_summary(self, *_args) -> None:
+        seed = f"seed {self.seed_spin.value()}" if self.seed_lock.isChecked() else "any seed"
+        self.generation_toggle.setText(f"Generate {self.candidates_spin.value()} × {self.bars_spin.value()} bars, {seed}")
+        self.generation_toggle.setToolTip(
+            f"Generation settings: {self.candidates_spin.value()} candidates of {self.bars_spin.value()} bars, "
+            f"{'the locked seed' if self.seed_lock.isChecked() else 'a new seed for every Suggest'}; "
+            f"generator {self.generator_combo.currentText()}, temperature {self.temperature_spin.value():.2f}, "
+            f"key: {self.key_combo.currentText()}. Click to change."
+        )
+
     def _toggle_advanced(self, on: bool) -> None:
         self.advanced.setVisible(on)
         self.advanced_toggle.setArrowType(Qt.ArrowType.DownArrow if on else Qt.ArrowType.RightArrow)

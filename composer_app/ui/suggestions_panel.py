@@ -24,7 +24,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from PySide6.QtCore import QEvent, QModelIndex, QRect, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QModelIndex, QObject, QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QAction, QColor, QKeySequence, QPainter, QPen
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -33,7 +33,9 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QProgressBar,
+    QGridLayout,
     QPushButton,
+    QSizePolicy,
     QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
@@ -52,8 +54,9 @@ from composer_app.ui.generation_jobs import ERROR, LOADING, READY, GenerationJob
 CANDIDATE_ROLE = Qt.ItemDataRole.UserRole + 1
 PROMPT_OUTLINE = QColor(40, 170, 90)  # the prompt's notes in the roll
 REPLACED_MARK = QColor(210, 50, 50)  # notes that Accept replaces
-THUMB_W, THUMB_H = 120, 50
-ROW_H = THUMB_H + 12
+THUMB_W, THUMB_H = 96, 40
+ROW_H = THUMB_H + 10
+VISIBLE_ROWS = 4  # the list is never shorter than this many candidates
 
 
 @dataclass(frozen=True)
@@ -146,7 +149,7 @@ class CandidateDelegate(QStyledItemDelegate):
         self._panel = panel
 
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:  # noqa: N802
-        return QSize(THUMB_W + 160, ROW_H)
+        return QSize(THUMB_W + 120, ROW_H)
 
     def paint(self, p: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
         widget = option.widget
@@ -160,13 +163,13 @@ class CandidateDelegate(QStyledItemDelegate):
         if candidate is None:
             return
         r = option.rect
-        thumb = QRectF(r.left() + 6, r.top() + 6, THUMB_W, THUMB_H)
+        thumb = QRectF(r.left() + 5, r.top() + 5, THUMB_W, THUMB_H)
         bars = self._panel.bars_of(candidate)
         paint_thumbnail(p, thumb, getattr(candidate, "notes", ()), self._panel.bar_ticks, bars, option.palette)
         selected = bool(option.state & QStyle.StateFlag.State_Selected)
         color = option.palette.highlightedText().color() if selected else option.palette.text().color()
         p.setPen(color)
-        text_rect = QRect(int(thumb.right()) + 10, r.top() + 3, r.width() - THUMB_W - 22, 18)
+        text_rect = QRect(int(thumb.right()) + 8, r.top() + 1, r.width() - THUMB_W - 18, 16)
         font = p.font()
         font.setBold(True)
         p.setFont(font)
@@ -180,7 +183,7 @@ class CandidateDelegate(QStyledItemDelegate):
         metrics = p.fontMetrics()
         for k, line in enumerate(attributes_lines(candidate)):
             line = metrics.elidedText(line, Qt.TextElideMode.ElideRight, text_rect.width())
-            p.drawText(text_rect.translated(0, 17 * (k + 1)), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, line)
+            p.drawText(text_rect.translated(0, 15 * (k + 1)), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, line)
 
 
 class CandidateList(QListWidget):
@@ -286,17 +289,15 @@ class SuggestionsPanel(QWidget):
         self.list = CandidateList(self)
         self.list.currentItemChanged.connect(self._on_current_changed)
         self.list.itemDoubleClicked.connect(lambda item: self.accept_requested.emit(item.data(CANDIDATE_ROLE)))
+        self.list.setMinimumHeight(2 * ROW_H + 2 * self.list.frameWidth() + 2)  # 800 x 600: two rows at least
+        self.list.setToolTip("Drag a candidate onto the piano roll (inserted where you drop it) or into a DAW (a .mid file).")
         layout.addWidget(self.list, 1)
 
-        buttons = QHBoxLayout()
+        buttons = QGridLayout()
+        buttons.setSpacing(4)
         self.audition_button = self._button("▶ Audition", "Play the end of the prompt, then this candidate (P)", self._audition)
         self.accept_button = self._button("Accept", "Insert this candidate after the prompt (Enter); one undo step", self._accept)
         self.discard_button = self._button("Discard", "Remove this candidate from the list (Delete)", self.discard_current)
-        buttons.addWidget(self.audition_button)
-        buttons.addWidget(self.accept_button)
-        buttons.addWidget(self.discard_button)
-        layout.addLayout(buttons)
-        more = QHBoxLayout()
         self.regenerate_button = self._button("Regenerate", "Ask again with the current mood and settings (R)", self.regenerate_requested.emit)
         self.more_button = self._button("More like this", "Same settings as this candidate, a new seed (M)", self._more_like_this)
         self.copy_button = QToolButton(text="Copy")
@@ -305,13 +306,20 @@ class SuggestionsPanel(QWidget):
         self.export_button = QToolButton(text="Export…")
         self.export_button.setToolTip("Write the candidate as a .mid file where you choose")
         self.export_button.clicked.connect(self.export_current)
-        for w in (self.regenerate_button, self.more_button, self.copy_button, self.export_button):
-            more.addWidget(w)
-        layout.addLayout(more)
-        hint = QLabel("Drag a candidate into your DAW to drop it as a .mid file.")
-        hint.setWordWrap(True)
-        hint.setStyleSheet("QLabel { color: gray; }")
-        layout.addWidget(hint)
+        self.more_button.setText("More like it")
+        for w in (self.copy_button, self.export_button):
+            w.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+        # Two columns: fits a narrow dock (tiled at 800 px) with every label whole.
+        for i, w in enumerate((self.audition_button, self.accept_button, self.discard_button,
+                               self.more_button, self.regenerate_button)):
+            buttons.addWidget(w, i // 2, i % 2)
+        files = QHBoxLayout()
+        files.setSpacing(2)
+        files.addWidget(self.copy_button)
+        files.addWidget(self.export_button)
+        buttons.addLayout(files, 2, 1)
+        self.buttons = buttons
+        layout.addLayout(buttons)
         self._update_buttons()
 
     def _button(self, text: str, tip: str, slot) -> QPushButton:
@@ -388,7 +396,7 @@ class SuggestionsPanel(QWidget):
     def _add_item(self, candidate) -> None:
         item = QListWidgetItem()
         item.setData(CANDIDATE_ROLE, candidate)
-        item.setSizeHint(QSize(THUMB_W + 160, ROW_H))
+        item.setSizeHint(QSize(THUMB_W + 120, ROW_H))
         seconds = getattr(candidate, "seconds", None)
         took = f"\nready after {seconds:.2f} s" if isinstance(seconds, (int, float)) else ""
         item.setToolTip(f"{getattr(candidate, 'generator', '?')}, seed {getattr(candidate, 'seed', '?')}{took}\n{attributes_line(candidate)}")
@@ -1078,6 +1086,7 @@ class DragHandle(QToolButton):
 
 
 SUGGEST_SHORTCUTS = ("Ctrl+G", "Ctrl+Return")
+SIDE_DOCK_WIDTH_PX = 250  # the tracks/suggestions column and the mood column at the default 1280 px
 
 
 def _reveal(view, notes) -> None:
@@ -1091,6 +1100,33 @@ def _reveal(view, notes) -> None:
         view.set_content_end(end)
     span = hi - lo
     view.scroll_to(max(0.0, start - span * 0.4) if end - start < span * 0.6 else max(0.0, start - span * 0.1))
+
+
+class _DockWidths(QObject):
+    """Give the side columns their share of the width whenever the window crosses into or out of
+    "tiled" widths (the default 1280 px: about 260 px each; 800 px beside a DAW: about 190 and 230),
+    so that the piano roll keeps most of the width. Between crossings the user's own sizes stay."""
+
+    NARROW_BELOW_PX = 1000
+
+    def __init__(self, window, left_docks, right_dock):
+        super().__init__(window)
+        self.window, self.left, self.right = window, left_docks, right_dock
+        self.narrow: bool | None = None
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802
+        if obj is self.window and event.type() in (QEvent.Type.Resize, QEvent.Type.Show):
+            narrow = self.window.width() < self.NARROW_BELOW_PX
+            if narrow != self.narrow and self.window.isVisible():
+                if self.narrow is None and len(self.left) == 2:  # first shown: tracks above, candidates below
+                    height = self.window.height()
+                    self.window.resizeDocks(self.left, [max(150, height // 4), height], Qt.Orientation.Vertical)
+                self.narrow = narrow
+                left, right = (190, 232) if narrow else (SIDE_DOCK_WIDTH_PX, SIDE_DOCK_WIDTH_PX + 20)
+                if self.left:
+                    self.window.resizeDocks(self.left[:1], [left], Qt.Orientation.Horizontal)
+                self.window.resizeDocks([self.right], [right], Qt.Orientation.Horizontal)
+        return False
 
 
 def install_suggest(window, *, jobs: GenerationJobs | None = None, start_loading: bool = True):
@@ -1129,10 +1165,14 @@ def install_suggest(window, *, jobs: GenerationJobs | None = None, start_loading
         audition=audition,
     )
     controller.overlay = overlay
+    # Mood at the right, full height (pad, story and Suggest without scrolling); the candidates at the
+    # left under the tracks, so that the piano roll keeps its height and most of the width.
     mood_dock = window.add_panel("mood", "Mood", lambda: mood_panel, Qt.DockWidgetArea.RightDockWidgetArea)
-    suggestions_dock = window.add_panel("suggestions", "Suggestions", lambda: panel, Qt.DockWidgetArea.RightDockWidgetArea)
-    window.resizeDocks([mood_dock], [400], Qt.Orientation.Horizontal)
-    window.resizeDocks([mood_dock, suggestions_dock], [470, 430], Qt.Orientation.Vertical)
+    suggestions_dock = window.add_panel("suggestions", "Suggestions", lambda: panel, Qt.DockWidgetArea.LeftDockWidgetArea)
+    tracks_dock = getattr(window, "panels", {}).get("tracks")
+    if tracks_dock is not None:  # (added below the tracks: add_panel stacks docks of one area)
+        window.resizeDocks([tracks_dock, suggestions_dock], [170, 470], Qt.Orientation.Vertical)
+    window.installEventFilter(_DockWidths(window, [d for d in (tracks_dock, suggestions_dock) if d], mood_dock))
 
     action = QAction("Suggest &continuation", window)
     action.setObjectName("action_suggest")
@@ -1174,8 +1214,9 @@ def install_suggest(window, *, jobs: GenerationJobs | None = None, start_loading
     menu.addAction(copy_sel)
     menu.addAction(export_sel)
     handle = DragHandle("⇲ Drag selection", selection_spec)
+    handle.setObjectName("drag_selection")
     handle.setToolTip("Drag the piano-roll selection into a DAW as a .mid file")
-    panel.layout().addWidget(handle)
+    panel.buttons.addWidget(handle, 3, 0, 1, 2)
     toolbar = window.addToolBar("Suggest")
     toolbar.setObjectName("toolbar_suggest")
     toolbar.addAction(action)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QGridLayout,
@@ -54,12 +54,13 @@ class TrackRow(QWidget):
         self.program.setCurrentIndex(track.program)
         self.program.setMaxVisibleItems(20)
         self.program.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.program.setMinimumContentsLength(12)
+        self.program.setMinimumContentsLength(8)
         self.channel = QSpinBox()
         self.channel.setObjectName("track_channel")
         self.channel.setRange(1, 16)
         self.channel.setValue(track.channel + 1)
         self.channel.setPrefix("ch ")
+        self.channel.setButtonSymbols(QSpinBox.ButtonSymbols.NoButtons)  # typed or scrolled: narrow
         self.channel.setToolTip("MIDI channel (10 = drums)")
         self.mute = QToolButton()
         self.mute.setText("M")
@@ -155,7 +156,8 @@ class TrackListPanel(QWidget):
         layout.addLayout(buttons)
         layout.addWidget(self.list)
         self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.setMinimumWidth(190)
+        self.list.setResizeMode(QListWidget.ResizeMode.Adjust)
+        self.setMinimumWidth(180)
         self.list.currentRowChanged.connect(self._on_row_changed)
         document.project_changed.connect(self._on_project_changed)
         document.current_track_changed.connect(self._on_current_track)
@@ -189,7 +191,7 @@ class TrackListPanel(QWidget):
         for i, track in enumerate(self.document.project.tracks):
             item = QListWidgetItem()
             row = TrackRow(self, i, track)
-            item.setSizeHint(row.sizeHint())
+            item.setSizeHint(QSize(row.minimumSizeHint().width(), row.sizeHint().height()))  # rows follow the list's width
             self.list.addItem(item)
             self.list.setItemWidget(item, row)
         self.list.setCurrentRow(self.document.current_track_index)

@@ -12,7 +12,7 @@ from dataclasses import replace
 
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QSpinBox, QToolButton, QWidget
+from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QLabel, QSpinBox, QToolBar, QWidget
 
 from composer_app.core.theory import MODE_INTERVALS, PITCH_CLASS_NAMES, Key, estimate_key
 from composer_app.core.timing import (
@@ -43,19 +43,22 @@ class _KeepTypingKeys(QObject):
         return False
 
 
-class TransportBar(QWidget):
+class TransportBar(QToolBar):
+    """The transport toolbar. Its items are separate so that a narrow window folds the last ones
+    into the toolbar's » menu instead of widening the window (tiled beside a DAW at 800 px)."""
+
     def __init__(self, document: Document, actions, parent: QWidget | None = None):
-        super().__init__(parent)
+        super().__init__("Transport", parent)
+        self.setObjectName("toolbar_transport")
         self.document = document
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(4, 0, 4, 0)
-        layout.setSpacing(4)
+        self.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         for name in ("to_start", "play", "stop", "loop", "record", "metronome"):
-            button = QToolButton()
-            button.setDefaultAction(actions[name])
-            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+            action = actions[name]
+            self.addAction(action)
+            button = self.widgetForAction(action)
             button.setObjectName(f"transport_{name}")
-            layout.addWidget(button)
+            if not action.icon().isNull():  # icon only; the name is in the tooltip
+                button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
         self.position = QLabel()
         self.position.setObjectName("transport_position")
         font = QFont("DejaVu Sans Mono")
@@ -63,27 +66,26 @@ class TransportBar(QWidget):
         font.setPointSize(font.pointSize() + 2)
         self.position.setFont(font)
         self.position.setMinimumWidth(110)
+        self.position.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.position.setToolTip("Position (bar:beat:tick)")
-        layout.addSpacing(8)
-        layout.addWidget(self.position)
-        layout.addSpacing(8)
-        layout.addWidget(QLabel("Tempo"))
+        self.addWidget(self.position)
+        self.addWidget(QLabel(" Tempo "))
         self.tempo = QDoubleSpinBox()
         self.tempo.setObjectName("transport_tempo")
         self.tempo.setRange(20.0, 400.0)
         self.tempo.setDecimals(1)
         self.tempo.setSuffix(" BPM")
         self.tempo.setKeyboardTracking(False)
-        layout.addWidget(self.tempo)
-        layout.addWidget(QLabel("Meter"))
+        self.addWidget(self.tempo)
+        self.addWidget(QLabel(" Meter "))
         self.numerator = QSpinBox()
         self.numerator.setRange(1, 32)
         self.denominator = QComboBox()
         self.denominator.addItems(["1", "2", "4", "8", "16", "32"])
-        layout.addWidget(self.numerator)
-        layout.addWidget(QLabel("/"))
-        layout.addWidget(self.denominator)
-        layout.addWidget(QLabel("Key"))
+        self.addWidget(self.numerator)
+        self.addWidget(QLabel("/"))
+        self.addWidget(self.denominator)
+        self.addWidget(QLabel(" Key "))
         self.key = QComboBox()
         self.key.setObjectName("transport_key")
         self.key.setToolTip("The project's key: highlighted in the piano roll, used by in-scale transpose and generation")
@@ -94,8 +96,7 @@ class TransportBar(QWidget):
                 for tonic in range(12):
                     key = Key(tonic, mode)
                     self.key.addItem(key.name, key)
-        layout.addWidget(self.key)
-        layout.addStretch(1)
+        self.addWidget(self.key)
         self.tempo.valueChanged.connect(self._tempo_edited)
         self.numerator.valueChanged.connect(self._meter_edited)
         self.denominator.currentTextChanged.connect(self._meter_edited)

@@ -226,3 +226,82 @@ def test_defect9_scale_steps_without_a_key_use_the_estimated_key_and_say_so(qtbo
     # One step up the C major scale: E -> F and B -> C (a semitone), C -> D (a tone).
     step = {60: 62, 62: 64, 64: 65, 65: 67, 67: 69, 71: 72, 72: 74}
     assert [n.pitch for n in moved] == [step[n.pitch] for n in melody]
+
+
+# --- layout: tiled beside a DAW -----------------------------------------------------------------------
+def _truncated_buttons(window) -> list[str]:
+    from PySide6.QtWidgets import QAbstractButton
+
+    out = []
+    for button in window.findChildren(QAbstractButton):
+        if button.isVisible() and button.text() and button.width() < button.minimumSizeHint().width():
+            out.append(f"{button.text()!r} {button.width()} < {button.minimumSizeHint().width()}")
+    return out
+
+
+def test_defect6_the_window_works_at_800x600_and_gives_the_roll_the_room_at_1280x800(qtbot, window, suggest):
+    from composer_app.ui.suggestions_panel import ROW_H
+
+    window.resize(800, 600)
+    qtbot.waitUntil(lambda: window.width() == 800 and window.height() == 600, timeout=2000)
+    qtbot.wait(50)
+    hint = window.minimumSizeHint()
+    assert hint.width() <= 800 and hint.height() <= 600, hint
+    assert _truncated_buttons(window) == []
+    for name in ("mood", "suggestions", "tracks"):
+        assert window.panels[name].isVisible()
+    assert window.editor.canvas.width() >= 200
+    panel = suggest.panel
+    for button in (panel.discard_button, panel.export_button, panel.cancel_button):
+        assert button.isVisible() and button.width() >= button.minimumSizeHint().width()
+
+    window.resize(1280, 800)
+    qtbot.waitUntil(lambda: window.width() == 1280, timeout=2000)
+    qtbot.wait(50)
+    assert _truncated_buttons(window) == []
+    assert window.editor.width() > 0.55 * window.width()  # the piano roll gets most of the width
+    mood = suggest.mood_panel
+    viewport = mood.scroll.viewport()
+    assert mood.scroll.verticalScrollBar().value() == 0
+    for widget in (mood.pad, mood.suggest_button):  # no scrolling for the pad and Suggest
+        top = widget.mapTo(viewport, QPoint(0, 0)).y()
+        assert 0 <= top and top + widget.height() <= viewport.height(), widget
+    assert panel.list.viewport().height() >= 4 * ROW_H  # at least four candidates in view
+
+
+def test_defect7_undo_and_redo_have_short_labels_and_the_command_in_the_tooltip(qtbot, window):
+    from PySide6.QtWidgets import QToolBar
+
+    window.editor.tempo_lane.set_tempo(BAR, 100.0, "Change mood and generation settings")
+    undo = window.edit_actions["undo"]
+    assert undo.text().replace("&", "") == "Undo"
+    assert undo.toolTip() == "Undo Change mood and generation settings"
+    toolbar = window.findChild(QToolBar, "toolbar_main")
+    hidden = [a.text() for a in toolbar.actions() if not a.isSeparator() and (w := toolbar.widgetForAction(a)) is not None and not w.isVisible()]
+    assert hidden == []  # at 1280 px nothing falls into the overflow menu
+
+
+def test_defect12_a_file_opens_fitted_and_messages_have_room(qtbot, tmp_path):
+    from composer_app.core.midifile import save_midi
+    from composer_app.ui.main_window import main_window_for
+
+    notes = tuple(Note(i * TPQ, 60 + i % 12, TPQ, 90) for i in range(32))  # 8 bars
+    path = tmp_path / "eight.mid"
+    save_midi(Project(tracks=(Track("Lead", notes=notes),)), path)
+    window = main_window_for(str(path))
+    qtbot.addWidget(window)
+    window.confirm_discard = lambda: "discard"
+    window.resize(1280, 800)
+    window.show()
+    qtbot.waitExposed(window)
+    qtbot.wait(50)
+    start, end = window.editor.view.visible_ticks()
+    assert start <= 0 and end >= 8 * BAR
+    assert end < 10 * BAR  # fitted, not just zoomed far out
+    window.refresh_port_status()
+    assert len(window.midi_label.text()) <= 20
+    permanent = sum(w.width() for w in (window.hover_label, window.selection_label, window.output_label,
+                                        window.midi_label, window.model_label))
+    assert window.statusBar().width() - permanent >= 300  # "Saved …" and the like have room
+    window.save_as(tmp_path / "eight.composer")
+    assert window.statusBar().currentMessage().startswith("Saved")

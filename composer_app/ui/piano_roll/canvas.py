@@ -156,6 +156,7 @@ class NoteCanvas(QWidget):
         self.view.set_viewport(self.width(), self.height())
         self._rows_cache = None
         super().resizeEvent(event)
+        self.editor.viewport_resized()
 
     def mousePressEvent(self, event) -> None:  # noqa: N802
         self.setFocus()

@@ -49,6 +49,7 @@ class PianoRollEditor(QWidget):
         self.playhead_tick = 0
         self.is_playing = False
         self._clipboard_notes: list[Note] = []
+        self._keep_fitted = False  # after "fit": stay fitted while the roll is resized, until the user zooms or scrolls
 
         self.canvas = NoteCanvas(self, self.view)
         self.keyboard = KeyboardWidget(self, self.view)
@@ -93,8 +94,8 @@ class PianoRollEditor(QWidget):
         self.active_tool.activate()
 
         self.view.changed.connect(self._sync_scrollbars)
-        self.hscroll.valueChanged.connect(lambda v: self.view.scroll_to(tick=v / self.view.px_per_tick))
-        self.vscroll.valueChanged.connect(lambda v: self.view.scroll_to(y_px=v))
+        self.hscroll.valueChanged.connect(lambda v: self._user_view(self.view.scroll_to, tick=v / self.view.px_per_tick))
+        self.vscroll.valueChanged.connect(lambda v: self._user_view(self.view.scroll_to, y_px=v))
         document.project_changed.connect(self._on_project_changed)
         document.selection_changed.connect(self._repaint)
         document.current_track_changed.connect(lambda _i: self._repaint())
@@ -157,6 +158,9 @@ class PianoRollEditor(QWidget):
         if self.playhead_tick > self.view.content_end_tick - 4 * self.view.ticks_per_quarter:
             self.view.set_content_end(max(self.document.project.end_tick, self.playhead_tick))
         if self.follow_playhead and self.is_playing:
+            start, end = self.view.visible_ticks()
+            if not start <= self.playhead_tick < end:
+                self._keep_fitted = False
             self.view.ensure_tick_visible(self.playhead_tick)
         new_x = self.view.tick_to_x(self.playhead_tick)
         for widget in (self.canvas, self.ruler):
@@ -176,7 +180,18 @@ class PianoRollEditor(QWidget):
         app_signals().note_audition.emit(pitch, AUDITION_VELOCITY, track.channel if track else 0)
 
     # --- wheel: scroll and zoom ---------------------------------------------------------------------
+    def _user_view(self, change, *args, **kwargs) -> None:
+        """A zoom or scroll the user asked for: the view no longer follows "fit"."""
+        self._keep_fitted = False
+        change(*args, **kwargs)
+
+    def viewport_resized(self) -> None:
+        """The note area changed size (window shown, docks moved): keep a fitted view fitted."""
+        if self._keep_fitted:
+            self.fit_to_content()
+
     def handle_wheel(self, event, widget: QWidget, vertical: bool = True) -> None:
+        self._keep_fitted = False
         delta = event.angleDelta()
         steps = (delta.y() or delta.x()) / 120
         mods = event.modifiers()
@@ -323,16 +338,16 @@ class PianoRollEditor(QWidget):
 
     # --- zoom ------------------------------------------------------------------------------------------
     def zoom_in(self) -> None:
-        self.view.zoom_x(1.25)
+        self._user_view(self.view.zoom_x, 1.25)
 
     def zoom_out(self) -> None:
-        self.view.zoom_x(0.8)
+        self._user_view(self.view.zoom_x, 0.8)
 
     def zoom_in_vertically(self) -> None:
-        self.view.zoom_y(1.2)
+        self._user_view(self.view.zoom_y, 1.2)
 
     def zoom_out_vertically(self) -> None:
-        self.view.zoom_y(1 / 1.2)
+        self._user_view(self.view.zoom_y, 1 / 1.2)
 
     def _show_notes(self, notes) -> None:
         notes = list(notes)
@@ -344,12 +359,21 @@ class PianoRollEditor(QWidget):
         )
 
     def zoom_to_selection(self) -> None:
+        self._keep_fitted = False
         self._show_notes(self.document.selection or self._notes())
 
     def fit_to_content(self) -> None:
-        """Show every note of every track."""
+        """Show every note of every track, from the first bar to the last note's bar line.
+
+        The view stays fitted while the roll changes size (the window being shown, docks added)
+        until the user zooms or scrolls.
+        """
         notes = [n for t in self.document.project.tracks for n in t.notes]
         if notes:
-            self._show_notes(notes)
+            meter = self.document.project.time_signatures
+            end = meter.next_bar_tick(max(n.end_tick for n in notes))
+            self.view.show_range(0, end, min(n.pitch for n in notes), max(n.pitch for n in notes), margin=0.01)
         else:
             self.view.show_range(0, 4 * 4 * self.view.ticks_per_quarter, 60, 72)
+        self.view.scroll_to(tick=0)
+        self._keep_fitted = True
