@@ -36,6 +36,7 @@ from composer_app.ui.actions import ActionCollection
 from composer_app.ui.dialogs import QuantizeDialog, ShortcutsDialog, TransposeDialog, VelocityDialog
 from composer_app.ui.document import Document
 from composer_app.ui.elided_label import ElidedLabel
+from composer_app.ui.inspector import NoteInspector
 from composer_app.ui.piano_roll.actions import EditorActions
 from composer_app.ui.piano_roll.editor import PianoRollEditor
 from composer_app.ui.piano_roll.view_state import SNAP_LABELS
@@ -327,6 +328,8 @@ class MainWindow(QMainWindow):
         self.addToolBarBreak()
         self.transport_bar = TransportBar(self.document, self.transport_actions, self)  # a toolbar of its own
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.transport_bar)
+        self.inspector = NoteInspector(self.document, self.editor)
+        self.editor.add_header(self.inspector)  # above the ruler: only the roll gives up the height
 
     def _build_status_bar(self) -> None:
         status = self.statusBar()

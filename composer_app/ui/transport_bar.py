@@ -31,7 +31,7 @@ def format_position(project, tick: int) -> str:
     return f"{position.bar + 1:3d}:{position.beat + 1}:{position.tick_in_beat:03d}"
 
 
-class _KeepTypingKeys(QObject):
+class KeepTypingKeys(QObject):
     """Enter (the window's "play from start") and Space ("play") go to a field being typed in."""
 
     KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Space)
@@ -101,7 +101,7 @@ class TransportBar(QToolBar):
         self.numerator.valueChanged.connect(self._meter_edited)
         self.denominator.currentTextChanged.connect(self._meter_edited)
         self.key.activated.connect(self._key_chosen)
-        self._keys = _KeepTypingKeys(self)
+        self._keys = KeepTypingKeys(self)
         for field in (self.tempo, self.numerator):
             field.installEventFilter(self._keys)
             field.lineEdit().installEventFilter(self._keys)

@@ -11,7 +11,7 @@ import json
 
 from PySide6.QtCore import QMimeData, Qt, Signal
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QGridLayout, QLabel, QScrollBar, QWidget
+from PySide6.QtWidgets import QGridLayout, QLabel, QScrollBar, QVBoxLayout, QWidget
 
 from composer_app.core.note import Note
 from composer_app.ui.document import Document
@@ -71,7 +71,13 @@ class PianoRollEditor(QWidget):
         self.bottom_lanes = LaneStack()
         self.bottom_lanes.setObjectName("bottom_lanes")
 
-        layout = QGridLayout(self)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(0)
+        self._headers = outer  # rows above the roll (the note inspector): add_header
+        grid = QWidget()
+        outer.addWidget(grid, 1)
+        layout = QGridLayout(grid)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addWidget(corner, 0, 0)
@@ -100,6 +106,10 @@ class PianoRollEditor(QWidget):
         document.selection_changed.connect(self._repaint)
         document.current_track_changed.connect(lambda _i: self._repaint())
         self.view.set_content_end(document.project.end_tick)
+
+    def add_header(self, widget: QWidget) -> None:
+        """Put ``widget`` in a row above the ruler (a toolbar folds into its » menu when narrow)."""
+        self._headers.insertWidget(self._headers.count() - 1, widget)
 
     # --- lanes -------------------------------------------------------------------------------------
     def add_lane(self, lane: TimeLane, where: str = "top", index: int | None = None) -> TimeLane:

@@ -1,4 +1,5 @@
-"""The piano keyboard at the left of the roll: shows octaves, click a key to hear it."""
+"""The piano keyboard at the left of the roll: note names (every white key when the rows are tall
+enough, else the Cs), the highlighted scale, click a key to hear it."""
 
 from __future__ import annotations
 
@@ -6,11 +7,13 @@ from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import QWidget
 
+from composer_app.core.theory import PITCH_CLASS_NAMES
 from composer_app.ui.piano_roll.canvas import BLACK_KEY_PCS
 from composer_app.ui.piano_roll.view_state import ViewState
 from composer_app.ui.theme import is_dark
 
 KEYBOARD_WIDTH_PX = 64
+NAMES_FROM_ROW_PX = 12  # rows at least this tall show every white key's name
 
 
 class KeyboardWidget(QWidget):
@@ -65,9 +68,10 @@ class KeyboardWidget(QWidget):
             if pc in (0, 5):
                 painter.setPen(QColor(120, 120, 120))
                 painter.drawLine(0, round(y + height), width, round(y + height))
-            if pc == 0 and height >= 6:
-                painter.setPen(QColor(40, 40, 40))
-                painter.drawText(rect.adjusted(0, 0, -7, 0), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, f"C{pitch // 12 - 1}")
+            if (pc == 0 and height >= 6) or (height >= NAMES_FROM_ROW_PX and pc not in BLACK_KEY_PCS):
+                painter.setPen(QColor(40, 40, 40) if pc == 0 else QColor(90, 90, 90))
+                painter.drawText(rect.adjusted(0, 0, -7, 0), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                                 f"{PITCH_CLASS_NAMES[pc]}{pitch // 12 - 1}")
         painter.setPen(QColor(120, 120, 120))
         painter.drawLine(width - 1, 0, width - 1, self.height())
         painter.end()
