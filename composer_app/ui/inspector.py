@@ -8,8 +8,8 @@ A toolbar row above the piano roll (it folds into its » menu when the roll is n
 * Start, as bar:beat:tick (1-based bar and beat, as the transport shows it); several notes move
   together;
 * Length in beats (quarter notes) and Velocity (1-127), set on every selected note;
-* Key: the project's key, or, when it has none, the key the notes suggest, with Use to make it
-  the project's key (and so the scale the roll highlights).
+* Key: the project's key, or, when it has none, the key the notes suggest ("Key: C major?"), with
+  Use to make it the project's key (and so the scale the roll highlights).
 
 Every edit is one ``Document.apply``; a burst of changes to one field (a spin box being scrolled)
 merges into one undo step.
@@ -149,7 +149,7 @@ class NoteInspector(QToolBar):
         self.use_key.setText("Use")
         self.use_key.setToolTip("Make the estimated key the project's key (the roll highlights its scale)")
         self.use_key.clicked.connect(self.use_estimated_key)
-        self.addWidget(self.use_key)
+        self.use_key_action = self.addWidget(self.use_key)  # a toolbar shows or hides its widgets by their action
         self._estimate = None
 
         self.pitch.valueChanged.connect(self._pitch_edited)
@@ -193,17 +193,19 @@ class NoteInspector(QToolBar):
         self._estimate = None
         if project.key is not None:
             self.key_label.setText(f" Key: {project.key.name} ")
-            self.use_key.setVisible(False)
+            self.key_label.setToolTip("The project's key (Key menu in the transport bar); the roll highlights its scale")
+            self.use_key_action.setVisible(False)
             return
         notes = [n for t in project.tracks if not t.is_drums for n in t.notes]
         estimate = estimate_key(notes) if len(notes) >= 3 else None
         if estimate is None:
             self.key_label.setText(" Key: none ")
-            self.use_key.setVisible(False)
+            self.use_key_action.setVisible(False)
             return
         self._estimate = estimate.key
-        self.key_label.setText(f" Key: none; sounds like {estimate.key.name} ")
-        self.use_key.setVisible(True)
+        self.key_label.setText(f" Key: {estimate.key.name}? ")
+        self.key_label.setToolTip(f"No key is set; the notes sound like {estimate.key.name} (estimated). Use makes it the key.")
+        self.use_key_action.setVisible(True)
 
     # --- editing -----------------------------------------------------------------------------------------
     def _apply(self, changed: dict[Note, Note], text: str, merge_key: str) -> None:

@@ -382,6 +382,7 @@ class MainWindow(QMainWindow):
         port = settings.value("output/port", "") or None
         channel = settings.value("output/channel", -1, type=int)
         self.playback.configure(use_synth, port, channel if channel >= 0 else None)
+        self.playback.clicks_to_port = settings.value("output/clicks_to_port", False, type=bool)
         metronome = settings.value("transport/metronome", False, type=bool)
         self.transport_actions["metronome"].setChecked(metronome)
         self.playback.metronome = metronome
@@ -396,6 +397,7 @@ class MainWindow(QMainWindow):
         settings.setValue("output/port", self.playback.port_name or "")
         settings.setValue("output/channel", -1 if self.playback.port_channel is None else self.playback.port_channel)
         settings.setValue("transport/metronome", self.transport_actions["metronome"].isChecked())
+        settings.setValue("output/clicks_to_port", self.playback.clicks_to_port)
 
     # --- status -----------------------------------------------------------------------------------------
     def _update_title(self) -> None:
@@ -552,7 +554,7 @@ class MainWindow(QMainWindow):
         """Export the whole project, the current track or the selection as a .mid file."""
         project = self.document.project
         track = self.document.current_track
-        stem = project.title or "untitled"
+        stem = project.title or (Path(self.document.display_name).stem if self.document.path else "untitled")
         if what == "track" and track is not None:
             stem = f"{stem}-{track.name}"
         elif what == "selection":
@@ -561,7 +563,9 @@ class MainWindow(QMainWindow):
                 self.report_error("Nothing is selected to export.")
                 return False
         if path is None:
-            path = self.ask_save_path("Export MIDI", stem.replace("/", "-") + ".mid")
+            name = stem.replace("/", "-") + ".mid"
+            folder = self.document.path.parent if self.document.path else None  # beside the project, else the last folder
+            path = self.ask_save_path("Export MIDI", str(folder / name) if folder else name)
             if not path:
                 return False
         path = Path(path)
@@ -738,6 +742,11 @@ class MainWindow(QMainWindow):
             action.setCheckable(True)
             action.setChecked(name == self.playback.port_name)
             action.triggered.connect(lambda _c=False, n=name: self._set_output(self.playback.use_synth, n, self.playback.port_channel))
+        clicks = menu.addAction("Metronome clicks to the MIDI port too")
+        clicks.setCheckable(True)
+        clicks.setChecked(self.playback.clicks_to_port)
+        clicks.setToolTip("Off: the clicks sound on the built-in synth only, so the DAW or synth on the port never plays them")
+        clicks.toggled.connect(lambda on: (setattr(self.playback, "clicks_to_port", on), self.save_settings()))
         channel_menu = menu.addMenu("Port channel")
         for ch in [None, *range(16)]:
             action = channel_menu.addAction("Each track's own" if ch is None else f"Channel {ch + 1}")

@@ -61,6 +61,8 @@ class PlaybackController(QObject):
         self.port_name: str | None = None
         self.port_channel: int | None = None  # None = each track's own channel
         self.metronome = False
+        self.clicks_to_port = False  # metronome clicks go to the built-in synth only unless the user chooses the port too
+        self.counting_in = False  # the recorder's count-in clicks are playing
         self.sink_factory = None  # tests: a callable returning the sinks to use instead of the chosen outputs
         self._transport = None
         self._sinks: list = []
@@ -112,7 +114,8 @@ class PlaybackController(QObject):
             try:
                 from composer_app.playback.midiports import MidiPortSink
 
-                sink = MidiPortSink(self.port_name, channel=self.port_channel)
+                sink = _port_sink_class(MidiPortSink)(self.port_name, channel=self.port_channel)
+                sink.drops_clicks = lambda: (self.metronome or self.counting_in) and not self.clicks_to_port
                 sinks.append(sink)
                 parts.append(f"MIDI out: {sink.status}")
             except Exception as error:
@@ -143,15 +146,17 @@ class PlaybackController(QObject):
     def is_playing(self) -> bool:
         return self._playing
 
-    def _prepared(self, project):
-        return with_metronome(project) if self.metronome else project
+    def _prepared(self, project, metronome: bool = True):
+        return with_metronome(project) if self.metronome and metronome else project
 
-    def play(self, project, start_tick: int) -> bool:
+    def play(self, project, start_tick: int, *, metronome: bool = True) -> bool:
+        """Play ``project`` from ``start_tick``; ``metronome=False`` for auditions (never clicks)."""
         if not self._ensure_transport():
             return False
+        self._with_clicks = metronome
         try:
             self._transport.set_loop(project.loop)
-            self._transport.play(self._prepared(project), int(start_tick))
+            self._transport.play(self._prepared(project, metronome), int(start_tick))
         except Exception as error:
             self._set_status(f"Playback failed: {error}")
             return False
@@ -164,7 +169,7 @@ class PlaybackController(QObject):
         """The document changed while playing: play the edited version from here on."""
         if self._playing and self._transport is not None:
             self._transport.set_loop(project.loop)
-            self._transport.update_project(self._prepared(project))
+            self._transport.update_project(self._prepared(project, getattr(self, "_with_clicks", True)))
 
     def stop(self) -> None:
         if self._transport is not None:
@@ -198,6 +203,33 @@ class PlaybackController(QObject):
         """Stop, panic and close everything (on window close)."""
         self.stop()
         self._close_transport()
+
+
+def is_click(message) -> bool:
+    """A metronome click (what ``with_metronome`` and the count-in sound)."""
+    return (
+        message.type in ("note_on", "note_off")
+        and message.channel == METRONOME_CHANNEL
+        and message.note in (METRONOME_ACCENT_PITCH, METRONOME_PITCH)
+    )
+
+
+def _port_sink_class(base):
+    """``MidiPortSink`` that leaves the metronome's clicks out while ``drops_clicks()`` says so.
+
+    (Clicks belong to the built-in synth: a DAW or hardware synth on the port would otherwise play
+    and record them.)
+    """
+
+    class PortSinkWithoutClicks(base):
+        drops_clicks = staticmethod(lambda: False)
+
+        def _send(self, msg) -> None:
+            if self.drops_clicks() and is_click(msg):
+                return
+            super()._send(msg)
+
+    return PortSinkWithoutClicks
 
 
 def _listing(function_name: str, what: str) -> tuple[list[str], str]:

@@ -130,8 +130,14 @@ class Recorder(QObject):
         self.is_recording = True
         window.statusBar().showMessage("Count-in: one bar…", int(self._count_in_s * 1000))
         self._count_in_clicks(project, bar_ticks)
-        QTimer.singleShot(int(self._count_in_s * 1000), lambda: self.is_recording and window.play(self._record_start_tick))
+        window.playback.counting_in = True  # the clicks go to the built-in synth, not out to the MIDI port
+        QTimer.singleShot(int(self._count_in_s * 1000), self._count_in_over)
         return True
+
+    def _count_in_over(self) -> None:
+        self.window.playback.counting_in = False
+        if self.is_recording:
+            self.window.play(self._record_start_tick)
 
     def _count_in_clicks(self, project, bar_ticks: int) -> None:
         """Sound the metronome's wood blocks on each beat of the count-in bar."""
@@ -157,6 +163,7 @@ class Recorder(QObject):
         if not self.is_recording:
             return
         self.is_recording = False
+        self.window.playback.counting_in = False
         end_tick = self._tick_now()
         for (channel, pitch), (start, velocity) in self._open_notes.items():
             self._recorded.append(Note(start, pitch, max(1, end_tick - start), velocity, channel))

@@ -24,7 +24,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from PySide6.QtCore import QEvent, QModelIndex, QObject, QRect, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QModelIndex, QObject, QRect, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QColor, QKeySequence, QPainter, QPen
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -290,7 +290,10 @@ class SuggestionsPanel(QWidget):
         self.list.currentItemChanged.connect(self._on_current_changed)
         self.list.itemDoubleClicked.connect(lambda item: self.accept_requested.emit(item.data(CANDIDATE_ROLE)))
         self.list.setMinimumHeight(2 * ROW_H + 2 * self.list.frameWidth() + 2)  # 800 x 600: two rows at least
-        self.list.setToolTip("Drag a candidate onto the piano roll (inserted where you drop it) or into a DAW (a .mid file).")
+        self.list.setToolTip(
+            "Click a candidate to see it in the roll; P listens, Enter accepts, Delete discards.\n"
+            "Drag one onto the piano roll (inserted where you drop it) or into a DAW (a .mid file)."
+        )
         layout.addWidget(self.list, 1)
 
         buttons = QGridLayout()
@@ -450,10 +453,7 @@ class SuggestionsPanel(QWidget):
         took = time.perf_counter() - self._started_at
         self.cancel_button.setEnabled(False)
         self.progress.setVisible(False)
-        self.status.setText(
-            f"{candidates_text(self.list.count())} in {took:.1f} s. Click one to hear it (P) and accept it (Enter), "
-            "or drag it into the roll or a DAW."
-        )
+        self.status.setText(f"{candidates_text(self.list.count())} in {took:.1f} s.")
 
     def request_cancelled(self) -> None:
         self.cancel_button.setEnabled(False)
@@ -1119,14 +1119,20 @@ class _DockWidths(QObject):
             narrow = self.window.width() < self.NARROW_BELOW_PX
             if narrow != self.narrow and self.window.isVisible():
                 if self.narrow is None and len(self.left) == 2:  # first shown: tracks above, candidates below
-                    height = self.window.height()
-                    self.window.resizeDocks(self.left, [max(150, height // 4), height], Qt.Orientation.Vertical)
+                    QTimer.singleShot(0, self._split_left_column)
                 self.narrow = narrow
                 left, right = (190, 232) if narrow else (SIDE_DOCK_WIDTH_PX, SIDE_DOCK_WIDTH_PX + 20)
                 if self.left:
                     self.window.resizeDocks(self.left[:1], [left], Qt.Orientation.Horizontal)
                 self.window.resizeDocks([self.right], [right], Qt.Orientation.Horizontal)
         return False
+
+
+    def _split_left_column(self) -> None:
+        """About three track rows above the candidates (the tracks dock shares its place with History)."""
+        column = self.left[0].height() + self.left[1].height()
+        tracks = max(170, column * 2 // 5)
+        self.window.resizeDocks(self.left, [tracks, column - tracks], Qt.Orientation.Vertical)
 
 
 def install_suggest(window, *, jobs: GenerationJobs | None = None, start_loading: bool = True):
@@ -1152,7 +1158,7 @@ def install_suggest(window, *, jobs: GenerationJobs | None = None, start_loading
 
     def audition(project, start_tick) -> None:
         playback = getattr(window, "playback", None)
-        if playback is None or not playback.play(project, start_tick):
+        if playback is None or not playback.play(project, start_tick, metronome=False):  # auditions never click
             raise RuntimeError(playback.status_text() if playback is not None else "no output")
 
     controller = SuggestController(
@@ -1230,7 +1236,6 @@ def install_suggest(window, *, jobs: GenerationJobs | None = None, start_loading
             model_label.setToolTip(message)
 
     jobs.model_state_changed.connect(on_model_state)
-    from PySide6.QtCore import QTimer  # noqa: PLC0415
     from PySide6.QtWidgets import QApplication  # noqa: PLC0415
 
     QApplication.instance().aboutToQuit.connect(jobs.shutdown)

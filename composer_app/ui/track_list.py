@@ -54,13 +54,14 @@ class TrackRow(QWidget):
         self.program.setCurrentIndex(track.program)
         self.program.setMaxVisibleItems(20)
         self.program.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.program.setMinimumContentsLength(8)
+        self.program.setMinimumContentsLength(5)
         self.channel = QSpinBox()
         self.channel.setObjectName("track_channel")
         self.channel.setRange(1, 16)
         self.channel.setValue(track.channel + 1)
         self.channel.setPrefix("ch ")
         self.channel.setButtonSymbols(QSpinBox.ButtonSymbols.NoButtons)  # typed or scrolled: narrow
+        self.channel.setMaximumWidth(48)
         self.channel.setToolTip("MIDI channel (10 = drums)")
         self.mute = QToolButton()
         self.mute.setText("M")
@@ -162,6 +163,9 @@ class TrackListPanel(QWidget):
         document.project_changed.connect(self._on_project_changed)
         document.current_track_changed.connect(self._on_current_track)
         self.rebuild()
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - room for three tracks before the list scrolls
+        return QSize(230, 300)
 
     def _button(self, text: str, tip: str, slot) -> QToolButton:
         button = QToolButton()

@@ -251,6 +251,11 @@ def test_defect6_the_window_works_at_800x600_and_gives_the_roll_the_room_at_1280
     for name in ("mood", "suggestions", "tracks"):
         assert window.panels[name].isVisible()
     assert window.editor.canvas.width() >= 200
+    tracks = window.track_list.list
+    for i in range(tracks.count()):  # every track row whole: its solo button and channel inside the list
+        row = tracks.itemWidget(tracks.item(i))
+        for widget in (row.solo, row.channel):
+            assert widget.mapTo(tracks.viewport(), QPoint(widget.width(), 0)).x() <= tracks.viewport().width()
     panel = suggest.panel
     for button in (panel.discard_button, panel.export_button, panel.cancel_button):
         assert button.isVisible() and button.width() >= button.minimumSizeHint().width()
@@ -305,3 +310,16 @@ def test_defect12_a_file_opens_fitted_and_messages_have_room(qtbot, tmp_path):
     assert window.statusBar().width() - permanent >= 300  # "Saved …" and the like have room
     window.save_as(tmp_path / "eight.composer")
     assert window.statusBar().currentMessage().startswith("Saved")
+
+
+def test_defect12_export_suggests_the_projects_name_and_folder_after_save_as(qtbot, window, tmp_path):
+    from dataclasses import replace as _replace
+
+    window.document.reset(_replace(window.document.project, title=""))
+    folder = tmp_path / "songs"
+    folder.mkdir()
+    assert window.save_as(folder / "ballad.composer")
+    asked = []
+    window.ask_save_path = lambda title, suggested: asked.append(suggested) or None
+    window.export_midi("project")
+    assert asked == [str(folder / "ballad.mid")]

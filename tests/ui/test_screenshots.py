@@ -109,3 +109,68 @@ def test_editor_screenshot_with_a_real_clip(qtbot, artifacts_dir, theme):
         image.save(str(artifacts_dir / f"editor_{theme}.png"))
     finally:
         app.setPalette(old_palette)
+
+
+def test_screenshots_tiled_at_800x600_and_at_1280x800_with_real_candidates(qtbot, artifacts_dir, tmp_path, monkeypatch):
+    """Issue 10: the README's pictures of the window beside a DAW (800 x 600) and at its default size.
+
+    Three tracks in their colours, a tempo change and markers on the lanes, the shipped Transformer's
+    candidates in the list with one shown as ghost notes. Set COMPOSER_APP_UPDATE_SCREENSHOTS=1 to
+    refresh docs/screenshots/.
+    """
+    import os
+    from dataclasses import replace
+
+    from composer_app.core.project import Marker
+    from composer_app.ui import clip_drag
+    from composer_app.ui.document import Document
+    from composer_app.ui.generation_jobs import READY, GenerationJobs
+    from composer_app.ui.main_window import MainWindow
+    from composer_app.ui.suggestions_panel import install_suggest
+
+    monkeypatch.setenv(clip_drag.CACHE_ENV, str(tmp_path / "cache"))
+    bar = 4 * TPQ
+    song = eight_bar_song()
+    melody = song.tracks[0].with_notes(n for n in song.tracks[0].notes if n.start_tick < 4 * bar)
+    song = replace(song.replace_track(0, melody), loop=None, markers=(Marker(0, "Verse"), Marker(4 * bar, "Chorus")))
+    window = MainWindow(Document(song))
+    window.confirm_discard = lambda: "discard"
+    qtbot.addWidget(window)
+    jobs = GenerationJobs(window)
+    with qtbot.waitSignal(jobs.model_state_changed, timeout=60_000, check_params_cb=lambda s, m: s != "loading"):
+        controller = install_suggest(window, jobs=jobs)
+    try:
+        assert jobs.state == READY, jobs.message
+        window.resize(1280, 800)
+        window.show()
+        qtbot.waitExposed(window)
+        window.editor.tempo_lane.set_tempo(4 * bar, 132.0, "Add tempo change")
+        mood = controller.mood_panel
+        mood.apply_preset("tense")
+        mood.seed_lock.setChecked(True)
+        mood.seed_spin.setValue(2024)
+        window.seek(4 * bar)
+        with qtbot.waitSignal(jobs.finished, timeout=60_000):
+            controller.suggest()
+        assert controller.panel.list.count() == 4
+        controller.panel.list.setCurrentRow(1)
+        shots = {}
+        for width, height in ((1280, 800), (800, 600)):
+            window.resize(width, height)
+            qtbot.waitUntil(lambda w=width: window.width() == w, timeout=2000)
+            window.editor.fit_to_content()
+            window.editor.view.show_range(0, 8 * bar, 45, 84, margin=0.01)
+            window.editor.view.scroll_to(tick=0)
+            qtbot.wait(100)
+            image = window.grab().toImage()
+            assert_not_blank(image)
+            assert (image.width(), image.height()) == (width, height)
+            name = f"window-{width}x{height}.png"
+            image.save(str(artifacts_dir / name))
+            shots[name] = image
+        if os.environ.get("COMPOSER_APP_UPDATE_SCREENSHOTS"):
+            docs = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+            for name, image in shots.items():
+                image.save(str(docs / name))
+    finally:
+        jobs.shutdown()
