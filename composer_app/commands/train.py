@@ -17,18 +17,18 @@ HELP = "train a generator (corpus or a folder of .mid files); resumable, DDP und
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", default="corpus", help="'corpus' (music21 corpus) or a folder of .mid files")
-    parser.add_argument("--model", default="transformer", help="generator to train (default: transformer)")
+    parser.add_argument("--model", default="transformer", help="generator to train: transformer, lstm, gan (default: transformer)")
     parser.add_argument("--minutes", type=float, default=40.0, help="wall-time budget (default 40)")
     parser.add_argument("--max-steps", type=int, default=None, help="stop after this many steps")
-    parser.add_argument("--out", type=Path, default=Path("models/transformer.safetensors"), help="weights to write")
+    parser.add_argument("--out", type=Path, default=None, help="weights to write (default: models/MODEL.safetensors)")
     parser.add_argument("--init", type=Path, default=None, help="start from these weights (fine-tuning)")
     parser.add_argument("--no-resume", action="store_true", help="ignore OUT.ckpt and start afresh")
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--block-size", type=int, default=256)
-    parser.add_argument("--layers", type=int, default=4)
-    parser.add_argument("--d-model", type=int, default=192)
-    parser.add_argument("--heads", type=int, default=3)
-    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--layers", type=int, default=None, help="n_layer of the model's config")
+    parser.add_argument("--d-model", type=int, default=None, help="d_model (width) of the model's config")
+    parser.add_argument("--heads", type=int, default=None, help="n_head (Transformer)")
+    parser.add_argument("--lr", type=float, default=None, help="peak learning rate (default: the model's)")
     parser.add_argument("--eval-every", type=int, default=200)
     parser.add_argument("--eval-windows", type=int, default=48)
     parser.add_argument("--threads", type=int, default=None, help="torch threads per process")
@@ -41,12 +41,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from composer_app.generation import data as corpus_data
-    from composer_app.generation.training import TrainSettings, train
-    from composer_app.generation.transformer import TransformerConfig
+    from dataclasses import fields
 
-    if args.model != "transformer":
-        raise BadInputError(f"training for generator {args.model!r} is not available (known: transformer)")
+    from composer_app.generation import data as corpus_data
+    from composer_app.generation import registry
+    from composer_app.generation.training import TrainSettings, output_path, train
+
+    try:
+        generator_class = registry.generator_class(args.model)
+    except KeyError as error:
+        raise BadInputError(str(error.args[0])) from None
     if args.data != "corpus" and not Path(args.data).is_dir():
         raise BadInputError(f"--data must be 'corpus' or a folder of .mid files: {args.data}")
     if args.init is not None and not args.init.exists():
@@ -56,6 +60,13 @@ def run(args: argparse.Namespace) -> int:
     collections = tuple(args.collections.split(",")) if args.collections else corpus_data.DEFAULT_COLLECTIONS
     if set(collections) & set(corpus_data.RESERVED_COLLECTIONS):
         raise BadInputError("oneills1850 is reserved for independent evaluation and is never trained on")
+    config_class = generator_class.config_class
+    known = {f.name for f in fields(config_class)}
+    overrides = {"n_layer": args.layers, "d_model": args.d_model, "n_head": args.heads, "block_size": args.block_size}
+    unknown = [name for name, value in overrides.items() if value is not None and name not in known and name != "block_size"]
+    if unknown:
+        raise BadInputError(f"{args.model} has no config field {unknown[0]!r}")
+    config = config_class(**{k: v for k, v in overrides.items() if v is not None and k in known})
     settings = TrainSettings(
         data=args.data,
         model=args.model,
@@ -66,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
         resume=not args.no_resume,
         batch_size=args.batch_size,
         block_size=args.block_size,
-        learning_rate=args.lr,
+        learning_rate=args.lr if args.lr is not None else getattr(generator_class, "learning_rate", 1e-3),
         eval_every=args.eval_every,
         eval_windows=args.eval_windows,
         seed=args.seed,
@@ -75,11 +86,11 @@ def run(args: argparse.Namespace) -> int:
         threads=args.threads,
         cache_dir=args.cache_dir,
         collections=collections,
-        config=TransformerConfig(n_layer=args.layers, d_model=args.d_model, n_head=args.heads, block_size=args.block_size),
+        config=config,
         progress=not args.quiet,
     )
     facts = train(settings)
     if facts:
-        summary = {k: facts[k] for k in ("steps", "tokens_seen", "training_minutes", "parameters", "heldout_loss_per_token")}
-        print(json.dumps({"out": str(args.out), **summary}))
+        summary = {k: facts.get(k) for k in ("steps", "tokens_seen", "training_minutes", "parameters", "heldout_loss_per_token")}
+        print(json.dumps({"out": str(output_path(settings)), **summary}))
     return 0

@@ -256,17 +256,25 @@ def _prompt(prompt_notes, ts_map):
 
 def evaluate(model, train_items, heldout_items, settings: EvalSettings | None = None, progress=None) -> dict:
     """All figures as one JSON-able dict."""
-    from composer_app.generation.engine import suggest
+    from composer_app.generation.engine import as_generator, suggest
     from composer_app.mood.mood import Mood
 
+    model = as_generator(model)  # a Generator (or a bare token model, wrapped)
     settings = settings or EvalSettings()
     say = progress or (lambda message: None)
     started = time.perf_counter()
     rng = np.random.default_rng(settings.seed)
     result: dict = {"settings": {k: getattr(settings, k) for k in settings.__dataclass_fields__}}
 
-    # 1. likelihood
+    # 1. likelihood (where the generator defines one)
     say("likelihood: n-gram baseline")
+    result["likelihood"] = _likelihood(model, train_items, heldout_items, settings, rng, say)
+    _style_and_rest(model, heldout_items, settings, rng, say, result)
+    result["seconds"] = time.perf_counter() - started
+    return result
+
+
+def _likelihood(model, train_items, heldout_items, settings, rng, say) -> dict:
     nll_items = list(heldout_items)
     if settings.nll_pieces is not None:
         nll_items = [nll_items[i] for i in sorted(rng.choice(len(nll_items), min(settings.nll_pieces, len(nll_items)), replace=False))]
@@ -277,8 +285,13 @@ def evaluate(model, train_items, heldout_items, settings: EvalSettings | None = 
     best_order = min(by_order, key=lambda o: by_order[o][0])
     n_total, n_tokens, n_notes = by_order[best_order]
     say("likelihood: model")
-    m_total, m_tokens, m_notes = model_nll(model, nll_items)
-    result["likelihood"] = {
+    scored = model.nll(nll_items)
+    if scored is None:
+        return {"defined": False, "heldout_pieces": len(nll_items), "ngram_order": best_order,
+                "ngram_nll_per_token": n_total / max(n_tokens, 1), "ngram_nll_per_note": n_total / max(n_notes, 1)}
+    m_total, m_tokens, m_notes = scored
+    return {
+        "defined": True,
         "heldout_pieces": len(nll_items),
         "tokens": m_tokens,
         "notes": m_notes,
@@ -290,6 +303,11 @@ def evaluate(model, train_items, heldout_items, settings: EvalSettings | None = 
         "ngram_nll_per_note": n_total / max(n_notes, 1),
         "improvement_over_ngram": 1.0 - m_total / max(n_total, 1e-9),
     }
+
+
+def _style_and_rest(model, heldout_items, settings, rng, say, result) -> None:
+    from composer_app.generation.engine import suggest
+    from composer_app.mood.mood import Mood
 
     # 2. style fidelity
     say("style fidelity")
@@ -415,8 +433,6 @@ def evaluate(model, train_items, heldout_items, settings: EvalSettings | None = 
             "restrictiveness": 1.0 - float(np.mean(finite)) if finite else None,
         }
     result["attribute_sweeps"] = sweeps_out
-    result["seconds"] = time.perf_counter() - started
-    return result
 
 
 def to_markdown(result: dict, title: str = "Evaluation") -> str:
@@ -427,14 +443,7 @@ def to_markdown(result: dict, title: str = "Evaluation") -> str:
         "",
         "## Held-out likelihood",
         "",
-        f"{lk['heldout_pieces']} held-out pieces, {lk['tokens']} tokens, {lk['notes']} notes.",
-        "",
-        "| model | NLL per token (nats) | NLL per note (nats) |",
-        "|---|---|---|",
-        f"| this model | {f(lk['model_nll_per_token'])} | {f(lk['model_nll_per_note'])} |",
-        f"| {lk['ngram_order']}-gram (Witten-Bell) | {f(lk['ngram_nll_per_token'])} | {f(lk['ngram_nll_per_note'])} |",
-        "",
-        f"Improvement over the n-gram baseline: **{100 * lk['improvement_over_ngram']:.1f} %** (target >= 15 %).",
+        *_likelihood_lines(lk, f),
         "",
         "## Style fidelity (continuations of held-out prompts vs the real continuations)",
         "",
@@ -491,6 +500,22 @@ def to_markdown(result: dict, title: str = "Evaluation") -> str:
         f"Evaluation took {result['seconds']:.0f} s.",
     ]
     return "\n".join(lines) + "\n"
+
+
+def _likelihood_lines(lk: dict, f) -> list[str]:
+    if not lk.get("defined", True):
+        return [f"Not defined for this generator (it gives no probability of a sequence); the {lk['ngram_order']}-gram "
+                f"baseline scores {f(lk['ngram_nll_per_note'])} nats per note on {lk['heldout_pieces']} held-out pieces."]
+    return [
+        f"{lk['heldout_pieces']} held-out pieces, {lk['tokens']} tokens, {lk['notes']} notes.",
+        "",
+        "| model | NLL per token (nats) | NLL per note (nats) |",
+        "|---|---|---|",
+        f"| this model | {f(lk['model_nll_per_token'])} | {f(lk['model_nll_per_note'])} |",
+        f"| {lk['ngram_order']}-gram (Witten-Bell) | {f(lk['ngram_nll_per_token'])} | {f(lk['ngram_nll_per_note'])} |",
+        "",
+        f"Improvement over the n-gram baseline: **{100 * lk['improvement_over_ngram']:.1f} %** (target >= 15 %).",
+    ]
 
 
 def write_reports(result: dict, json_path: Path, md_path: Path, title: str) -> None:

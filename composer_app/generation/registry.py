@@ -1,17 +1,17 @@
-"""Generators by name: where their shipped weights are and how to load them.
+"""Generators by name: their class, their shipped weights and their model card.
 
-Every generator reads and writes the shared tokens (``tokenizer``) and offers the sampling
-interface of ``sampling.generate`` (``new_cache(batch, capacity)`` and ``step(tokens, cache)``).
-Loading reads a ``.safetensors`` file (never a pickle) whose metadata holds the model kind and config.
-New generators (``lstm``, ``vae``, ``gan``) register a loader here.
+One ``register(GeneratorInfo(...))`` line per generator. The class is named by a dotted path and
+imported on first use (as mido picks backends by name), so listing the generators imports no torch.
+Loading reads a ``.safetensors`` file (never a pickle) whose metadata holds ``kind`` and ``config``;
+the class registered for that kind rebuilds the generator (``Generator.from_state``).
 """
 
 from __future__ import annotations
 
+import importlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from composer_app.paths import models_dir
 
@@ -27,15 +27,17 @@ class WeightsError(Exception):
 class GeneratorInfo:
     name: str  # what the GUI and the CLI call it
     weights_file: str  # file name under models/
-    loader: Callable[[dict, dict], object]  # (config+metadata, state dict) -> model in eval mode
-    description: str = ""
+    class_path: str  # "package.module:Class", a Generator subclass, imported on first use
+    description: str = ""  # one line, used until the model card has a "summary"
+    kind: str = ""  # the "kind" in its weights' metadata (default: the name)
 
+    @property
+    def weights_kind(self) -> str:
+        return self.kind or self.name
 
-def _load_transformer(metadata: dict, state: dict):
-    from composer_app.generation.transformer import TransformerConfig, model_from_state
-
-    config = TransformerConfig.from_json(metadata["config"])
-    return model_from_state(config, state)
+    def generator_class(self):
+        module, _, attribute = self.class_path.partition(":")
+        return getattr(importlib.import_module(module), attribute)
 
 
 _REGISTRY: dict[str, GeneratorInfo] = {}
@@ -45,12 +47,25 @@ def register(info: GeneratorInfo) -> None:
     _REGISTRY[info.name] = info
 
 
-register(GeneratorInfo("transformer", "transformer.safetensors", _load_transformer, "decoder-only Transformer (default)"))
+register(GeneratorInfo(
+    "transformer", "transformer.safetensors", "composer_app.generation.transformer:TransformerGenerator",
+    "decoder-only Transformer over the shared tokens (the default continuation model)",
+))
+register(GeneratorInfo(
+    "lstm", "lstm.safetensors", "composer_app.generation.lstm:LstmGenerator",
+    "2-layer LSTM over the shared tokens with the same per-bar mood controls",
+))
+register(GeneratorInfo(
+    "gan", "gan.safetensors", "composer_app.generation.gan:GanGenerator",
+    "convolutional conditional GAN (MidiNet-style): one bar of piano roll at a time",
+))
 
 
-def names() -> list[str]:
-    """Registered generators whose weights are shipped (plus the registered ones without, last)."""
-    return sorted(_REGISTRY, key=lambda n: (not weights_path(n).exists(), n != DEFAULT_GENERATOR, n))
+def names(shipped_only: bool = False) -> list[str]:
+    """Registered generators, the default first, those with shipped weights before the others."""
+    shipped = [n for n in _REGISTRY if weights_path(n).exists()]
+    pool = shipped if shipped_only else list(_REGISTRY)
+    return sorted(pool, key=lambda n: (n not in shipped, n != DEFAULT_GENERATOR, n))
 
 
 def info(name: str) -> GeneratorInfo:
@@ -60,8 +75,31 @@ def info(name: str) -> GeneratorInfo:
         raise KeyError(f"unknown generator {name!r} (known: {', '.join(sorted(_REGISTRY))})") from None
 
 
+def generator_class(name: str):
+    """The Generator subclass registered under ``name`` (imports its model file)."""
+    return info(name).generator_class()
+
+
 def weights_path(name: str, models_dir: Path | None = None) -> Path:
     return Path(models_dir or MODELS_DIR) / info(name).weights_file
+
+
+def card(name: str, models_dir: Path | None = None) -> dict:
+    """The model card's JSON (models/NAME.json), or {} when there is none."""
+    path = weights_path(name, models_dir).with_suffix(".json")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def describe(name: str, models_dir: Path | None = None) -> str:
+    """One line for the GUI: the model card's ``summary``, else the registration's description."""
+    return str(card(name, models_dir).get("summary") or info(name).description)
+
+
+def capabilities(name: str) -> frozenset[str]:
+    return frozenset(generator_class(name).capabilities)
 
 
 def read_metadata(path: Path) -> dict:
@@ -72,11 +110,8 @@ def read_metadata(path: Path) -> dict:
         return dict(handle.metadata() or {})
 
 
-_LOADERS_BY_KIND = {"transformer": "transformer"}
-
-
 def load_weights(path: Path):
-    """Build a model (eval mode) from a .safetensors file; ``WeightsError`` says what is wrong."""
+    """A Generator rebuilt from a .safetensors file (eval mode); ``WeightsError`` says what is wrong."""
     from safetensors.torch import load_file
 
     path = Path(path)
@@ -88,16 +123,16 @@ def load_weights(path: Path):
     except Exception as error:  # safetensors raises its own error types for truncated/garbled files
         raise WeightsError(f"cannot read weights {path}: {type(error).__name__}: {error}") from None
     kind = metadata.get("kind")
-    loader_name = _LOADERS_BY_KIND.get(kind, kind)
-    if loader_name not in _REGISTRY:
+    match = next((i for i in _REGISTRY.values() if i.weights_kind == kind), None)
+    if match is None:
         raise WeightsError(f"weights {path} are of unknown kind {kind!r}")
     try:
-        model = _REGISTRY[loader_name].loader(metadata, state)
+        generator = match.generator_class().from_state(metadata, state)
     except Exception as error:
         raise WeightsError(f"weights {path} do not fit their model: {error}") from None
-    model.eval()
-    model.metadata = {k: _maybe_json(v) for k, v in metadata.items()}
-    return model
+    generator.metadata = {k: _maybe_json(v) for k, v in metadata.items()}
+    generator.name = match.name
+    return generator
 
 
 def _maybe_json(text: str):
@@ -115,8 +150,8 @@ def load_generator(name: str = DEFAULT_GENERATOR, models_dir: Path | None = None
     path = weights_path(name, models_dir)
     if cached and path in _CACHE:
         return _CACHE[path]
-    model = load_weights(path)
-    model.generator_name = name
+    generator = load_weights(path)
+    generator.name = name
     if cached:
-        _CACHE[path] = model
-    return model
+        _CACHE[path] = generator
+    return generator

@@ -40,6 +40,7 @@ class BarPlan:
     numerator: int
     denominator: int
     controls: tk.BarControls
+    pitch_bias: np.ndarray | None = None  # (N_PITCH,) logits added to the PITCH tokens in this bar (the plan's scale and mode)
 
     @property
     def length_grid(self) -> int:
@@ -282,6 +283,9 @@ def generate(
     generated: list[list[int]] = [[] for _ in range(candidates)]
     results: dict[int, CandidateTokens] = {}
     pitch_bias = torch.from_numpy(constraints.pitch_bias)
+    zero_bias = torch.zeros(tk.N_PITCH)
+    bar_bias = [zero_bias if p.pitch_bias is None else torch.as_tensor(p.pitch_bias, dtype=torch.float32) for p in plans]
+    bar_bias = bar_bias if any(p.pitch_bias is not None for p in plans) else None
     pitch_slice = slice(tk.PITCH_BASE, tk.PITCH_BASE + tk.N_PITCH)
 
     cache = model.new_cache(1, window)
@@ -310,6 +314,8 @@ def generate(
         if rows_to_sample:
             rows = logits[rows_to_sample].clone()
             rows[:, pitch_slice] += pitch_bias
+            if bar_bias:
+                rows[:, pitch_slice] += torch.stack([bar_bias[grammars[active[r]].bar] for r in rows_to_sample])
             if constraints.repeat_penalty:
                 for n, r in enumerate(rows_to_sample):
                     pitch, extra = grammars[active[r]].repeated_pitch(constraints.free_repeats)

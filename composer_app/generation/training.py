@@ -13,7 +13,7 @@ import json
 import math
 import os
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -22,12 +22,6 @@ import torch
 from composer_app.generation import data as corpus_data
 from composer_app.generation import tokenizer as tk
 from composer_app.generation.dataset import WindowSampler, fixed_windows, tokenize_pieces
-from composer_app.generation.transformer import (
-    MusicTransformer,
-    TransformerConfig,
-    model_from_state,
-    save_transformer,
-)
 
 
 @dataclass
@@ -36,7 +30,7 @@ class TrainSettings:
     model: str = "transformer"  # registry name
     minutes: float = 40.0  # wall-time budget for the optimisation steps
     max_steps: int | None = None  # stop earlier after this many steps (tests)
-    out: Path = Path("models/transformer.safetensors")
+    out: Path | None = None  # weights to write (None: models/<model>.safetensors)
     init: Path | None = None  # start from these weights (fine-tuning)
     resume: bool = True  # continue from OUT.ckpt when it exists
     batch_size: int = 16  # windows per step per process
@@ -52,7 +46,7 @@ class TrainSettings:
     # busy 2-core machine ran 5x slower than 1; use torchrun for more processes instead)
     cache_dir: Path | None = None
     collections: tuple[str, ...] = corpus_data.DEFAULT_COLLECTIONS
-    config: TransformerConfig = field(default_factory=TransformerConfig)
+    config: object | None = None  # the model's config dataclass (None: its defaults)
     progress: bool = True
     convert: bool = True  # convert missing corpus files first (False: use what the cache holds)
 
@@ -110,14 +104,28 @@ def evaluate_loss(model, windows: np.ndarray, bf16: bool = True, batch_size: int
 
 
 def train(settings: TrainSettings) -> dict:
-    """Train and write ``settings.out`` (+ ``.ckpt`` for resuming); returns the training facts."""
+    """Train the generator named ``settings.model`` (its class decides how); returns the facts."""
+    from composer_app.generation.registry import generator_class
+
+    return generator_class(settings.model).train(settings)
+
+
+def output_path(settings: TrainSettings) -> Path:
+    return Path(settings.out) if settings.out is not None else Path("models") / f"{settings.model}.safetensors"
+
+
+def train_token_model(generator_class, settings: TrainSettings) -> dict:
+    """Train a token model (next-token cross-entropy) and write ``settings.out`` (+ ``.ckpt`` for
+    resuming); ``generator_class`` gives ``config_class``, ``new_model``, ``model_from_state`` and
+    ``save_model``. Returns the training facts."""
+    config_class = generator_class.config_class
     rank, world = _dist_info()
     distributed = world > 1
     torch.set_num_threads(settings.threads or 1)  # 1 thread per process: far faster on a shared CPU
     if distributed and not torch.distributed.is_initialized():
         torch.distributed.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
     torch.manual_seed(settings.seed)
-    out = Path(settings.out)
+    out = output_path(settings)
     out.parent.mkdir(parents=True, exist_ok=True)
     ckpt_path = out.with_suffix(".ckpt")
 
@@ -127,15 +135,17 @@ def train(settings: TrainSettings) -> dict:
     sampler = WindowSampler(train_items, settings.block_size, seed=settings.seed + 1000 * rank)
     val_windows = fixed_windows(heldout_items or train_items, settings.block_size, settings.eval_windows)
 
-    config = settings.config
+    config = settings.config if settings.config is not None else config_class()
     if settings.init is not None:
         from composer_app.generation.registry import load_weights
 
         initial = load_weights(Path(settings.init))
+        if not isinstance(initial, generator_class):
+            raise ValueError(f"--init weights are a {initial.kind}, not a {generator_class.kind}")
         config = initial.config
-        model = model_from_state(config, initial.state_dict())
+        model = generator_class.model_from_state(config, initial.model.state_dict())
     else:
-        model = MusicTransformer(config)
+        model = generator_class.new_model(config)
     optimizer = torch.optim.AdamW(
         model.parameters(), lr=settings.learning_rate, betas=(0.9, 0.95), weight_decay=settings.weight_decay
     )
@@ -143,9 +153,9 @@ def train(settings: TrainSettings) -> dict:
     if settings.resume and ckpt_path.exists():
         state = torch.load(ckpt_path, map_location="cpu", weights_only=True)  # tensors and strings only
         saved_config = json.loads(state["meta"]).get("config")
-        if saved_config is not None and TransformerConfig(**saved_config) != config:
-            config = TransformerConfig(**saved_config)  # the checkpoint's shape wins over the flags
-            model = MusicTransformer(config)
+        if saved_config is not None and config_class(**saved_config) != config:
+            config = config_class(**saved_config)  # the checkpoint's shape wins over the flags
+            model = generator_class.new_model(config)
             optimizer = torch.optim.AdamW(
                 model.parameters(), lr=settings.learning_rate, betas=(0.9, 0.95), weight_decay=settings.weight_decay
             )
@@ -239,19 +249,23 @@ def train(settings: TrainSettings) -> dict:
             "init": str(settings.init) if settings.init else None,
             "settings": {k: v for k, v in asdict(settings).items() if k in ("batch_size", "block_size", "learning_rate", "bf16", "seed")},
         }
-        save_transformer(model, out, {"training": facts})
+        generator_class.save_model(model, out, {"training": facts})
     if distributed:
         torch.distributed.barrier()
         torch.distributed.destroy_process_group()
     return facts
 
 
-def export_checkpoint(ckpt_path: Path, out: Path, config: TransformerConfig | None = None) -> dict:
-    """Write the weights of a training checkpoint (``.ckpt``) as a shippable .safetensors file."""
+def export_checkpoint(ckpt_path: Path, out: Path, config=None, model_name: str = "transformer") -> dict:
+    """Write the weights of a token model's training checkpoint (``.ckpt``) as a .safetensors file."""
+    from composer_app.generation.registry import generator_class as class_of
+
+    generator_class = class_of(model_name)
+    config_class = generator_class.config_class
     state = torch.load(Path(ckpt_path), map_location="cpu", weights_only=True)
     meta = json.loads(state["meta"])
-    config = config or (TransformerConfig(**meta["config"]) if "config" in meta else TransformerConfig())
-    model = MusicTransformer(config)
+    config = config or (config_class(**meta["config"]) if "config" in meta else config_class())
+    model = generator_class.new_model(config)
     model.load_state_dict(state["model"])
     history = meta["history"]
     facts = {
@@ -263,5 +277,5 @@ def export_checkpoint(ckpt_path: Path, out: Path, config: TransformerConfig | No
         "history": history,
         "exported_from_checkpoint": True,
     }
-    save_transformer(model, Path(out), {"training": facts})
+    generator_class.save_model(model, Path(out), {"training": facts})
     return facts

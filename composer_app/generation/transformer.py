@@ -17,6 +17,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from composer_app.generation.engine import TokenGenerator
 from composer_app.generation.tokenizer import VOCAB_SIZE
 
 MODEL_KIND = "transformer"
@@ -214,3 +215,13 @@ def model_from_state(config: TransformerConfig, state: dict) -> MusicTransformer
     if missing or unexpected:
         raise ValueError(f"weights do not match the config (missing {missing[:3]}, unexpected {unexpected[:3]})")
     return model
+
+
+class TransformerGenerator(TokenGenerator):
+    """The Transformer on the ``Generator`` interface (sampling is shared by every token model)."""
+
+    kind = MODEL_KIND
+    config_class = TransformerConfig
+    new_model = staticmethod(MusicTransformer)
+    model_from_state = staticmethod(model_from_state)
+    save_model = staticmethod(save_transformer)

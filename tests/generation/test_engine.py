@@ -67,7 +67,7 @@ def test_valence_picks_the_parallel_mode_and_arousal_the_density_bin(tiny_model)
     happy = engine.plan_request(prompt, 2, targets_for(Mood(1, 1)))
     assert sad.key.mode == "minor" and happy.key.mode == "major"
     assert sad.key.tonic_pc == happy.key.tonic_pc
-    assert sad.bar_plans[0].controls.density < happy.bar_plans[0].controls.density
+    assert sad.bars[0].controls.density < happy.bars[0].controls.density
     assert sad.velocity < happy.velocity
 
 

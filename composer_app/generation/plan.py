@@ -1,0 +1,387 @@
+"""The per-bar plan: a prompt and per-bar moods -> what every generated bar must be (torch-free).
+
+Computed once per request (``make_plan``) and handed to every generator, so that the Transformer,
+the LSTM, the GAN and later generators all answer the same targets in the same way:
+
+1. **The prompt** (``analyse_prompt``): its notes on the token grid, the bar line after its last
+   onset (where the continuation starts, in the meter and tempo in force there), its key
+   (Krumhansl-Kessler, as for the training tokens), its number of voices, register, recent density.
+2. **Per bar** (``plan_bar``), from that bar's attribute targets (a mood through the mood table, or
+   targets given directly; a story's mood timeline gives one per bar):
+   * mode (valence): the continuation's *minorness* moves from the prompt's mode toward the target
+     mode in proportion to the ``major_strength`` target (``_minorness``); the key is the prompt's
+     tonic in that mode (a sad setting turns C major into C minor, not into A minor);
+   * note density (arousal): the target for one line times the prompt's number of voices -> a bin;
+   * register (valence, arousal): the prompt's mean pitch shifted by the target's distance from the
+     table's neutral register -> a bin;
+   * a pitch-class bias (``_pitch_class_bias``): out-of-scale pitches penalised, the other mode's
+     3rd/6th/7th penalised in proportion to the minorness, degree weights toward the target mode;
+   * velocity and articulation, applied when the generated notes are rendered (the corpus has no
+     dynamics: ``render_candidate``).
+3. **Ranking** (``target_distance``): a generator may sample several and keep the one closest to
+   the targets (mode strength, density, pitch-class variety, repeated notes).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from composer_app.core.attributes import compute_attributes
+from composer_app.core.clip import Clip
+from composer_app.core.note import Note
+from composer_app.core.theory import Key
+from composer_app.core.timing import TempoChange, TempoMap, TimeSignatureChange, TimeSignatureMap
+from composer_app.generation import tokenizer as tk
+from composer_app.generation.candidate import Candidate
+
+MODE_THRESHOLD = 0.05  # |major_strength target| above this switches the generated bars' mode
+NEUTRAL_PITCH_MEAN = 69.0  # the mood table's register at the neutral mood (mood.targets)
+OUT_OF_KEY_PENALTY = 3.0  # logits subtracted from out-of-scale pitches with key_constraint="auto"
+MODE_GUIDANCE = 1.0  # logits (times the degree weights below) at full guidance strength
+MODE_GUIDANCE_FULL = 0.3  # the |major_strength| target at which mode guidance is at full strength
+MODE_SWITCH_GAIN = 1.5  # the mode mixture tips fully at |target| = MODE_GUIDANCE_FULL / this (|valence| 2/3)
+# Mode guidance: logit weights per scale degree of the target key, proportional to the log-ratio of
+# the pitch-class histogram that maximises |major_strength| (found by random search over in-scale
+# histograms against core.theory.key_correlations: major C .29 G .25 F .18 E .17 D .06 A .05 B .01;
+# minor C .27 Eb .19 B .16 G .13 Ab .12 D .10 F .03 Bb .01) to a flat one, scaled by 0.7, clipped to
+# +-1, the tonic then lowered (the model already favours it: sad candidates circled on the tonic).
+# In words: tonic, 3rd and 5th up, and down the degrees that point to the relative key.
+# Measured on early checkpoints: boosting the 3rd and 6th of both modes backfired (melodies crowded
+# onto the 6th read as its key), and adding the whole z-scored profile crowded them onto the tonic.
+MAJOR_DEGREE_WEIGHTS = {0: 0.3, 7: 0.4, 5: 0.15, 4: 0.2, 2: -0.4, 9: -0.7, 11: -0.8}
+MINOR_DEGREE_WEIGHTS = {0: 0.3, 3: 0.4, 11: 0.2, 8: 0.1, 2: -0.1, 5: -0.6, 10: -0.8}
+DEFAULT_VELOCITY = 80  # without a mood or a velocity target (and a prompt without dynamics)
+ACCENT_DOWNBEAT, ACCENT_BEAT, ACCENT_OFFBEAT = 6, 2, -2  # velocity accents before re-centring on the target
+PITCH_RANGE_MARGIN = 12  # candidates stay within the prompt's range widened by this many semitones
+RANK_SCALE_MAJOR_STRENGTH = 0.15  # ranking: this much mode-strength error ...
+RANK_SCALE_DENSITY_OCTAVES = 0.5  # ... weighs as much as this many octaves of note-density error
+RANK_MIN_PITCH_CLASS_BITS = 1.8  # ranking: candidates with a flatter pitch-class histogram than this ...
+RANK_SCALE_PITCH_CLASS_BITS = 0.5  # ... lose one unit per this many bits below it (folk tunes: ~2.2)
+RANK_FREE_REPEAT_SHARE = 0.15  # ranking: a tune repeating more of its notes than this (or than its prompt) ...
+RANK_SCALE_REPEAT_SHARE = 0.1  # ... loses one unit per this share of extra repeats
+MINOR_SCALE = (0, 2, 3, 5, 7, 8, 10, 11)  # natural minor plus the leading tone (harmonic minor)
+MAJOR_SCALE = (0, 2, 4, 5, 7, 9, 11)
+KEY_CONSTRAINTS = ("auto", "strict", "none")
+
+
+@dataclass(frozen=True)
+class PromptFacts:
+    """What the plan needs to know about the prompt (``analyse_prompt``)."""
+
+    grid_notes: np.ndarray  # (n, 3) start, duration, pitch on the token grid
+    tokens: list[int]  # the prompt's tokens (the most recent bars within the budget), from BOS
+    start_tick: int  # the bar line after the last onset, in the prompt's ticks
+    numerator: int
+    denominator: int
+    key_index: int  # 2 * tonic + minor
+    voices: float  # mean notes per onset
+    pitch_mean: float  # of the last (up to) 4 bars
+    recent_density: float  # notes per quarter over the last (up to) 4 bars
+    pitch_low: int
+    pitch_high: int
+    repeat_share: float  # share of the tune's notes (top note per onset) that repeat the one before
+    velocity: float | None  # the prompt's mean velocity, when it has dynamics
+
+
+@dataclass(frozen=True)
+class BarTarget:
+    """Everything decided for one bar to generate."""
+
+    targets: object | None  # the bar's AttributeTargets (None: no mood, follow the prompt)
+    controls: tk.BarControls  # key, density bin, register bin (the Transformer/LSTM bar header)
+    key: Key
+    minorness: float  # 0 major .. 1 minor (a modal mixture in between)
+    density: float  # notes per quarter for the whole texture (target x voices, or the prompt's)
+    register: float  # target mean pitch
+    pitch_class_bias: np.ndarray  # (12,) logits added per pitch class (-inf: forbidden)
+    velocity: int
+    articulation: float | None  # 0 staccato .. 1 legato; None: as generated
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The per-bar plan of one request (exposed for tests and the evaluation)."""
+
+    prompt_tokens: list[int]
+    bars: tuple[BarTarget, ...]
+    start_tick: int  # where the continuation starts, in the prompt's ticks
+    numerator: int
+    denominator: int
+    voices: float
+    pitch_low: int  # candidates stay within this range
+    pitch_high: int
+    key_constraint: object = "auto"
+    prompt_repeat_share: float = 0.0
+
+    @property
+    def key(self) -> Key:
+        """The key of the first generated bar (what a candidate reports)."""
+        return self.bars[0].key
+
+    @property
+    def bar_grid_length(self) -> int:
+        return tk.bar_grid_length(self.numerator, self.denominator)
+
+    @property
+    def target_major_strength(self) -> float | None:
+        """Mean mode-strength target over the bars that have one (what candidates are ranked against)."""
+        values = [b.targets.major_strength for b in self.bars if b.targets is not None and b.targets.major_strength is not None]
+        return float(np.mean(values)) if values else None
+
+    @property
+    def target_density(self) -> float | None:
+        """Mean density target (notes per quarter, scaled by the prompt's voices), None without targets."""
+        values = [b.density for b in self.bars if b.targets is not None and b.targets.note_density is not None]
+        return float(np.mean(values)) if values else None
+
+    # Kept for callers of the single-mood plan.
+    @property
+    def velocity(self) -> int:
+        return self.bars[0].velocity
+
+    @property
+    def articulation(self) -> float | None:
+        return self.bars[0].articulation
+
+
+def bar_targets_for(moods: Sequence | None, bars: int, overrides=None) -> tuple:
+    """Per-bar AttributeTargets from per-bar moods (one mood = every bar; none = no targets).
+
+    ``overrides`` (the advanced sliders: a mapping of attribute -> value) apply to every bar.
+    """
+    from composer_app.mood.targets import targets_for
+
+    moods = tuple(moods or ())
+    if not moods:
+        return (None,) * bars
+    if len(moods) not in (1, bars):
+        raise ValueError(f"moods must hold 1 or {bars} values (one per bar)")
+    per_bar = moods * bars if len(moods) == 1 else moods
+    return tuple(targets_for(m, overrides) for m in per_bar)
+
+
+def analyse_prompt(prompt: Clip, prompt_tokens_max: int = 128) -> PromptFacts:
+    """Where the continuation starts, the prompt's tokens, key, voices, register and density."""
+    tpq = prompt.ticks_per_quarter
+    rows = np.array([(n.start_tick, n.duration_ticks, n.pitch) for n in prompt.notes], dtype=np.int64).reshape(-1, 3)
+    grid_notes = tk.to_grid(rows, tpq)
+    velocities = np.array([n.velocity for n in prompt.notes], dtype=np.int64)
+    ts_map = prompt.time_signatures
+    start_tick = ts_map.next_bar_tick(max(n.start_tick for n in prompt.notes) + 1) if prompt.notes else 0
+    signature = ts_map.change_at(start_tick)
+    numerator, denominator = signature.numerator, signature.denominator
+    try:
+        tk.time_signature_index(numerator, denominator)
+    except ValueError:
+        raise ValueError(f"the prompt's time signature {numerator}/{denominator} is not supported") from None
+    scale = tk.GRID_TICKS_PER_QUARTER / tpq
+    grid_signatures = [
+        (int(round(c.tick * scale)), c.numerator, c.denominator) for c in ts_map.changes if c.tick < start_tick
+    ] or [(0, numerator, denominator)]
+    start_grid = int(round(start_tick * scale))
+    prompt_bars = [b for b in tk.bar_lines(grid_signatures, max(start_grid, 1)) if b[0] < start_grid]
+    velocity = float(np.mean(velocities)) if len(velocities) and len(set(velocities.tolist())) > 1 else None
+    if not grid_notes.size:
+        return PromptFacts(grid_notes, [tk.BOS], start_tick, numerator, denominator, 0, 1.0, 67.0, 1.5, 60, 76, 0.0, velocity)
+    tokens, bar_index = tk.notes_to_tokens(grid_notes, grid_signatures, n_bars=len(prompt_bars), bos=True, eos=False)
+    if len(tokens) > prompt_tokens_max:  # keep the most recent bars within the budget, cut at a bar line
+        cut = next((i for i in bar_index if len(tokens) - i <= prompt_tokens_max), bar_index[-1])
+        tokens = tokens[cut:]
+    onsets = len(np.unique(grid_notes[:, 0]))
+    recent_start = prompt_bars[-4:][0][0] if prompt_bars else 0  # the last (up to) 4 bars
+    recent = grid_notes[grid_notes[:, 0] >= recent_start]
+    return PromptFacts(
+        grid_notes, tokens, start_tick, numerator, denominator,
+        key_index=tk.estimate_key_index(grid_notes),
+        voices=max(1.0, len(grid_notes) / max(onsets, 1)),
+        pitch_mean=float(recent[:, 2].mean()) if len(recent) else float(grid_notes[:, 2].mean()),
+        recent_density=len(recent) / max(1.0, (start_grid - recent_start) / tk.GRID_TICKS_PER_QUARTER),
+        pitch_low=int(grid_notes[:, 2].min()),
+        pitch_high=int(grid_notes[:, 2].max()),
+        repeat_share=repeat_share(recent[:, 0], recent[:, 2]),
+        velocity=velocity,
+    )
+
+
+def _minorness(major_strength: float | None, prompt_minor: int) -> float:
+    """0 (major) .. 1 (minor): the prompt's mode at the neutral mood, moved toward the target's.
+
+    In between, both thirds and sixths stay possible (a modal mixture), so the measured mode
+    strength is graded along the valence slider rather than two-valued.
+    """
+    if major_strength is None or abs(major_strength) <= MODE_THRESHOLD:
+        return float(prompt_minor)
+    strength = min(1.0, abs(major_strength) / MODE_GUIDANCE_FULL)
+    if major_strength < 0:
+        return prompt_minor + (1 - prompt_minor) * min(1.0, MODE_SWITCH_GAIN * strength)
+    return prompt_minor * (1 - min(1.0, MODE_SWITCH_GAIN * strength))
+
+
+def _pitch_class_bias(tonic: int, key_index: int, minorness: float, major_strength: float | None, key_constraint) -> np.ndarray:
+    """Logits per pitch class: the scale (soft with "auto", hard with "strict"/a Key) and mode guidance."""
+    bias = np.zeros(12, dtype=np.float32)
+    if isinstance(key_constraint, Key):
+        bias[[pc not in key_constraint.pitch_classes for pc in range(12)]] = -np.inf
+        return bias
+    if key_constraint == "strict":
+        steps = MINOR_SCALE if key_index % 2 else MAJOR_SCALE
+        allowed = {(tonic + s) % 12 for s in steps}
+        bias[[pc not in allowed for pc in range(12)]] = -np.inf
+    elif key_constraint == "auto":
+        for degree in (1, 6):  # never in a major or (harmonic/natural) minor scale
+            bias[(tonic + degree) % 12] -= OUT_OF_KEY_PENALTY
+        for degree in (4, 9):  # major 3rd and 6th: out of place as the music turns minor
+            bias[(tonic + degree) % 12] -= OUT_OF_KEY_PENALTY * minorness
+        for degree in (3, 8, 10):  # minor 3rd, 6th and 7th: out of place in major
+            bias[(tonic + degree) % 12] -= OUT_OF_KEY_PENALTY * (1 - minorness)
+    else:
+        return bias
+    if major_strength is not None:  # guidance toward the target mode, once the mixture has tipped that way
+        strength = min(1.0, abs(major_strength) / MODE_GUIDANCE_FULL)
+        toward = max(0.0, 2 * minorness - 1) if major_strength < 0 else max(0.0, 1 - 2 * minorness)
+        weights = MINOR_DEGREE_WEIGHTS if major_strength < 0 else MAJOR_DEGREE_WEIGHTS
+        for degree, weight in weights.items():
+            bias[(tonic + degree) % 12] += MODE_GUIDANCE * strength * toward * weight
+    return bias
+
+
+def plan_bar(facts: PromptFacts, targets, key_constraint="auto") -> BarTarget:
+    """The key, controls, pitch-class bias, velocity and articulation of one bar from its targets."""
+    get = (lambda name: getattr(targets, name, None)) if targets is not None else (lambda name: None)
+    tonic, prompt_minor = facts.key_index // 2, facts.key_index % 2
+    major_strength = get("major_strength")
+    minorness = _minorness(major_strength, prompt_minor)
+    minor = 1 if minorness > 0.5 else 0 if minorness < 0.5 else prompt_minor
+    key_index = 2 * tonic + minor
+    if isinstance(key_constraint, Key):
+        key_index = 2 * key_constraint.tonic_pc + (
+            1 if key_constraint.mode in ("minor", "aeolian", "harmonic_minor", "dorian", "phrygian") else 0
+        )
+    density = get("note_density") * facts.voices if get("note_density") is not None else facts.recent_density
+    register = facts.pitch_mean + (get("pitch_mean") - NEUTRAL_PITCH_MEAN if get("pitch_mean") is not None else 0.0)
+    velocity = get("velocity_mean")
+    if velocity is None:
+        velocity = facts.velocity if facts.velocity is not None else DEFAULT_VELOCITY
+    return BarTarget(
+        targets=targets,
+        controls=tk.BarControls(key_index, tk.density_bin(density), tk.register_bin(register)),
+        key=Key(key_index // 2, "minor" if key_index % 2 else "major"),
+        minorness=float(minorness),
+        density=float(density),
+        register=float(register),
+        pitch_class_bias=_pitch_class_bias(tonic, key_index, minorness, major_strength, key_constraint),
+        velocity=int(round(velocity)),
+        articulation=get("articulation"),
+    )
+
+
+def make_plan(prompt: Clip, bars: int, targets=None, key_constraint="auto", prompt_tokens_max: int = 128) -> Plan:
+    """The plan for ``bars`` bars after ``prompt``; ``targets``: one AttributeTargets (every bar),
+    a sequence of one per bar (a mood timeline), or None (no mood: follow the prompt)."""
+    if not (key_constraint in KEY_CONSTRAINTS or key_constraint in (None, False) or isinstance(key_constraint, Key)):
+        raise ValueError("key_constraint must be 'auto', 'strict', 'none' or a Key")
+    if not isinstance(bars, int) or bars < 1:
+        raise ValueError("bars must be >= 1")
+    per_bar = tuple(targets) if isinstance(targets, (list, tuple)) else (targets,) * bars
+    if len(per_bar) != bars:
+        raise ValueError(f"targets must hold one value per bar ({bars}), got {len(per_bar)}")
+    facts = analyse_prompt(prompt, prompt_tokens_max)
+    bar_targets = tuple(plan_bar(facts, t, key_constraint) for t in per_bar)
+    shifts = [int(round(b.register - facts.pitch_mean)) for b in bar_targets]
+    low = max(tk.PITCH_MIN, facts.pitch_low + min(0, min(shifts)) - PITCH_RANGE_MARGIN)
+    high = min(tk.PITCH_MAX, facts.pitch_high + max(0, max(shifts)) + PITCH_RANGE_MARGIN)
+    return Plan(
+        facts.tokens, bar_targets, facts.start_tick, facts.numerator, facts.denominator, facts.voices,
+        low, high, key_constraint, facts.repeat_share,
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# From generated notes to a candidate, and ranking
+
+
+def render_candidate(
+    grid_notes: np.ndarray, plan: Plan, prompt: Clip, generator: str, seed: int, seconds: float,
+    finished: bool = True, index: int = 0,
+) -> Candidate:
+    """Generated notes (n, 3: start, duration, pitch on the token grid, from the continuation's
+    start) -> a Candidate in the prompt's ticks, with each bar's velocity and articulation."""
+    tpq = prompt.ticks_per_quarter
+    scale = tpq / tk.GRID_TICKS_PER_QUARTER
+    bar_ticks = round(plan.bar_grid_length * scale)
+    n_bars = len(plan.bars)
+    length_ticks = bar_ticks * n_bars
+    rows = np.asarray(grid_notes, dtype=np.int64).reshape(-1, 3)
+    placed, accents = [], []
+    for start, duration, pitch in rows:
+        start_tick = int(round(start * scale))
+        if start_tick >= length_ticks:
+            continue
+        bar = plan.bars[min(start_tick // bar_ticks, n_bars - 1)]
+        duration_ticks = max(1, int(round(duration * scale)))
+        if bar.articulation is not None and bar.articulation < 0.98:
+            # Shorten toward the next onset's distance (how core.attributes measures articulation).
+            later = rows[rows[:, 0] > start]
+            ioi_ticks = int(round((later[:, 0].min() - start) * scale)) if len(later) else length_ticks - start_tick
+            duration_ticks = max(1, min(duration_ticks, int(round(ioi_ticks * bar.articulation))))
+        duration_ticks = min(duration_ticks, length_ticks - start_tick)
+        in_bar = start_tick % bar_ticks
+        accents.append(ACCENT_DOWNBEAT if in_bar == 0 else (ACCENT_BEAT if in_bar % tpq == 0 else ACCENT_OFFBEAT))
+        placed.append((start_tick, int(pitch), duration_ticks, bar.velocity))
+    # Light metric accents, shifted so that the mean velocity is each bar's target whatever the rhythm.
+    offset = -float(np.mean(accents)) if accents else 0.0
+    notes = sorted(
+        Note(start_tick, pitch, duration_ticks, int(np.clip(round(velocity + accent + offset), 1, 127)))
+        for (start_tick, pitch, duration_ticks, velocity), accent in zip(placed, accents)
+    )
+    tempo = prompt.tempo_map.change_at(plan.start_tick)
+    tempo_map = TempoMap([TempoChange(0, tempo.microseconds_per_quarter)], tpq)
+    ts_map = TimeSignatureMap([TimeSignatureChange(0, plan.numerator, plan.denominator)], tpq)
+    attributes = compute_attributes(notes, tpq, start_tick=0, end_tick=length_ticks)
+    return Candidate(
+        tuple(notes), tpq, tempo_map, ts_map, plan.key, n_bars, length_ticks, generator, seed, attributes,
+        seconds, finished, index,
+    )
+
+
+def target_distance(candidate: Candidate, plan: Plan) -> float:
+    """How far a candidate's measured attributes are from the request's targets (0 = on target)."""
+    distance = 0.0
+    attributes = candidate.attributes
+    target_mode = plan.target_major_strength
+    if target_mode is not None:
+        distance += abs(attributes.major_strength - target_mode) / RANK_SCALE_MAJOR_STRENGTH
+    target_density = plan.target_density
+    if target_density is not None:
+        measured = max(attributes.note_density, 0.05)
+        distance += abs(np.log2(measured / max(target_density, 0.05))) / RANK_SCALE_DENSITY_OCTAVES
+    if not candidate.notes:
+        return distance + 10.0  # an empty continuation is never the best suggestion
+    # one circling on one or two pitch classes is a poor one, whatever its attributes
+    counts = np.bincount([n.pitch % 12 for n in candidate.notes], minlength=12)
+    p = counts[counts > 0] / counts.sum()
+    entropy_bits = float(-(p * np.log2(p)).sum())
+    distance += max(0.0, RANK_MIN_PITCH_CLASS_BITS - entropy_bits) / RANK_SCALE_PITCH_CLASS_BITS
+    repeats = repeat_share([n.start_tick for n in candidate.notes], [n.pitch for n in candidate.notes])
+    free = max(plan.prompt_repeat_share, RANK_FREE_REPEAT_SHARE)
+    distance += max(0.0, repeats - free) / RANK_SCALE_REPEAT_SHARE
+    return float(distance)
+
+
+def has_targets(plan: Plan) -> bool:
+    """Whether there is anything to rank samples against."""
+    return plan.target_major_strength is not None or plan.target_density is not None
+
+
+def repeat_share(onsets, pitches) -> float:
+    """Share of a tune's notes (the top note of each onset) that repeat the pitch of the one before."""
+    top: dict[int, int] = {}
+    for onset, pitch in zip(onsets, pitches):
+        top[int(onset)] = max(top.get(int(onset), -1), int(pitch))
+    tune = [top[k] for k in sorted(top)]
+    if len(tune) < 2:
+        return 0.0
+    return float(np.mean(np.diff(tune) == 0))
