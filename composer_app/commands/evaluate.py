@@ -50,8 +50,8 @@ def run(args: argparse.Namespace) -> int:
     except KeyError as error:
         raise BadInputError(str(error.args[0])) from None
     weights = args.weights or registry.weights_path(args.generator)
-    model = registry.load_weights(weights)
-    model.generator_name = args.generator
+    model = registry.load_weights(weights)  # a Generator
+    model.name = args.generator
     collections = tuple(args.collections.split(",")) if args.collections else corpus_data.DEFAULT_COLLECTIONS
     if set(collections) & set(corpus_data.RESERVED_COLLECTIONS):
         raise BadInputError("oneills1850 is reserved for independent evaluation; pass it as a folder of .mid files")
@@ -80,11 +80,15 @@ def run(args: argparse.Namespace) -> int:
     summary = {
         "json": str(out.with_suffix(".json")),
         "markdown": str(out.with_suffix(".md")),
-        "nll_per_note": round(result["likelihood"]["model_nll_per_note"], 4),
-        "ngram_nll_per_note": round(result["likelihood"]["ngram_nll_per_note"], 4),
-        "improvement_over_ngram": round(result["likelihood"]["improvement_over_ngram"], 4),
+        "nll_per_note": _rounded(result["likelihood"].get("model_nll_per_note")),
+        "ngram_nll_per_note": _rounded(result["likelihood"].get("ngram_nll_per_note")),
+        "improvement_over_ngram": _rounded(result["likelihood"].get("improvement_over_ngram")),
         "arousal_spearman": result["control"]["arousal"]["spearman_per_sweep_mean"],
         "valence_spearman": result["control"]["valence"]["spearman_per_sweep_mean"],
     }
     print(json.dumps(summary))
     return 0
+
+
+def _rounded(value):
+    return None if value is None else round(value, 4)

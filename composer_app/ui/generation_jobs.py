@@ -89,6 +89,7 @@ class SuggestRequest:
     temperature: float = 1.0
     seed: int = 0
     generator: str | None = None  # None: the engine's default
+    generators: tuple[str, ...] = ()  # two or more: compare them on this one request (each gives `candidates`)
     targets: Any = None  # AttributeTargets with the advanced overrides applied, or None
     key_constraint: str = "clip"  # "clip" (lean into the clip's key), "strict", "off", or a key such as "D minor"
     label: str = ""  # what the panel shows while it runs
@@ -548,15 +549,16 @@ def engine_key_constraint(value: str | None):
 
 
 class _EngineAdapter:
-    """Calls ``composer_app.generation.engine.suggest`` for a :class:`SuggestRequest`.
+    """Answers a :class:`SuggestRequest` through the ``Generator`` interface (``generation.engine``).
 
     The engine streams each candidate through ``on_candidate`` as its batch finishes; the
-    preloaded model is passed in, so a request never loads weights.
+    preloaded generator is passed in, so a request for it never loads weights (others load once,
+    on first use). A request naming several generators compares them on one shared plan.
     """
 
     def __init__(self, engine_module, model, generator: str | None):
         self._engine = engine_module
-        self._model = model
+        self._models = {generator: model} if generator else {}
         self.default_generator = generator
         self.description = f"Model ready ({generator})" if generator else "Model ready"
 
@@ -564,25 +566,35 @@ class _EngineAdapter:
         try:
             from composer_app.generation import registry  # noqa: PLC0415 (worker)
 
-            return list(registry.names())
+            return list(registry.names(shipped_only=True))
         except Exception:  # noqa: BLE001
             return [self.default_generator] if self.default_generator else []
 
+    def _generator(self, name: str):
+        if name not in self._models:
+            from composer_app.generation import registry  # noqa: PLC0415 (worker)
+
+            self._models[name] = registry.load_generator(name)
+        return self._models[name]
+
     def suggest(self, request: SuggestRequest, *, cancel, on_candidate):
-        generator = request.generator or self.default_generator
+        names = tuple(request.generators) or (request.generator or self.default_generator,)
         kwargs = dict(
             targets=request.targets,
             key_constraint=engine_key_constraint(request.key_constraint),
             cancel=cancel,
             on_candidate=on_candidate,
-            model=self._model if generator in (None, self.default_generator) else None,
+            temperature=max(request.temperature, 1e-3),  # 0 on the slider means "nearly greedy"
         )
-        if generator is not None:
-            kwargs["generator"] = generator
-        temperature = max(request.temperature, 1e-3)  # 0 on the slider means "nearly greedy"
         try:
+            if len(names) > 1:
+                models = {name: self._generator(name) for name in names}
+                return self._engine.compare(
+                    request.prompt, names, request.mood, request.bars, request.candidates, request.seed, models=models, **kwargs
+                )
             return self._engine.suggest(
-                request.prompt, request.mood, request.bars, request.candidates, temperature, request.seed, **kwargs
+                request.prompt, request.mood, request.bars, request.candidates, seed=request.seed,
+                model=self._generator(names[0]), **kwargs,
             )
         except self._engine.Cancelled:
             raise GenerationCancelled() from None
@@ -606,7 +618,7 @@ def _default_engine(generator: str | None, weights_path: Path | None):
     name = generator or registry.DEFAULT_GENERATOR
     if weights_path is not None:
         model = registry.load_weights(Path(weights_path))
-        model.generator_name = name
+        model.name = name
     else:
         model = registry.load_generator(name)
     from composer_app.generation import engine  # noqa: PLC0415

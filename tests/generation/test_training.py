@@ -51,3 +51,17 @@ def test_ddp_two_processes_under_torchrun(midi_folder, tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     facts = json.loads(read_metadata(out)["training"])
     assert facts["processes"] == 2 and facts["steps"] == 2
+
+
+def test_train_model_picks_the_generator_class(midi_folder, tmp_path, capsys):
+    out = tmp_path / "lstm.safetensors"
+    args = ["--layers", "1", "--d-model", "32", "--block-size", "64", "--batch-size", "2", "--eval-windows", "2", "--quiet"]
+    assert main(["train", "--model", "lstm", "--data", str(midi_folder), "--max-steps", "2", "--out", str(out), *args]) == 0
+    facts = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert facts["steps"] == 2
+    generator = load_weights(out)
+    assert type(generator).__name__ == "LstmGenerator" and generator.config.d_model == 32
+    assert main(["train", "--model", "nope", "--data", str(midi_folder)]) == 2
+    assert "unknown generator 'nope'" in capsys.readouterr().err
+    assert main(["train", "--model", "lstm", "--heads", "2", "--data", str(midi_folder)]) == 2
+    assert "no config field 'n_head'" in capsys.readouterr().err
