@@ -1,0 +1,93 @@
+"""The GAN: bars as symbols and back, mode flips, weights round trip, continuation, a tiny training run."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import torch
+
+from composer_app.cli import main
+from composer_app.core.clip import Clip
+from composer_app.generation import engine, gan, registry
+from composer_app.mood import Mood
+
+from .conftest import TPQ, melody
+
+
+def test_a_bar_becomes_symbols_and_comes_back():
+    # grid: 12 per quarter; a C-major line in D (shift 2): D5 quarter, E5 eighth, F#5 eighth, A5 half
+    line = np.array([(0, 12, 74), (12, 6, 76), (18, 6, 78), (24, 24, 81)])
+    shift = gan.key_shift(2)
+    symbols = gan.bar_symbols(line, 0, 16, shift)
+    assert list(symbols[:4]) == [2 + 72 - gan.PITCH_LOW, gan.HOLD, gan.HOLD, gan.HOLD]
+    assert list(symbols[8:]) == [2 + 79 - gan.PITCH_LOW] + [gan.HOLD] * 7
+    notes, sounding = gan.symbols_to_notes(symbols, shift, 16)
+    assert [tuple(n) for n in notes] == [tuple(r) for r in line]
+    assert sounding == 81  # the half note reaches the bar line
+
+
+def test_a_leading_hold_ties_the_note_from_the_bar_before():
+    symbols = np.array([gan.HOLD] * 4 + [gan.REST] * 12)
+    notes, _ = gan.symbols_to_notes(symbols, 0, 16, offset_grid=48, tie_from=67)
+    assert notes == [(48, 12, 67)]
+
+
+def test_mode_flip_moves_the_third_sixth_and_seventh():
+    c_major = np.array([2 + 64 - gan.PITCH_LOW, 2 + 60 - gan.PITCH_LOW, 2 + 69 - gan.PITCH_LOW, gan.HOLD])  # E C A
+    flipped = gan.mode_flip(c_major, minor=0)
+    assert list(flipped) == [2 + 63 - gan.PITCH_LOW, 2 + 60 - gan.PITCH_LOW, 2 + 68 - gan.PITCH_LOW, gan.HOLD]  # Eb C Ab
+    assert list(gan.mode_flip(flipped, minor=1)) == list(c_major)
+
+
+def test_distinct_bar_share_sees_mode_collapse():
+    assert gan.distinct_bar_share(np.zeros((8, 16), int)) == 1 / 8
+    assert gan.distinct_bar_share(np.arange(32).reshape(2, 16)) == 1.0
+
+
+def _tiny_gan(tmp_path):
+    torch.manual_seed(0)
+    model = gan.BarGenerator(gan.GanConfig(width=16, cond_width=8, noise_dim=8)).eval()
+    path = tmp_path / "gan.safetensors"
+    gan.save_gan(model, path, {"training": {"note": "random weights for tests"}})
+    return registry.load_weights(path)
+
+
+def test_gan_weights_round_trip_and_continue_a_prompt_bar_by_bar(tmp_path):
+    generator = _tiny_gan(tmp_path)
+    assert isinstance(generator, gan.GanGenerator) and generator.name == "gan"
+    assert generator.nll([]) is None  # no likelihood for a GAN
+    clip = Clip.from_notes(melody(62, bars=2), TPQ)
+    candidates = engine.suggest(clip, Mood(-0.5, 0.5), bars=3, candidates=3, seed=5, model=generator, key_constraint="strict")
+    assert [c.index for c in candidates] == [0, 1, 2]
+    bar = 4 * TPQ
+    for c in candidates:
+        assert c.generator == "gan" and c.length_ticks == 3 * bar
+        assert all(0 <= n.start_tick and n.end_tick <= 3 * bar for n in c.notes)
+        assert len({n.start_tick for n in c.notes}) == len(c.notes)  # one line: one note per onset
+        steps = engine.MINOR_SCALE if c.key.mode == "minor" else engine.MAJOR_SCALE
+        assert all((n.pitch - c.key.tonic_pc) % 12 in steps for n in c.notes)
+    again = engine.suggest(clip, Mood(-0.5, 0.5), bars=3, candidates=3, seed=5, model=generator, key_constraint="strict")
+    assert [c.notes for c in again] == [c.notes for c in candidates]
+
+
+def test_gan_bars_differ_with_the_noise(tmp_path):
+    generator = _tiny_gan(tmp_path)
+    previous = np.full(16, gan.REST)
+    bars = generator.sample_bars(previous, gan.attribute_vector(0, 0.5, 72, 16), list(range(32)))
+    assert bars.shape == (32, 16)
+    assert gan.distinct_bar_share(bars) > 0.5
+
+
+def test_train_gan_tiny_run_and_resume(midi_folder, tmp_path, capsys):
+    out = tmp_path / "gan.safetensors"
+    args = ["train", "--model", "gan", "--data", str(midi_folder), "--batch-size", "4", "--eval-every", "2", "--quiet", "--out", str(out)]
+    assert main([*args, "--max-steps", "3"]) == 0
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["steps"] == 3
+    assert main([*args, "--max-steps", "1"]) == 0  # resumes from OUT.ckpt
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["steps"] == 4
+    facts = registry.load_weights(out).metadata["training"]
+    assert facts["train_bars"] > 0 and "distinct_bars_one_condition" in facts["heldout"]
+    png = tmp_path / "losses.png"
+    gan.plot_losses(facts["history"], png)
+    assert png.stat().st_size > 10_000
