@@ -71,12 +71,13 @@ def test_gan_weights_round_trip_and_continue_a_prompt_bar_by_bar(tmp_path):
     assert [c.notes for c in again] == [c.notes for c in candidates]
 
 
-def test_gan_bars_differ_with_the_noise(tmp_path):
+def test_gan_bars_are_reproducible_by_seed(tmp_path):
     generator = _tiny_gan(tmp_path)
     previous = np.full(16, gan.REST)
-    bars = generator.sample_bars(previous, gan.attribute_vector(0, 0.5, 72, 16), list(range(32)))
-    assert bars.shape == (32, 16)
-    assert gan.distinct_bar_share(bars) > 0.5
+    attributes = gan.attribute_vector(0, 0.5, 72, 16)
+    bars = generator.sample_bars(previous, attributes, list(range(8)))
+    assert bars.shape == (8, 16) and ((bars >= 0) & (bars < gan.N_SYMBOLS)).all()
+    assert (generator.sample_bars(previous, attributes, list(range(8))) == bars).all()
 
 
 def test_train_gan_tiny_run_and_resume(midi_folder, tmp_path, capsys):
