@@ -11,6 +11,7 @@ tonic is C (``key_shift``), and transposed back to the prompt's key when it is p
   (MidiNet's 2-D conditioner, here over time with the symbols as channels) and the bar's attribute
   vector (``attribute_vector``: minor or major, onsets per step, register, bar length), broadcast
   over time. Softmax over the symbols at each step.
+  The request's temperature scales the noise (below 1: closer to the mean bar, above: wilder).
 * **Critic** (``BarCritic``): the bar (one-hot when real, the softmax when generated), the previous
   bar and the attributes -> convolutions -> one score (a Wasserstein critic, no sigmoid).
 
@@ -362,7 +363,7 @@ class GanGenerator(Generator):
             per_line = targets.note_density if targets is not None and targets.note_density is not None else bar.density / max(plan.voices, 1.0)
             for chunk_start, steps in chunks:
                 attributes = attribute_vector(float(bar.key.mode == "minor"), per_line / 4.0, bar.register - shift, steps)
-                symbols = self._sample_many(previous, attributes, seeds, b * len(chunks) + chunk_start, bias)
+                symbols = self._sample_many(previous, attributes, seeds, b * len(chunks) + chunk_start, bias, request.temperature)
                 symbols[:, steps:] = REST
                 offset = b * bar_grid + chunk_start * GRID_PER_STEP
                 for i in range(count):
@@ -378,11 +379,16 @@ class GanGenerator(Generator):
             emit(self.best_of(groups[index], plan))
 
     @torch.no_grad()
-    def _sample_many(self, previous: np.ndarray, attributes: np.ndarray, seeds: list[int], bar_index: int, bias: np.ndarray) -> np.ndarray:
-        """One bar for each sample (its own previous bar and noise seed) in one batch."""
+    def _sample_many(
+        self, previous: np.ndarray, attributes: np.ndarray, seeds: list[int], bar_index: int, bias: np.ndarray, temperature: float = 1.0
+    ) -> np.ndarray:
+        """One bar for each sample (its own previous bar and noise seed) in one batch.
+
+        ``temperature`` scales the noise (the GAN's "temperature": 0 = the mean bar, 1 = as trained).
+        """
         from composer_app.generation.sampling import sample_seed
 
-        noise = torch.stack([
+        noise = temperature * torch.stack([
             torch.randn(self.config.noise_dim, generator=torch.Generator().manual_seed(sample_seed(s, bar_index)))
             for s in seeds
         ])
