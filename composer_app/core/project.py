@@ -6,6 +6,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Mapping
 
 from composer_app.core.chords import ChordTrack
+from composer_app.core.mood_timeline import MoodTimeline
 from composer_app.core.theory import Key
 from composer_app.core.timing import (
     DEFAULT_TICKS_PER_QUARTER,
@@ -51,6 +52,8 @@ class Project:
     without copying or locking, and makes undo a matter of keeping the previous value.
     ``settings`` holds JSON-able per-document settings (mood, generation options, …).
     ``chords`` is the chord track (chord symbols at tick positions, empty by default).
+    ``mood_timeline``: the mood over time (valence/arousal points at bars); every generation request
+    takes its per-bar targets from it when it has points.
     """
 
     tracks: tuple[Track, ...] = ()
@@ -63,6 +66,7 @@ class Project:
     settings: Mapping[str, Any] = field(default_factory=dict, compare=True)
     markers: tuple[Marker, ...] = ()  # sorted by tick
     chords: ChordTrack = field(default_factory=ChordTrack)
+    mood_timeline: MoodTimeline = field(default_factory=MoodTimeline)
 
     def __post_init__(self) -> None:
         check_int("ticks_per_quarter", self.ticks_per_quarter, 1, 0x7FFF)
@@ -87,6 +91,8 @@ class Project:
         object.__setattr__(self, "markers", tuple(sorted(markers)))
         if not isinstance(self.chords, ChordTrack):
             raise TypeError("chords must be a ChordTrack")
+        if not isinstance(self.mood_timeline, MoodTimeline):
+            raise TypeError("mood_timeline must be a MoodTimeline")
 
     @property
     def end_tick(self) -> int:
@@ -121,6 +127,8 @@ class Project:
 
     def with_chords(self, chords: ChordTrack) -> Project:
         return replace(self, chords=chords)
+    def with_mood_timeline(self, timeline: MoodTimeline) -> Project:
+        return replace(self, mood_timeline=timeline)
 
     def with_settings(self, **settings: Any) -> Project:
         merged = dict(self.settings)

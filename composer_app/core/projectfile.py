@@ -19,7 +19,8 @@ A file looks like this (notes one per line, as ``NOTE_FIELDS``)::
        "notes": [[0, 60, 480, 100, 0], ...]}
      ],
      "settings": {...},                           # any JSON object (mood, generation options)
-     "chords": [[0, 1920, "Am7/G"], ...]          # [start tick, duration ticks, symbol]; optional
+     "chords": [[0, 1920, "Am7/G"], ...],         # [start tick, duration ticks, symbol]; optional
+     "mood_timeline": [[0, -0.5, -0.3, 1, "sad"]] # [bar, valence, arousal, blend bars, label]; optional
     }
 
 Loading validates every field and turns any problem into one ``ProjectFileError`` naming the
@@ -37,6 +38,7 @@ from typing import Any
 
 from composer_app.core.chords import MAX_CHORD_EVENTS, Chord, ChordEvent, ChordTrack
 from composer_app.core.fileio import read_bytes_bounded, write_bytes_atomically
+from composer_app.core.mood_timeline import MoodTimeline
 from composer_app.core.note import Note
 from composer_app.core.project import LoopRegion, Marker, Project
 from composer_app.core.track import DEFAULT_VOLUME, PAN_CENTRE
@@ -90,6 +92,7 @@ def project_to_dict(project: Project) -> dict[str, Any]:
         ],
         "settings": dict(project.settings),
         "chords": [[e.start_tick, e.duration_ticks, e.chord.symbol()] for e in project.chords],
+        "mood_timeline": project.mood_timeline.to_list(),
     }
 
 
@@ -200,6 +203,10 @@ def project_from_dict(document: Any) -> Project:
     if not isinstance(settings, dict):
         raise _Invalid("settings", "must be an object")
 
+    mood_timeline = MoodTimeline()
+    if document.get("mood_timeline") is not None:  # absent in files written before it existed
+        mood_timeline = _build("mood_timeline", MoodTimeline.from_list, document["mood_timeline"])
+
     tracks_value = _field(document, "tracks", list)
     tracks = [_track(value, f"tracks[{i}]") for i, value in enumerate(tracks_value)]
     return Project(
@@ -213,6 +220,7 @@ def project_from_dict(document: Any) -> Project:
         settings=settings,
         markers=tuple(markers),
         chords=_chords(document),
+        mood_timeline=mood_timeline,
     )
 
 
