@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Callable
 
 from composer_app.core.mood_timeline import MoodPoint, MoodTimeline
+from composer_app.core.project import Marker
 from composer_app.mood.mood import Mood, nearest_preset
 from composer_app.mood.targets import targets_for
 
@@ -30,6 +31,7 @@ BASE_TEMPO_BPM = 96.0  # the story's tempo at the neutral mood; each scene scale
 BEATS_PER_BAR = 4
 AUTO_BARS_RANGE = (2, 16)  # reading-time lengths are kept in this range
 TRANSITION_BARS = 1.0  # a scene's mood blends in over this many bars from the previous one
+SCENE_MARKER_PREFIX = "Scene "  # project markers named like this belong to the story (replaced on each read)
 
 _BREAK_LINE = re.compile(r"^\s*(?:-{3,}|\*{3,}|(?:\*\s*){3,}|#+(?:\s.*)?|_{3,})\s*$")
 _WORD = re.compile(r"[A-Za-z0-9]+(?:['\u2019][A-Za-z]+)*")
@@ -124,6 +126,13 @@ class Story:
                 MoodPoint(float(start), scene.valence, scene.arousal, 0.0 if i == 0 else transition_bars, scene.emotion)
                 for i, (start, scene) in enumerate(zip(self.scene_start_bars(), self.scenes))
             )
+        )
+
+    def scene_markers(self, bar_to_tick: Callable[[float], int]) -> tuple[Marker, ...]:
+        """One marker per scene at its first bar ("Scene 2: sad"); ``bar_to_tick`` maps bars to ticks."""
+        return tuple(
+            Marker(bar_to_tick(start), f"{SCENE_MARKER_PREFIX}{i + 1}: {scene.emotion}")
+            for i, (start, scene) in enumerate(zip(self.scene_start_bars(), self.scenes))
         )
 
     def with_scene(self, index: int, scene: Scene) -> Story:

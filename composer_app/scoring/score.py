@@ -370,6 +370,7 @@ def _arrange(story: Story, melody: list[Note], keys: list, base_bpm: float, seed
         title="Scored story",
         settings={"story": story.to_dict(), "scoring": {"seed": seed, "base_bpm": base_bpm}},
         mood_timeline=timeline,
+        markers=story.scene_markers(lambda bar: int(bar) * BAR_TICKS),
     )
 
     pitched = [n for t in tracks for n in t.notes]

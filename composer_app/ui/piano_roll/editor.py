@@ -19,6 +19,7 @@ from composer_app.ui.piano_roll import edits
 from composer_app.ui.piano_roll.canvas import NoteCanvas, key_pitch_classes
 from composer_app.ui.piano_roll.keyboard import KEYBOARD_WIDTH_PX, KeyboardWidget
 from composer_app.ui.piano_roll.lanes import LaneStack, TimeLane
+from composer_app.ui.piano_roll.mood_lane import MoodLane
 from composer_app.ui.piano_roll.ruler import RulerWidget
 from composer_app.ui.piano_roll.tempo_lane import MarkerLane, TempoMeterLane
 from composer_app.ui.piano_roll.tools import EraserTool, PenTool, SelectTool, Tool
@@ -94,6 +95,7 @@ class PianoRollEditor(QWidget):
         layout.setColumnStretch(1, 1)
         self.tempo_lane = self.add_lane(TempoMeterLane(self))
         self.marker_lane = self.add_lane(MarkerLane(self))
+        self.mood_lane = self.add_lane(MoodLane(self), "bottom")
 
         self.tools: dict[str, Tool] = {t.name: t for t in (SelectTool(self), PenTool(self), EraserTool(self))}
         self.active_tool: Tool = self.tools["pen"]
