@@ -254,7 +254,7 @@ def read_story(
     for start, end in spans:
         scene_text = text[start:end]
         reading = read(scene_text)
-        mood = reading.mood
+        mood = Mood(round(reading.mood.valence, 4), round(reading.mood.arousal, 4))  # as stored in a project
         emotion = nearest_preset(mood).name
         words = len(_WORD.findall(scene_text))
         bars = bars_per_scene if bars_per_scene is not None else reading_bars(words, mood, base_bpm)

@@ -1,0 +1,115 @@
+"""Scoring a story end to end with the real reader and the shipped generator (small stories, 2-bar scenes)."""
+
+import threading
+
+import pytest
+
+from composer_app.core.mood_timeline import MoodTimeline
+from composer_app.mood.mood import preset
+from composer_app.mood.story import read_story
+from composer_app.scoring import arrangement
+from composer_app.scoring.score import (
+    BAR_TICKS,
+    ScoringCancelled,
+    max_boundary_silence_beats,
+    rescore_scene,
+    score_story,
+)
+
+STORY = (
+    "The whole village danced in the square, and the band played until the lanterns were lit.\n\n"
+    "The next winter the old miller died, and his mill stood silent and empty by the frozen stream.\n\n"
+    "Soldiers kicked down the doors and dragged the men into the street while the houses burned."
+)
+
+
+@pytest.fixture(scope="module")
+def scored():
+    story = read_story(STORY, bars_per_scene=3)
+    return score_story(story, seed=3)
+
+
+def _melody(project):
+    return sorted(n for t in project.tracks if t.name.startswith("Melody") for n in t.notes)
+
+
+def test_the_story_becomes_one_multi_track_project_with_its_timeline(scored):
+    project = scored.project
+    names = [t.name for t in project.tracks]
+    assert any(n.startswith("Melody") for n in names)
+    assert any(n.startswith("Accompaniment") for n in names)
+    assert any(n.startswith("Bass") for n in names)
+    assert len({t.channel for t in project.tracks}) == len(project.tracks)
+    assert project.mood_timeline == scored.story.timeline()
+    assert project.settings["story"]["text"] == STORY
+    assert project.end_tick <= 9 * BAR_TICKS + BAR_TICKS  # three scenes of three bars (plus a held last note)
+
+
+def test_each_scene_has_melody_and_its_mood_sets_tempo_mode_instrument_and_loudness(scored):
+    happy, sad, violent = scored.scenes
+    melody = _melody(scored.project)
+    for scene in scored.scenes:
+        assert any(scene.start_tick <= n.start_tick < scene.end_tick for n in melody)
+    assert sad.tempo_bpm < happy.tempo_bpm and sad.tempo_bpm < violent.tempo_bpm
+    assert "major" in happy.key and "minor" in sad.key
+    assert happy.melody_instrument == arrangement.instruments_for(0.8, 0.5)[0][1]
+    assert sad.melody_instrument == arrangement.instruments_for(-0.5, -0.5)[0][1]
+    assert violent.attributes["velocity_mean"] > sad.attributes["velocity_mean"]
+    tempo_changes = scored.project.tempo_map.changes
+    assert len(tempo_changes) > 3  # steps across each boundary bar, not one jump
+
+
+def test_the_melody_continues_across_scene_boundaries(scored):
+    assert max_boundary_silence_beats(scored) <= 1.0
+
+
+def test_read_back_follows_the_story_on_both_axes(scored):
+    story = scored.story.scenes
+    heard = scored.scenes
+    assert heard[0].readback.valence > heard[1].readback.valence  # happy above grief
+    assert heard[2].readback.arousal > heard[1].readback.arousal  # violence above grief
+    assert story[2].arousal > story[1].arousal
+
+
+def test_json_report_lists_each_scene_with_span_emotion_position_and_measures(scored):
+    report = scored.to_dict()
+    assert len(report["scenes"]) == 3
+    row = report["scenes"][1]
+    assert STORY[row["text_span"][0] : row["text_span"][1]].startswith("The next winter")
+    assert row["start_bar"] == 3 and row["end_bar"] == 6 and row["start_beat"] == 12.0 and row["end_beat"] == 24.0
+    assert {"melody_note_density", "melody_pitch_mean", "major_strength", "tempo_bpm"} <= set(row["attributes"])
+    assert {"valence", "arousal", "cues"} <= set(row["read_back"])
+    assert set(report["narrative_fit_spearman"]) == {"valence", "arousal"}
+
+
+def test_regenerating_one_scene_keeps_the_others(scored):
+    again = rescore_scene(scored, 1, seed=999)
+    for index in (0, 2):
+        assert again.scene_melodies[index] == scored.scene_melodies[index]
+    assert again.scene_melodies[1] != scored.scene_melodies[1]
+    assert again.scenes[1].seed == 999 and again.scenes[0].seed == scored.scenes[0].seed
+
+
+def test_a_scene_set_by_hand_changes_its_music(scored):
+    story = scored.story.with_scene(1, scored.story.scenes[1].with_mood(preset("tender"), "tender"))
+    tender = rescore_scene(scored, 1, seed=scored.scenes[1].seed, story=story)
+    assert "major" in tender.scenes[1].key
+    assert tender.project.mood_timeline.points[1].label == "tender"
+
+
+def test_cancel_stops_scoring():
+    story = read_story(STORY, bars_per_scene=2)
+    event = threading.Event()
+    event.set()
+    with pytest.raises(ScoringCancelled):
+        score_story(story, seed=1, cancel=event)
+
+
+def test_progress_is_reported_scene_by_scene():
+    story = read_story(STORY, bars_per_scene=1)
+    calls = []
+    score_story(story, seed=2, progress=lambda done, total, message: calls.append((done, total, message)))
+    assert [c[0] for c in calls] == sorted(c[0] for c in calls)
+    assert calls[-1][0] == calls[-1][1]
+    assert sum("scene" in c[2] for c in calls) == 3
+    assert MoodTimeline is not None

@@ -1,0 +1,132 @@
+"""The Story panel and the mood lane, driven like a user: real widgets, real reader and generator."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPoint, Qt
+
+from composer_app.core.mood_timeline import MoodPoint, MoodTimeline
+from composer_app.core.project import Project
+from composer_app.core.track import Track
+from composer_app.mood.mood import PRESETS
+from composer_app.ui.app import install_extensions
+from tests.ui.conftest import drag, show_window
+
+STORY = (
+    "The bells rang and the whole town danced in the square at the wedding.\n\n"
+    "After the funeral the widow sat alone in the cold kitchen, and nobody came.\n\n"
+    "Soldiers kicked down the doors and dragged the men out while the houses burned."
+)
+JOB_TIMEOUT_MS = 240_000
+
+
+def story_window(qtbot, project=None):
+    window = show_window(qtbot, project or Project(tracks=(Track("Track 1"),)))
+    install_extensions(window, ("composer_app.ui.story.panel:install_story",))
+    window.panels["story"].show()
+    panel = window.panel_widget("story")
+    panel.bars_spin.setValue(2)
+    return window, panel
+
+
+def wait_for_job(qtbot, panel):
+    qtbot.waitUntil(lambda: not panel.jobs.busy, timeout=JOB_TIMEOUT_MS)
+    qtbot.wait(50)  # the finished signal is delivered through the event loop
+
+
+def test_read_shows_scenes_with_emotions_and_why_and_fills_the_timeline(qtbot):
+    window, panel = story_window(qtbot)
+    panel.text.setPlainText(STORY)
+    qtbot.mouseClick(panel.read_button, Qt.MouseButton.LeftButton)
+    wait_for_job(qtbot, panel)
+    assert panel.table.rowCount() == 3
+    emotions = [panel.table.cellWidget(r, 2).currentText() for r in range(3)]
+    assert emotions[0] in ("happy", "playful", "triumphant", "epic")
+    assert panel.table.item(0, 6).text()  # the words that led there
+    project = window.document.project
+    assert [p.label for p in project.mood_timeline.points] == emotions
+    assert [p.bar for p in project.mood_timeline.points] == [0, 2, 4]
+    assert window.document.undo_stack.undoText() == "Read story"
+
+
+def test_nudging_a_scene_to_tender_is_one_undo_step(qtbot):
+    window, panel = story_window(qtbot)
+    panel.text.setPlainText(STORY)
+    panel.read()
+    wait_for_job(qtbot, panel)
+    combo = panel.table.cellWidget(1, 2)
+    combo.setCurrentText("tender")
+    story = panel.story
+    assert story.scenes[1].emotion == "tender" and story.scenes[1].mood_by_hand
+    assert window.document.project.mood_timeline.points[1].valence == PRESETS["tender"].mood.valence
+    assert window.document.undo_stack.undoText() == "Scene 2: tender"
+    window.document.undo_stack.undo()
+    assert panel.story.scenes[1].emotion != "tender"
+
+
+def test_score_makes_a_multitrack_document_with_progress_and_a_fit_plot(qtbot):
+    window, panel = story_window(qtbot)
+    panel.text.setPlainText(STORY)
+    seen = []
+    panel.jobs.progress.connect(lambda done, total, message: seen.append(message))
+    qtbot.mouseClick(panel.score_button, Qt.MouseButton.LeftButton)  # reads first, then scores
+    qtbot.waitUntil(lambda: panel.scored is not None, timeout=JOB_TIMEOUT_MS)
+    wait_for_job(qtbot, panel)
+    project = window.document.project
+    assert any(t.name.startswith("Accompaniment") for t in project.tracks)
+    assert project.note_count > 20
+    assert any("scene 3 of 3" in m for m in seen)
+    assert len(panel.plot.rows) == 3 and set(panel.plot.spearman) == {"valence", "arousal"}
+    assert "Music follows story" in panel.status.text()
+    assert window.document.undo_stack.undoText() == "Score story"
+    before = panel.scored.scene_melodies
+    qtbot.mouseClick(panel.table.viewport(), Qt.MouseButton.LeftButton, pos=panel.table.visualItemRect(panel.table.item(1, 1)).center())
+    assert panel.table.currentRow() == 1
+    qtbot.mouseClick(panel.regenerate_button, Qt.MouseButton.LeftButton)
+    wait_for_job(qtbot, panel)
+    after = panel.scored.scene_melodies
+    assert after[0] == before[0] and after[2] == before[2] and after[1] != before[1]
+    image = panel.grab().toImage()
+    assert image.width() > 100
+
+
+def test_cancel_leaves_the_document_unchanged(qtbot):
+    window, panel = story_window(qtbot)
+    panel.text.setPlainText(STORY)
+    panel.read()
+    wait_for_job(qtbot, panel)
+    before = window.document.project
+    panel.score()
+    panel.cancel()
+    wait_for_job(qtbot, panel)
+    assert window.document.project == before
+    assert "Cancelled" in panel.status.text()
+
+
+def test_a_text_that_is_not_utf8_is_one_line_in_the_status(qtbot, tmp_path):
+    window, panel = story_window(qtbot)
+    bad = tmp_path / "story.txt"
+    bad.write_bytes(b"\xff\xfe\x81\x00")
+    assert not panel.open_text(bad)
+    assert "not UTF-8" in panel.status.text()
+
+
+def test_mood_lane_drag_add_and_remove_with_the_mouse(qtbot):
+    project = Project(tracks=(Track("Track 1"),)).with_mood_timeline(
+        MoodTimeline((MoodPoint(0, 0.5, 0.0, 0.0, "calm"), MoodPoint(2, -0.5, 0.5)))
+    )
+    window, _panel = story_window(qtbot, project)
+    lane = window.editor.mood_lane
+    point = window.document.project.mood_timeline.points[1]
+    start = QPoint(round(lane.bar_to_x(point.bar)), round(lane.value_to_y(point.valence)))
+    end = QPoint(start.x(), round(lane.value_to_y(0.8)))
+    drag(qtbot, lane, start, end)
+    moved = window.document.project.mood_timeline.points[1]
+    assert abs(moved.valence - 0.8) < 0.05 and moved.arousal == 0.5 and moved.bar == 2
+    assert window.document.undo_stack.undoText() == "Edit mood timeline"
+    qtbot.mouseDClick(lane, Qt.MouseButton.LeftButton, pos=QPoint(round(lane.bar_to_x(3.2)), round(lane.value_to_y(-0.9))))
+    assert [p.bar for p in window.document.project.mood_timeline.points] == [0, 2, 3]
+    third = window.document.project.mood_timeline.points[2]
+    qtbot.mouseClick(lane, Qt.MouseButton.RightButton, pos=QPoint(round(lane.bar_to_x(3)), round(lane.value_to_y(third.arousal))))
+    assert [p.bar for p in window.document.project.mood_timeline.points] == [0, 2]
+    window.document.undo_stack.undo()
+    assert len(window.document.project.mood_timeline.points) == 3
