@@ -106,4 +106,6 @@ def test_other_features_can_stack_lanes_that_scroll_and_zoom_with_the_roll(qtbot
     lane_x = lane.mapTo(window, QPoint(round(lane.x_of(2 * BAR)), 0)).x()
     assert canvas_x == lane_x
     lane.toggle_action.setChecked(False)
+    assert editor.bottom_lanes.isVisible()  # the mood lane is still there
+    editor.mood_lane.toggle_action.setChecked(False)
     assert not editor.bottom_lanes.isVisible()
