@@ -45,6 +45,11 @@ def test_read_shows_scenes_with_emotions_and_why_and_fills_the_timeline(qtbot):
     project = window.document.project
     assert [p.label for p in project.mood_timeline.points] == emotions
     assert [p.bar for p in project.mood_timeline.points] == [0, 2, 4]
+    bar_ticks = project.time_signatures.ticks_per_bar_at(0)
+    assert [(m.tick, m.name) for m in project.markers] == [
+        (i * 2 * bar_ticks, f"Scene {i + 1}: {emotion}") for i, emotion in enumerate(emotions)
+    ]  # the scenes, on the marker lane
+    assert window.editor.mood_lane in window.editor.lanes()
     assert window.document.undo_stack.undoText() == "Read story"
 
 
