@@ -12,8 +12,10 @@
    next scene (a tie across the boundary).
 2. **Transitions** follow the mood timeline's blend (``Story.timeline``): over a scene's first bar
    the dynamics move from the previous scene's level to the new one and the tempo steps beat by beat.
-3. **Chords, accompaniment, bass and instruments** from ``scoring.arrangement``; **tempo** per scene
-   from the mood table.
+3. **Chords** (one per bar, chosen to fit the melody: ``scoring.arrangement``) become the project's
+   chord track; the **accompaniment and bass** are the harmony feature's (``arrange.accompany``) in
+   the style the scene's mood suggests, on the scene's **instruments** (``scoring.arrangement``);
+   **tempo** per scene from the mood table.
 4. **Measures** per scene: the melody's attributes (``core.attributes``) and the read-back mood
    (``scoring.readback``, which never sees the targets); Spearman across scenes per axis.
 
@@ -27,7 +29,9 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import Callable, Iterable
 
+from composer_app.arrange.accompany import accompany, default_style
 from composer_app.core.attributes import compute_attributes
+from composer_app.core.chords import ChordEvent, ChordTrack
 from composer_app.core.mood_timeline import smoothstep
 from composer_app.core.note import Note
 from composer_app.core.project import Project
@@ -314,7 +318,6 @@ def _arrange(story: Story, melody: list[Note], keys: list, base_bpm: float, seed
     starts = story.scene_start_bars()
     total_bars = story.total_bars
     scene_of_bar = [i for i, scene in enumerate(story.scenes) for _ in range(scene.bars)]
-    tonic = keys[0].tonic_pc
     minor_by_bar = [keys[scene_of_bar[b]].mode != "major" for b in range(total_bars)]
     # The engine may move the tonic between scenes (it re-estimates the key from each prompt): use each scene's own.
     chords = []
@@ -325,26 +328,33 @@ def _arrange(story: Story, melody: list[Note], keys: list, base_bpm: float, seed
             TICKS_PER_QUARTER, keys[i].tonic_pc, [minor_by_bar[b] for b in bars], [0] * scene.bars,
         )
         chords.extend(scene_chords)
-    del tonic
 
     melody_tracks: dict[int, list[Note]] = {}
     acc_tracks: dict[int, list[Note]] = {}
     bass_tracks: dict[int, list[Note]] = {}
     names: dict[tuple[str, int], str] = {}
     styles_by_scene: list[list[str]] = [[] for _ in story.scenes]
-    for bar in range(total_bars):
-        index = scene_of_bar[bar]
-        scene = story.scenes[index]
-        valence, arousal = timeline.mood_at(bar + 0.5)
+    chord_track = ChordTrack(
+        tuple(ChordEvent(arrangement.chord_symbol(chord), bar * BAR_TICKS, BAR_TICKS) for bar, chord in enumerate(chords))
+    )
+    meter = TimeSignatureMap([TimeSignatureChange(0, 4, 4)], TICKS_PER_QUARTER)
+    for index, scene in enumerate(story.scenes):
+        # The harmony feature's accompaniment (arrange.accompany) in the style the scene's mood suggests,
+        # on the scene's instruments, voiced under the scene's melody.
+        start_tick, end_tick = starts[index] * BAR_TICKS, (starts[index] + scene.bars) * BAR_TICKS
         melody_program, acc_program, bass_program = arrangement.instruments_for(scene.valence, scene.arousal)
-        targets = targets_for(Mood.clamped(valence, arousal))
-        acc, bass, style = arrangement.accompany_bar(
-            chords[bar], bar * BAR_TICKS, TICKS_PER_QUARTER, arousal, valence,
-            int(round(targets.velocity_mean)), targets.articulation,
+        style = default_style(scene.valence, scene.arousal, arrangement.BEATS_PER_BAR, 4)
+        scene_melody = [n.pitch for n in melody if start_tick <= n.start_tick < end_tick]
+        result = accompany(
+            chord_track, meter, style, valence=scene.valence, arousal=scene.arousal, start_tick=start_tick,
+            end_tick=end_tick, channel=0, bass_channel=1, program=acc_program[0], bass_program=bass_program[0],
+            ceiling_pitch=(min(scene_melody) - 1) if scene_melody else None,
         )
-        styles_by_scene[index].append(style)
-        acc_tracks.setdefault(acc_program[0], []).extend(acc)
-        bass_tracks.setdefault(bass_program[0], []).extend(bass)
+        pattern, *bass = result.tracks
+        styles_by_scene[index].append(result.style)
+        acc_tracks.setdefault(acc_program[0], []).extend(pattern.notes)
+        for track in bass:
+            bass_tracks.setdefault(bass_program[0], []).extend(track.notes)
         names[("acc", acc_program[0])] = acc_program[1]
         names[("bass", bass_program[0])] = bass_program[1]
         names[("melody", melody_program[0])] = melody_program[1]
@@ -371,6 +381,7 @@ def _arrange(story: Story, melody: list[Note], keys: list, base_bpm: float, seed
         settings={"story": story.to_dict(), "scoring": {"seed": seed, "base_bpm": base_bpm}},
         mood_timeline=timeline,
         markers=story.scene_markers(lambda bar: int(bar) * BAR_TICKS),
+        chords=chord_track,
     )
 
     pitched = [n for t in tracks for n in t.notes]
