@@ -10,8 +10,10 @@
    its prompt, which would make a run of sad scenes sink lower and lower). Where a scene boundary
    would leave the melody silent for more than a beat, the last note before it is held into the
    next scene (a tie across the boundary).
-2. **Transitions** follow the mood timeline's blend (``Story.timeline``): over a scene's first bar
-   the dynamics move from the previous scene's level to the new one and the tempo steps beat by beat.
+2. **Transitions** follow the mood timeline's blend (``Story.timeline``): each request takes one
+   set of targets per bar from the timeline, so over a scene's first bar density, register,
+   dynamics and articulation move from the previous scene's values to the new ones, and the tempo
+   steps beat by beat.
 3. **Chords** (one per bar, chosen to fit the melody: ``scoring.arrangement``) become the project's
    chord track; the **accompaniment and bass** are the harmony feature's (``arrange.accompany``) in
    the style the scene's mood suggests, on the scene's **instruments** (``scoring.arrangement``);
@@ -35,6 +37,7 @@ from composer_app.core.chords import ChordEvent, ChordTrack
 from composer_app.core.mood_timeline import smoothstep
 from composer_app.core.note import Note
 from composer_app.core.project import Project
+from composer_app.core.theory import Key
 from composer_app.core.timing import (
     DEFAULT_TICKS_PER_QUARTER,
     TempoChange,
@@ -206,9 +209,13 @@ def _scene_targets(mood: Mood, prompt: list[Note]):
 
 
 def _generate_scene_melody(
-    melody_before: list[Note], scene, start_bar: int, seed: int, motif, model, cancel
+    melody_before: list[Note], scene, start_bar: int, seed: int, motif, model, cancel, timeline
 ) -> tuple[list[Note], object]:
-    """One scene's melody (in project ticks) and the key the engine used."""
+    """One scene's melody (in project ticks) and the key the engine used.
+
+    The request takes one set of targets per bar from the mood timeline (read in each bar's middle),
+    so the scene's first bar blends from the previous scene's mood into its own.
+    """
     from composer_app.generation import engine
     from composer_app.generation.candidate import Prompt
 
@@ -217,7 +224,9 @@ def _generate_scene_melody(
         tuple(sorted(prompt_notes)), TICKS_PER_QUARTER, TempoMap(ticks_per_quarter=TICKS_PER_QUARTER),
         TimeSignatureMap(ticks_per_quarter=TICKS_PER_QUARTER),
     )
-    targets = _scene_targets(scene.mood, prompt_notes)
+    targets = [
+        _scene_targets(Mood.clamped(*timeline.mood_at(start_bar + i + 0.5)), prompt_notes) for i in range(scene.bars)
+    ]
     try:
         candidates = engine.suggest(
             prompt, bars=scene.bars, candidates=1, seed=seed, targets=targets, model=model, cancel=cancel,
@@ -233,7 +242,12 @@ def _generate_scene_melody(
         start = n.start_tick + offset
         if start < end:
             notes.append(Note(start, n.pitch, min(n.duration_ticks, end - start), n.velocity))
-    return notes, candidate.key
+    # The candidate reports its first bar's key, which may still be the previous scene's mode (the
+    # blend): the scene's own mode is the one its settled bars were given (see _scene_targets).
+    key = candidate.key
+    if abs(scene.valence) >= MODE_VALENCE_DEADBAND:
+        key = Key(key.tonic_pc, "major" if scene.valence > 0 else "minor")
+    return notes, key
 
 
 def _gaps(notes: list[Note]) -> list[tuple[int, int, int]]:
@@ -293,32 +307,17 @@ def _tempo_map(story: Story, base_bpm: float) -> TempoMap:
     return TempoMap(changes, TICKS_PER_QUARTER)
 
 
-def _velocity_for(valence: float, arousal: float) -> int:
-    return int(round(targets_for(Mood.clamped(valence, arousal)).velocity_mean))
-
-
-def _blend_dynamics(melody: list[Note], story: Story) -> list[Note]:
-    """Over each scene's first bar, move the melody's loudness from the last scene's level to the new."""
-    timeline = story.timeline()
-    starts = story.scene_start_bars()
-    out = []
-    for n in melody:
-        bar = n.start_tick / BAR_TICKS
-        index = max(i for i, s in enumerate(starts) if s <= bar) if bar >= starts[0] else 0
-        scene = story.scenes[index]
-        scene_velocity = _velocity_for(scene.valence, scene.arousal)
-        blended = _velocity_for(*timeline.mood_at(bar))
-        out.append(n.with_velocity(max(1, min(127, n.velocity + blended - scene_velocity))))
-    return out
-
-
 def _arrange(story: Story, melody: list[Note], keys: list, base_bpm: float, seed: int, scene_melodies, motif, seconds):
     """Build the project and the per-scene measures from the finished melody."""
     timeline = story.timeline()
     starts = story.scene_start_bars()
     total_bars = story.total_bars
     scene_of_bar = [i for i, scene in enumerate(story.scenes) for _ in range(scene.bars)]
-    minor_by_bar = [keys[scene_of_bar[b]].mode != "major" for b in range(total_bars)]
+    minor_by_bar = []
+    for bar in range(total_bars):  # a blend bar takes the mode its blended valence asked for
+        valence = timeline.mood_at(bar + 0.5)[0]
+        scene_minor = keys[scene_of_bar[bar]].mode != "major"
+        minor_by_bar.append(scene_minor if abs(valence) < MODE_VALENCE_DEADBAND else valence < 0)
     # The engine may move the tonic between scenes (it re-estimates the key from each prompt): use each scene's own.
     chords = []
     for i, scene in enumerate(story.scenes):
@@ -454,6 +453,7 @@ def score_story(
         from composer_app.generation.registry import DEFAULT_GENERATOR, load_generator
 
         model = load_generator(DEFAULT_GENERATOR)
+    timeline = story.timeline()
     melody: list[Note] = []
     keys = []
     scene_melodies: list[list[Note]] = []
@@ -465,7 +465,7 @@ def score_story(
             key = _key_named(previous.scenes[i].key)
         else:
             report(1 + i, total_steps, f"scene {i + 1} of {len(story.scenes)}: {scene.emotion}")
-            notes, key = _generate_scene_melody(melody, scene, start_bar, scene_seed, motif, model, cancel)
+            notes, key = _generate_scene_melody(melody, scene, start_bar, scene_seed, motif, model, cancel, timeline)
         scene_melodies.append(notes)
         keys.append(key)
         melody.extend(notes)
@@ -473,7 +473,6 @@ def score_story(
     report(total_steps - 1, total_steps, "arranging")
     boundaries = [b * BAR_TICKS for b in story.scene_start_bars()[1:]]
     melody = bridge_silences(melody, boundaries, int(MAX_SILENCE_BEATS * TICKS_PER_QUARTER))
-    melody = _blend_dynamics(melody, story)
     result = _arrange(story, melody, keys, base_bpm, seed, scene_melodies, motif, 0.0)
     if scene_seeds or keep is not None:
         seeds = {i: (scene_seeds or {}).get(i, previous.scenes[i].seed if keep is not None and i in keep else seed + i * SCENE_SEED_STRIDE) for i in range(len(story.scenes))}
@@ -493,7 +492,5 @@ def rescore_scene(previous: ScoredStory, index: int, seed: int, story: Story | N
     )
 
 
-def _key_named(name: str):
-    from composer_app.core.theory import Key
-
+def _key_named(name: str) -> Key:
     return Key.parse(name)
