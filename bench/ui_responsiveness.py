@@ -219,7 +219,7 @@ def measure_suggest(runs: int, candidates: int, bars: int) -> dict:
         if idle and idle[-1] >= 0:
             cancel_s.append(idle[-1])
     jobs.shutdown()
-    window.confirm_discard = lambda: "discard"  # the mood/settings edits made the document dirty
+    window.files.confirm_discard = lambda: "discard"  # the mood/settings edits made the document dirty
     window.close()
     return {
         "model_load_s": round(model_load_s, 3),

@@ -14,10 +14,11 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # libjack would otherwise try to spawn jackd for every client and stall ~6 s.
 os.environ.setdefault("JACK_NO_START_SERVER", "1")
 # Tests (and the programs they start) never read or write the user's real settings and caches:
-# QSettings, recent files, dragged clips and converted corpora go to a folder of this session.
+# QSettings, recent files, autosaved copies, the log, dragged clips and converted corpora go to a folder of this session.
 _TEST_HOME = Path(tempfile.mkdtemp(prefix="composer-app-tests-"))
 os.environ["XDG_CONFIG_HOME"] = str(_TEST_HOME / "config")
 os.environ["XDG_CACHE_HOME"] = str(_TEST_HOME / "cache")
+os.environ["XDG_DATA_HOME"] = str(_TEST_HOME / "data")  # QStandardPaths AppDataLocation: autosave, log
 os.environ["COMPOSER_APP_CACHE"] = str(_TEST_HOME / "cache" / "composer-app")
 
 REPO_ROOT = Path(__file__).resolve().parent.parent

@@ -32,13 +32,21 @@ def ensure_application(argv: list[str] | None = None) -> QApplication:
 
 
 def create_main_window(file: str | None = None):
-    """The main window with ``file`` (or the example clip) open, shown."""
+    """The main window with ``file`` (or the example clip) open, shown.
+
+    Just after it shows: MIDI ports are listed, all-notes-off goes to a port that a killed
+    session left playing, and work autosaved by a session that crashed is offered back.
+    """
+    from composer_app.ui.diagnostics import start_logging
     from composer_app.ui.main_window import main_window_for
 
+    start_logging()  # AppDataLocation/logs: unhandled errors become a traceback there + one status line
     window = main_window_for(file)
     install_extensions(window)  # mood + suggestions docks, Ctrl+G; models load once the loop runs
     window.show()
     QTimer.singleShot(0, window.refresh_port_status)
+    QTimer.singleShot(0, window.playback.silence_port_left_playing)
+    QTimer.singleShot(0, window.files.offer_recovery)
     return window
 
 

@@ -94,6 +94,11 @@ class Document(QObject):
         return self._path
 
     @property
+    def source(self) -> Path | None:
+        """The file the document was read from (a project or a MIDI file), or None."""
+        return self._source
+
+    @property
     def is_dirty(self) -> bool:
         return not self.undo_stack.isClean()
 

@@ -11,13 +11,11 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
-from PySide6.QtCore import QObject, QSettings, Qt, QTimer, QUrl
+from PySide6.QtCore import QObject, QSettings, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
-    QApplication,
     QComboBox,
     QDockWidget,
-    QFileDialog,
     QLabel,
     QMainWindow,
     QMenu,
@@ -29,13 +27,12 @@ from PySide6.QtWidgets import (
 )
 
 from composer_app.core.project import Project
-from composer_app.core.track import Track
-from composer_app.errors import BadInputError
-from composer_app.ui import files
 from composer_app.ui.actions import ActionCollection
+from composer_app.ui.diagnostics import DiagnosticsActions
 from composer_app.ui.dialogs import QuantizeDialog, ShortcutsDialog, TransposeDialog, VelocityDialog
 from composer_app.ui.document import Document
 from composer_app.ui.elided_label import ElidedLabel
+from composer_app.ui.files.manager import FileManager, empty_project
 from composer_app.ui.inspector import NoteInspector
 from composer_app.ui.piano_roll.actions import EditorActions
 from composer_app.ui.piano_roll.editor import PianoRollEditor
@@ -46,38 +43,8 @@ from composer_app.ui.track_list import TrackListPanel
 from composer_app.ui.transport_bar import TransportBar, format_position
 
 APP_NAME = "Composer's Assistant"
-MAX_RECENT_FILES = 10
 STATUS_TIMEOUT_MS = 6000
 STATUS_LABEL_MAX_PX = 170  # a permanent status label never crowds out the messages
-
-
-def empty_project() -> Project:
-    return Project(tracks=(Track("Track 1", program=0, channel=0),))
-
-
-class FileActions(ActionCollection):
-    name = "file"
-    title = "File"
-
-    def __init__(self, window: MainWindow):
-        self.window = window
-        super().__init__(window)
-
-    def create_actions(self) -> None:
-        w = self.window
-        style = w.style()
-        self.add("new", "&New", w.new_document, QKeySequence.StandardKey.New,
-                 icon=style.standardIcon(QStyle.StandardPixmap.SP_FileIcon))
-        self.add("open", "&Open…", w.open_dialog, QKeySequence.StandardKey.Open,
-                 icon=style.standardIcon(QStyle.StandardPixmap.SP_DialogOpenButton))
-        self.add("import", "&Import MIDI into this project…", w.import_dialog, "Ctrl+Shift+I")
-        self.add("save", "&Save", w.save, QKeySequence.StandardKey.Save,
-                 icon=style.standardIcon(QStyle.StandardPixmap.SP_DialogSaveButton))
-        self.add("save_as", "Save &As…", lambda: w.save_as(), QKeySequence.StandardKey.SaveAs)
-        self.add("export_project", "Export MIDI: whole &project…", lambda: w.export_midi("project"), "Ctrl+E")
-        self.add("export_track", "Export MIDI: current &track…", lambda: w.export_midi("track"))
-        self.add("export_selection", "Export MIDI: &selection…", lambda: w.export_midi("selection"))
-        self.add("quit", "&Quit", w.close, QKeySequence.StandardKey.Quit)
 
 
 class EditActions(ActionCollection):
@@ -149,12 +116,10 @@ class MainWindow(QMainWindow):
         self._panel_factories: dict[str, Callable[[], QWidget]] = {}
         self.recorder = None  # created on first use (ui.recording)
         self.last_quantize = ("1/16", 100, 0, False)
-        # Hooks tests replace: ask before discarding work / pick files.
-        self.confirm_discard: Callable[[], str] = self._ask_save_discard_cancel
-        self.ask_open_path: Callable[[str], str | None] = self._ask_open_path
-        self.ask_save_path: Callable[[str, str], str | None] = self._ask_save_path
 
-        self.file_actions = FileActions(self)
+        self.files = FileManager(self)  # new/open/save/recent/import/export/drops, autosave, recovery
+        self.file_actions = self.files.actions
+        self.diagnostics = DiagnosticsActions(self)  # Help ▸ Open log folder
         self.edit_actions = EditActions(self)
         self.editor_actions = EditorActions(self.editor, self)
         self.transport_actions = TransportActions(self)
@@ -232,8 +197,7 @@ class MainWindow(QMainWindow):
         m = self.menus["file"] = bar.addMenu("&File")
         for name in ("new", "open"):
             m.addAction(fa[name])
-        self.recent_menu = m.addMenu("Open &recent")
-        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        m.addMenu(self.files.recent_menu)
         m.addAction(fa["import"])
         m.addSeparator()
         for name in ("save", "save_as"):
@@ -292,6 +256,7 @@ class MainWindow(QMainWindow):
         self.input_menu.aboutToShow.connect(self._fill_input_menu)
 
         self.menus["help"] = bar.addMenu("&Help")
+        self.menus["help"].addAction(self.diagnostics["open_log_folder"])
         about = QAction("&About", self)
         about.triggered.connect(lambda: QMessageBox.about(self, APP_NAME, f"{APP_NAME}\nA piano roll with local, mood-conditioned music generators."))
         self.menus["help"].addAction(about)
@@ -424,217 +389,6 @@ class MainWindow(QMainWindow):
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()
         self.last_error = text
-
-    # --- files --------------------------------------------------------------------------------------------
-    def _ask_save_discard_cancel(self) -> str:
-        answer = QMessageBox.question(
-            self, APP_NAME, f"Save the changes to {self.document.display_name}?",
-            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
-            QMessageBox.StandardButton.Save,
-        )
-        return {QMessageBox.StandardButton.Save: "save", QMessageBox.StandardButton.Discard: "discard"}.get(answer, "cancel")
-
-    def _last_folder(self) -> str:
-        return QSettings().value("files/last_folder", str(Path.home()))
-
-    def _remember_folder(self, path: str | Path) -> None:
-        QSettings().setValue("files/last_folder", str(Path(path).parent))
-
-    def _ask_open_path(self, title: str) -> str | None:
-        path, _ = QFileDialog.getOpenFileName(self, title, self._last_folder(), files.OPEN_FILTER)
-        return path or None
-
-    def _ask_save_path(self, title: str, suggested: str) -> str | None:
-        start = str(Path(self._last_folder()) / suggested)
-        name_filter = files.MIDI_FILTER if suggested.endswith(".mid") else files.SAVE_FILTER
-        path, _ = QFileDialog.getSaveFileName(self, title, start, name_filter)
-        return path or None
-
-    def maybe_save(self) -> bool:
-        """True when it is fine to drop the current document (saved, discarded, or clean)."""
-        if not self.document.is_dirty:
-            return True
-        answer = self.confirm_discard()
-        if answer == "save":
-            return self.save()
-        return answer == "discard"
-
-    def new_document(self) -> None:
-        if self.maybe_save():
-            self.stop()
-            self.document.reset(empty_project())
-            self.editor.fit_to_content()
-
-    def open_dialog(self) -> None:
-        if not self.maybe_save():
-            return
-        path = self.ask_open_path("Open")
-        if path:
-            self.open_file(path, ask=False)
-
-    def open_file(self, path: str | Path, *, ask: bool = True) -> bool:
-        """Open a MIDI or project file; on a bad file say why and keep the current document."""
-        if ask and not self.maybe_save():
-            return False
-        path = Path(path)
-        try:
-            project = files.load(path)
-        except BadInputError as error:
-            self.report_error(f"Could not open {path.name}: {error}")
-            return False
-        self.stop()
-        is_project = path.suffix.lower() == files.project_suffix()
-        if not project.title:
-            project = replace(project, title=path.stem)
-        # A MIDI file is imported into a new, unsaved project: Save asks where to put the project file.
-        self.document.reset(project, path if is_project else None, source=path)
-        self._add_recent(path)
-        self._remember_folder(path)
-        self.seek(0)
-        self.editor.fit_to_content()
-        self.statusBar().showMessage(f"Opened {path.name}: {len(project.tracks)} tracks, {project.note_count} notes", STATUS_TIMEOUT_MS)
-        return True
-
-    def import_dialog(self) -> None:
-        path = self.ask_open_path("Import MIDI")
-        if path:
-            self.import_file(path)
-
-    def import_file(self, path: str | Path) -> bool:
-        """Add the tracks of a MIDI or project file to this project (one undo step)."""
-        path = Path(path)
-        try:
-            other = files.load(path)
-        except BadInputError as error:
-            self.report_error(f"Could not import {path.name}: {error}")
-            return False
-        project = self.document.project
-        scale = project.ticks_per_quarter / other.ticks_per_quarter
-        tracks = []
-        for track in other.tracks:
-            notes = track.notes
-            if scale != 1:
-                notes = [replace(n, start_tick=round(n.start_tick * scale), duration_ticks=max(1, round(n.duration_ticks * scale))) for n in notes]
-            tracks.append(replace(track, notes=tuple(notes)))
-        self.document.apply(project.with_tracks([*project.tracks, *tracks]), f"Import {path.name}", current_track=len(project.tracks))
-        self._remember_folder(path)
-        return True
-
-    def save(self) -> bool:
-        path = self.document.path
-        if path is None or path.suffix.lower() != files.project_suffix():
-            return self.save_as()
-        return self._save_to(path)
-
-    def save_as(self, path: str | Path | None = None) -> bool:
-        if path is None:
-            stem = (self.document.project.title or "untitled").replace("/", "-")
-            path = self.ask_save_path("Save project", stem + files.project_suffix())
-            if not path:
-                return False
-        path = Path(path)
-        if path.suffix.lower() not in (files.project_suffix(), *files.MIDI_SUFFIXES):
-            path = path.with_suffix(files.project_suffix())
-        return self._save_to(path)
-
-    def _save_to(self, path: Path) -> bool:
-        try:
-            files.save(self.document.project, path)
-        except BadInputError as error:
-            self.report_error(f"Could not save: {error}")
-            return False
-        if path.suffix.lower() == files.project_suffix():
-            self.document.mark_saved(path)
-        self._add_recent(path)
-        self._remember_folder(path)
-        self.statusBar().showMessage(f"Saved {path.name}", STATUS_TIMEOUT_MS)
-        return True
-
-    def export_midi(self, what: str, path: str | Path | None = None) -> bool:
-        """Export the whole project, the current track or the selection as a .mid file."""
-        project = self.document.project
-        track = self.document.current_track
-        stem = project.title or (Path(self.document.display_name).stem if self.document.path else "untitled")
-        if what == "track" and track is not None:
-            stem = f"{stem}-{track.name}"
-        elif what == "selection":
-            stem = f"{stem}-selection"
-            if not self.document.selection:
-                self.report_error("Nothing is selected to export.")
-                return False
-        if path is None:
-            name = stem.replace("/", "-") + ".mid"
-            folder = self.document.path.parent if self.document.path else None  # beside the project, else the last folder
-            path = self.ask_save_path("Export MIDI", str(folder / name) if folder else name)
-            if not path:
-                return False
-        path = Path(path)
-        try:
-            if what == "project":  # what is heard: mute and solo applied
-                files.save(project.audible_project(), path.with_suffix(".mid") if path.suffix.lower() not in files.MIDI_SUFFIXES else path)
-            elif track is not None:
-                notes = track.notes if what == "track" else self.document.selected_notes()
-                if what == "selection":
-                    origin = min(n.start_tick for n in notes)
-                    bar_origin = project.time_signatures.bar_to_tick(int(project.time_signatures.tick_to_bars(origin)))
-                    notes = [n.with_start(n.start_tick - bar_origin) for n in notes]
-                files.save_notes(project, notes, path, program=track.program, name=track.name)
-        except BadInputError as error:
-            self.report_error(f"Could not export: {error}")
-            return False
-        self._remember_folder(path)
-        self.statusBar().showMessage(f"Exported {path.name}", STATUS_TIMEOUT_MS)
-        return True
-
-    def recent_files(self) -> list[str]:
-        value = QSettings().value("files/recent", [])
-        if isinstance(value, str):
-            value = [value]
-        return [v for v in (value or []) if v]
-
-    def _add_recent(self, path: Path) -> None:
-        path_text = str(Path(path).resolve())
-        recent = [p for p in self.recent_files() if p != path_text]
-        QSettings().setValue("files/recent", [path_text, *recent][:MAX_RECENT_FILES])
-
-    def _fill_recent_menu(self) -> None:
-        self.recent_menu.clear()
-        recent = self.recent_files()
-        if not recent:
-            self.recent_menu.addAction("(none)").setEnabled(False)
-        for path in recent:
-            self.recent_menu.addAction(path, lambda p=path: self.open_file(p))
-
-    # --- drag and drop -----------------------------------------------------------------------------------------
-    def _dropped_path(self, event) -> Path | None:
-        mime = event.mimeData()
-        if not mime.hasUrls():
-            return None
-        for url in mime.urls():
-            if url.isLocalFile() and files.is_openable(url.toLocalFile()):
-                return Path(url.toLocalFile())
-        return None
-
-    def dragEnterEvent(self, event) -> None:  # noqa: N802
-        if self._dropped_path(event) is not None:
-            event.acceptProposedAction()
-        else:
-            event.ignore()
-
-    def dragMoveEvent(self, event) -> None:  # noqa: N802
-        self.dragEnterEvent(event)
-
-    def dropEvent(self, event) -> None:  # noqa: N802
-        """Drop a file to open it; hold Ctrl (or Shift) to import its tracks into this project."""
-        path = self._dropped_path(event)
-        if path is None:
-            event.ignore()
-            return
-        event.acceptProposedAction()
-        mods = event.modifiers()
-        importing = bool(mods & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier))
-        # Open after the drop returns: the file dialog / prompt must not run inside the drag.
-        QTimer.singleShot(0, lambda: self.import_file(path) if importing else self.open_file(path))
 
     # --- transport -------------------------------------------------------------------------------------------------
     def toggle_play(self) -> None:
@@ -841,13 +595,14 @@ class MainWindow(QMainWindow):
 
     # --- closing --------------------------------------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
-        if not self.maybe_save():
+        if not self.files.maybe_save():  # a save that fails (it says why) keeps the window open
             event.ignore()
             return
         self.save_settings()
         if self.recorder is not None:
             self.recorder.shutdown()
         self.playback.shutdown()
+        self.files.close()  # a clean exit: the autosaved copies go
         event.accept()
 
 
@@ -886,7 +641,7 @@ def main_window_for(file: str | None) -> MainWindow:
     window = MainWindow()
     path = Path(file) if file else example_path()
     if file or path.exists():
-        window.open_file(path, ask=False)
+        window.files.open_file(path, ask=False)
     else:
         window.editor.fit_to_content()
     return window

@@ -12,11 +12,16 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, QSettings, QTimer, Signal
 
 log = logging.getLogger(__name__)
 
 AUDITION_MS = 250  # how long a note sounds when placed, moved or clicked on the keyboard
+# While a MIDI port is open its name is kept here (written to disk at once). A clean close removes
+# it; if the app is killed (kill -9, a power cut) with notes sounding, nothing can be sent at that
+# moment, so the next launch finds the name and sends all-notes-off to that port.
+OPEN_PORT_KEY = "output/open_port"
+OPEN_PORT_API_KEY = "output/open_port_api"
 
 
 METRONOME_CHANNEL = 9  # General MIDI percussion
@@ -118,6 +123,7 @@ class PlaybackController(QObject):
                 sink.drops_clicks = lambda: (self.metronome or self.counting_in) and not self.clicks_to_port
                 sinks.append(sink)
                 parts.append(f"MIDI out: {sink.status}")
+                _remember_open_port(sink.port_name, sink.api)
             except Exception as error:
                 parts.append(f"MIDI out {self.port_name}: unavailable ({error})")
         try:
@@ -137,9 +143,37 @@ class PlaybackController(QObject):
         self._sinks = []
         if transport is not None:
             try:
-                transport.close()
+                transport.close()  # every sink gets all-notes-off before it closes
             except Exception:  # closing a broken device must not stop the app
                 log.exception("closing transport")
+        _forget_open_port()
+
+    def silence_port_left_playing(self) -> str | None:
+        """Send all-notes-off to the MIDI port a session that was killed left open; returns its name.
+
+        Called once just after launch. A port that is gone, or no MIDI system, is not an error:
+        there is nothing left to silence then.
+        """
+        settings = QSettings()
+        name = settings.value(OPEN_PORT_KEY, "") or None
+        api = settings.value(OPEN_PORT_API_KEY, "") or None
+        if not name:
+            return None
+        _forget_open_port()
+        try:
+            from composer_app.playback.midiports import MidiPortSink
+
+            sink = MidiPortSink(name, api=api)
+        except Exception as error:  # gone since, or no MIDI system: nothing hangs there now
+            log.info("could not reopen %s to silence it: %s", name, error)
+            return None
+        try:
+            sink.panic()
+        finally:
+            sink.close()
+        log.warning("sent all-notes-off to %s, left open by a session that did not close normally", name)
+        self._set_status(f"Sent all-notes-off to {name} (the last session ended while it was open)")
+        return name
 
     # --- transport ----------------------------------------------------------------------------------
     @property
@@ -230,6 +264,21 @@ def _port_sink_class(base):
             super()._send(msg)
 
     return PortSinkWithoutClicks
+
+
+def _remember_open_port(name: str, api: str | None) -> None:
+    settings = QSettings()
+    settings.setValue(OPEN_PORT_KEY, name)
+    settings.setValue(OPEN_PORT_API_KEY, api or "")
+    settings.sync()  # on disk now: a killed process writes nothing later
+
+
+def _forget_open_port() -> None:
+    settings = QSettings()
+    if settings.contains(OPEN_PORT_KEY):
+        settings.remove(OPEN_PORT_KEY)
+        settings.remove(OPEN_PORT_API_KEY)
+        settings.sync()
 
 
 def _listing(function_name: str, what: str) -> tuple[list[str], str]:

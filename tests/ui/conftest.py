@@ -14,8 +14,10 @@ TPQ = 480
 
 
 @pytest.fixture(autouse=True)
-def isolated_settings(tmp_path, qapp):
-    """Every test gets its own empty QSettings (INI files under tmp_path)."""
+def isolated_settings(tmp_path, qapp, monkeypatch):
+    """Every test gets its own empty QSettings (INI files under tmp_path) and app data folder
+    (autosaved copies, the log: QStandardPaths reads XDG_DATA_HOME on every call)."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     QCoreApplication.setOrganizationName("composer-app-tests")
     QCoreApplication.setApplicationName("composer-app-tests")
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
@@ -48,7 +50,7 @@ def show_window(qtbot, project: Project):
     from composer_app.ui.main_window import MainWindow
 
     win = MainWindow(Document(project))
-    win.confirm_discard = lambda: "discard"
+    win.files.confirm_discard = lambda: "discard"
     qtbot.addWidget(win)
     win.resize(1200, 760)
     win.show()

@@ -68,7 +68,7 @@ def test_open_midi_file_by_drop(window, qtbot, tmp_path, midifile):
     assert window.document.undo_stack.count() == 0
     assert "dropped" in window.windowTitle()
     assert window.track_list.list.count() == 1
-    assert str(path.resolve()) in window.recent_files()
+    assert str(path.resolve()) in window.files.recent_files()
 
 
 def test_drop_with_ctrl_imports_tracks(window, qtbot, tmp_path, midifile):
@@ -91,7 +91,7 @@ def test_bad_file_gives_a_message_and_keeps_the_document(window, tmp_path, midif
     bad = tmp_path / "broken.mid"
     bad.write_bytes(b"MThd\x00\x00\x00\x06\x00\x01\x00\x05")  # truncated header
     before = window.document.project
-    assert not window.open_file(bad, ask=False)
+    assert not window.files.open_file(bad, ask=False)
     assert window.document.project is before
     assert "broken.mid" in window.last_error
 
@@ -113,15 +113,15 @@ def test_save_and_reopen_project(window, qtbot, tmp_path):
     qtbot.mouseClick(editor.canvas, Qt.MouseButton.LeftButton, pos=note_point(editor, 6 * TPQ + 10, 70))
     assert window.isWindowModified()
     path = tmp_path / "song.composer"
-    window.ask_save_path = lambda title, suggested: str(path)
+    window.files.ask_save_path = lambda title, suggested: str(path)
     qtbot.keyClick(editor.canvas, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
     assert path.exists()
     assert not window.isWindowModified()
     assert window.document.path == path
     saved = window.document.project
-    window.new_document()
+    window.files.new_document()
     assert window.document.project.note_count == 0
-    assert window.open_file(path)
+    assert window.files.open_file(path)
     assert window.document.project.tracks == saved.tracks
     assert window.document.project.key == saved.key
     assert "song.composer" in window.windowTitle()
@@ -132,11 +132,11 @@ def test_prompt_before_losing_work(window, qtbot):
     editor.select_all()
     editor.delete_selection()
     asked = []
-    window.confirm_discard = lambda: asked.append(1) or "cancel"
-    window.new_document()
+    window.files.confirm_discard = lambda: asked.append(1) or "cancel"
+    window.files.new_document()
     assert asked and window.document.project.note_count > 0  # cancelled: nothing lost
-    window.confirm_discard = lambda: "discard"
-    window.new_document()
+    window.files.confirm_discard = lambda: "discard"
+    window.files.new_document()
     assert window.document.project.note_count == 0
 
 
@@ -145,13 +145,13 @@ def test_export_selection_and_track(window, tmp_path, midifile):
     notes = window.document.project.tracks[0].notes
     window.document.select_notes(notes[4:8])
     out = tmp_path / "selection.mid"
-    assert window.export_midi("selection", out)
+    assert window.files.export_midi("selection", out)
     loaded = midifile.load_midi(out)
     got = [n for t in loaded.tracks for n in t.notes]
     assert [n.pitch for n in got] == [n.pitch for n in notes[4:8]]
     assert got[0].start_tick == notes[4].start_tick  # kept its place in the bar (bar 1 here)
-    assert window.export_midi("track", tmp_path / "track.mid")
-    assert window.export_midi("project", tmp_path / "project.mid")
+    assert window.files.export_midi("track", tmp_path / "track.mid")
+    assert window.files.export_midi("project", tmp_path / "project.mid")
     assert len(midifile.load_midi(tmp_path / "project.mid").tracks) == 2
 
 
