@@ -26,6 +26,14 @@ cancellation check (one sampling step, a few milliseconds). A request that was w
 started is simply replaced (and reported ``cancelled``). The latest click always wins: this is
 what a composer who clicks "Suggest" again after moving the mood point means.
 
+**A worker that dies is restarted.** Killed, crashed, or out of memory (the worker answers a
+``MemoryError`` and exits with ``WORKER_OUT_OF_MEMORY_EXIT``, its heap being suspect): the reader
+thread, which supervises it, fails every request the dead worker held with one readable line
+(``errored``: "The generation process was killed (signal 9, SIGKILL) … click Suggest again"),
+reports ``loading`` and starts a new worker; a request made meanwhile waits for the new one. After
+``MAX_RESTARTS`` deaths within ``RESTART_WINDOW_S`` it gives up with an ``error`` state, and every
+later request fails at once with that message. Tracebacks of failed requests go to the log.
+
 **Cancel** (:meth:`cancel`) raises the cancel mark that the engine polls between sampling steps
 (a shared integer: every request with an id up to the mark is cancelled); the GUI is told
 ``cancelled`` immediately, and ``worker_idle(id, seconds)`` reports how long the worker took to
@@ -35,6 +43,8 @@ stop (the tests demand < 100 ms).
 from __future__ import annotations
 
 import itertools
+import logging
+import signal
 import sys
 import threading
 import time
@@ -43,12 +53,35 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 
 from composer_app.core.project import Project
 from composer_app.mood.mood import Mood
 
 LOADING, READY, ERROR, IDLE = "loading", "ready", "error", "idle"
+
+log = logging.getLogger(__name__)
+
+MAX_RESTARTS = 3  # a worker that dies more often than this within RESTART_WINDOW_S is not restarted
+RESTART_WINDOW_S = 60
+PROCESS_REAP_TIMEOUT_S = 2.0  # how long to wait for a dead worker's exit status
+WORKER_OUT_OF_MEMORY_EXIT = 75  # the worker's exit code after a MemoryError (its heap may be unusable)
+
+
+def describe_exit(code: int | None) -> str:
+    """A worker's exit status in words, to follow "The generation process …"."""
+    if code == WORKER_OUT_OF_MEMORY_EXIT:
+        return "ran out of memory"
+    if code is not None and code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = "unknown signal"
+        reason = f"was killed (signal {-code}, {name})"
+        if -code == signal.SIGKILL:
+            reason += ": by another program, or by the system when memory ran out"
+        return reason
+    return f"stopped unexpectedly (exit code {code})"
 
 
 class CancelFlag:
@@ -131,6 +164,7 @@ class GenerationJobs(QObject):
     errored = Signal(int, str)  # (request id, one-line message)
     cancelled = Signal(int)  # (request id)
     worker_idle = Signal(int, float)  # (request id, seconds from cancel to the worker being free; -1 if not cancelled)
+    _fail_later = Signal(int, str)  # (request id, message) internal: errored + worker_idle after submit() returned
 
     def __init__(
         self,
@@ -164,8 +198,17 @@ class GenerationJobs(QObject):
         self._cancel_mark = None  # process path: shared int, requests with id <= mark are cancelled
         self._quit = False
         self._spawned = threading.Event()
+        self._worker_up = False  # process path: the current worker's pipe is open
+        self._supervising = True  # process path: a worker runs or is being (re)started
+        self._queued: tuple[int, SuggestRequest] | None = None  # process path: waits for a restarted worker
         self.generators: list[str] = []
         self.default_generator: str | None = None
+        self._fail_later.connect(self._fail_now, Qt.ConnectionType.QueuedConnection)
+
+    def _fail_now(self, job_id: int, message: str) -> None:
+        if self.is_current(job_id):
+            self.errored.emit(job_id, message)
+        self.worker_idle.emit(job_id, -1.0)
 
     # --- state -----------------------------------------------------------------------------
     @property
@@ -267,13 +310,29 @@ class GenerationJobs(QObject):
             self.cancelled.emit(old)
         if self._use_process:
             self._spawned.wait(5.0)  # only waits in the first moments after start()
-            try:
-                self._conn.send(("generate", job.id, request))
-            except (OSError, ValueError, AttributeError) as exc:
-                with self._lock:
-                    self._outstanding.pop(job.id, None)
-                self.errored.emit(job.id, f"The generation process is not running: {exc or self._message}")
+            self._send_or_queue(job.id, request)
         return job.id
+
+    def _send_or_queue(self, job_id: int, request: SuggestRequest) -> None:
+        """(Process mode) Hand the request to the worker; while it restarts, keep it for the new one."""
+        with self._lock:
+            conn = self._conn if self._worker_up else None
+            if conn is None and self._supervising:
+                self._queued = (job_id, request)
+                return
+        if conn is None:  # no worker and none coming: say so, never leave the request waiting
+            with self._lock:
+                self._outstanding.pop(job_id, None)
+            # queued: the caller of submit() learns the id before the failure arrives
+            self._fail_later.emit(job_id, self._message or "The generation process is not running.")
+            return
+        try:
+            conn.send(("generate", job_id, request))
+        except (OSError, ValueError) as exc:  # the worker just died: the supervisor restarts it
+            log.info("request %d waits for the restarted worker (%s)", job_id, exc)
+            with self._lock:
+                self._outstanding.pop(job_id, None)
+                self._queued = (job_id, request)
 
     def cancel(self) -> int | None:
         """Cancel the running (and any waiting) request; returns the id told ``cancelled``."""
@@ -310,29 +369,72 @@ class GenerationJobs(QObject):
         self._state, self._message = state, message
         self.model_state_changed.emit(state, message)
 
-    # --- process path: the reader thread ------------------------------------------------------------
+    # --- process path: the supervisor (reader) thread ----------------------------------------------------
     def _spawn_and_read(self) -> None:
+        """Start the worker and read what it sends; when it dies, fail its requests and start another."""
+        try:
+            self._supervise()
+        finally:
+            with self._lock:
+                self._supervising = False
+                queued, self._queued = self._queued, None
+            if queued is not None and not self._quit:
+                self._send_or_queue(*queued)  # fails it with the state's message
+
+    def _supervise(self) -> None:
+        deaths: list[float] = []  # monotonic times of recent unexpected deaths
+        while True:
+            if not self._spawn():
+                return
+            self._read_process()
+            if self._quit:
+                return
+            reason = self._death_reason()
+            now = time.monotonic()
+            deaths = [t for t in deaths if now - t < RESTART_WINDOW_S] + [now]
+            self._fail_outstanding(reason)
+            if len(deaths) > MAX_RESTARTS:
+                log.error("generation worker %s; %d times in %d s: not restarted", reason, len(deaths), RESTART_WINDOW_S)
+                self._set_state(ERROR, f"The generation process stopped {len(deaths)} times within a minute (last: it {reason}). "
+                                       "Suggestions are off; restart the app (details: Help ▸ Open log folder).")
+                return
+            log.warning("generation worker %s: restarting it", reason)
+            self._set_state(LOADING, f"The generation process {reason}; restarting it…")
+
+    def _spawn(self) -> bool:
+        self._spawned.clear()
         try:
             import multiprocessing  # noqa: PLC0415
 
             context = multiprocessing.get_context("spawn")
-            self._cancel_mark = context.RawValue("q", 0)
+            if self._cancel_mark is None:
+                self._cancel_mark = context.RawValue("q", 0)
             conn, child = context.Pipe(duplex=True)
-            self._process = context.Process(
+            process = context.Process(
                 target=_process_main,
                 args=(child, self._cancel_mark, self._generator, str(self._weights_path) if self._weights_path else None),
                 name="composer-generation",
                 daemon=True,
             )
-            _start_without_main(self._process)
+            _start_without_main(process)
             child.close()
-            self._conn = conn
         except Exception as exc:  # noqa: BLE001
+            log.exception("the generation worker could not start")
             self._set_state(ERROR, f"The generation process could not start: {exc}")
-            return
-        finally:
             self._spawned.set()
-        self._read_process()
+            return False
+        with self._lock:
+            old = self._conn
+            self._process, self._conn, self._worker_up = process, conn, True
+            queued, self._queued = self._queued, None
+        if old is not None:
+            old.close()
+        self._spawned.set()
+        if queued is not None and self.is_current(queued[0]):
+            with self._lock:
+                self._outstanding[queued[0]] = None
+            self._send_or_queue(*queued)
+        return True
 
     def _read_process(self) -> None:
         conn = self._conn
@@ -340,11 +442,11 @@ class GenerationJobs(QObject):
             try:
                 message = conn.recv()
             except (EOFError, OSError):
-                if not self._quit:
-                    self._process_died()
+                with self._lock:
+                    self._worker_up = False
                 return
             except Exception as exc:  # noqa: BLE001 - an unpicklable result: report, keep reading
-                self._set_state(self._state, self._message)
+                log.exception("a message from the generation worker could not be read")
                 if self._active_id is not None:
                     self.errored.emit(self._active_id, f"Generation failed: a result could not be read ({exc})")
                 continue
@@ -364,24 +466,35 @@ class GenerationJobs(QObject):
                 if self.is_current(message[1]):
                     self.finished.emit(message[1], message[2])
             elif kind == "errored":
-                if self.is_current(message[1]):
-                    self.errored.emit(message[1], message[2])
+                _, job_id, text, details = message
+                log.error("generation request %d failed: %s\n%s", job_id, text, details)
+                if self.is_current(job_id):
+                    self.errored.emit(job_id, text)
             elif kind == "idle":
                 job_id = message[1]
                 with self._lock:
                     cancelled_at = self._outstanding.pop(job_id, None)
                 self.worker_idle.emit(job_id, time.monotonic() - cancelled_at if cancelled_at else -1.0)
 
-    def _process_died(self) -> None:
-        code = self._process.exitcode if self._process is not None else None
-        text = f"The generation process stopped unexpectedly (exit code {code}). Suggestions are off; restart the app."
+    def _death_reason(self) -> str:
+        """How the worker ended, in words ("was killed (signal 9, SIGKILL)", "ran out of memory")."""
+        process = self._process
+        code = None
+        if process is not None:
+            process.join(PROCESS_REAP_TIMEOUT_S)
+            code = process.exitcode
+        return describe_exit(code)
+
+    def _fail_outstanding(self, reason: str) -> None:
+        """Every request the dead worker held fails with one readable line."""
         with self._lock:
             outstanding = list(self._outstanding)
             self._outstanding.clear()
-        self._set_state(ERROR, text)
+        text = f"The generation process {reason} and is being restarted: click Suggest again."
         for job_id in outstanding:
             if self.is_current(job_id):
                 self.errored.emit(job_id, text)
+            self.worker_idle.emit(job_id, -1.0)
 
     # --- thread path ---------------------------------------------------------------------------------
     def _run(self) -> None:
@@ -437,6 +550,7 @@ class GenerationJobs(QObject):
         except BaseException as exc:  # noqa: BLE001
             if job.cancel.is_set() or type(exc).__name__ in ("Cancelled", "CancelledError", "GenerationCancelled"):
                 return
+            log.error("generation request %d failed", job.id, exc_info=exc)
             self.errored.emit(job.id, _failure_message(exc))
             return
         if job.cancel.is_set():
@@ -479,12 +593,37 @@ def _start_without_main(process) -> None:
 
 
 def _failure_message(exc: BaseException) -> str:
-    detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-    return f"Generation failed: {detail}"
+    """One line for the panel: what went wrong, without the traceback (that goes to the log)."""
+    if _is_out_of_memory(exc):
+        return "Generation ran out of memory: try fewer candidates or bars (the generation process restarts)."
+    lines = "".join(traceback.format_exception_only(type(exc), exc)).strip().splitlines()
+    return f"Generation failed: {lines[-1] if lines else type(exc).__name__}"
+
+
+def _is_out_of_memory(exc: BaseException) -> bool:
+    """A MemoryError, or torch's allocator failing ("DefaultCPUAllocator: can't allocate memory")."""
+    if isinstance(exc, MemoryError):
+        return True
+    text = str(exc).lower()
+    return isinstance(exc, RuntimeError) and ("can't allocate memory" in text or "out of memory" in text)
 
 
 def _process_main(conn, cancel_mark, generator: str | None, weights_path: str | None) -> None:
-    """The worker process: load the engine, then serve requests until "quit" or the pipe closes."""
+    """The worker process: load the engine, then serve requests until "quit" or the pipe closes.
+
+    After running out of memory it answers the request and exits with ``WORKER_OUT_OF_MEMORY_EXIT``
+    (its heap may be in no state to go on); the GUI's supervisor starts a fresh worker.
+    """
+    try:
+        out_of_memory = _serve(conn, cancel_mark, generator, weights_path)
+    except MemoryError:
+        out_of_memory = True
+    if out_of_memory:
+        sys.exit(WORKER_OUT_OF_MEMORY_EXIT)
+
+
+def _serve(conn, cancel_mark, generator: str | None, weights_path: str | None) -> bool:
+    """Serve requests; returns True when the worker must end because memory ran out."""
     try:
         engine = _default_engine(generator, Path(weights_path) if weights_path else None)
         conn.send(("state", READY, engine.description, engine.generator_names(), engine.default_generator))
@@ -497,10 +636,11 @@ def _process_main(conn, cancel_mark, generator: str | None, weights_path: str | 
         try:
             message = conn.recv()
         except (EOFError, OSError, KeyboardInterrupt):
-            return
+            return False
         if message[0] != "generate":
-            return
+            return False
         _, job_id, request = message
+        out_of_memory = False
 
         def cancelled(job_id=job_id) -> bool:
             return cancel_mark.value >= job_id
@@ -509,7 +649,7 @@ def _process_main(conn, cancel_mark, generator: str | None, weights_path: str | 
             if cancelled():
                 continue
             if engine is None:
-                conn.send(("errored", job_id, failure or "The generation model is not loaded."))
+                conn.send(("errored", job_id, failure or "The generation model is not loaded.", ""))
                 continue
             conn.send(("started", job_id))
             count = itertools.count()
@@ -521,18 +661,21 @@ def _process_main(conn, cancel_mark, generator: str | None, weights_path: str | 
             try:
                 results = engine.suggest(request, cancel=cancelled, on_candidate=on_candidate)
             except BaseException as exc:  # noqa: BLE001
-                if not cancelled() and type(exc).__name__ not in ("Cancelled", "GenerationCancelled"):
-                    conn.send(("errored", job_id, _failure_message(exc)))
+                out_of_memory = _is_out_of_memory(exc)
+                if out_of_memory or (not cancelled() and type(exc).__name__ not in ("Cancelled", "GenerationCancelled")):
+                    conn.send(("errored", job_id, _failure_message(exc), traceback.format_exc()))
                 continue
             if not cancelled():
                 conn.send(("finished", job_id, list(results or [])))
         except (BrokenPipeError, OSError):
-            return
+            return False
         finally:
             try:
                 conn.send(("idle", job_id))
             except (BrokenPipeError, OSError):
-                return
+                return False
+            if out_of_memory:
+                return True  # noqa: B012 - leave the loop after the answer went out
 
 
 def engine_key_constraint(value: str | None):
