@@ -95,20 +95,26 @@ def log_unhandled(error_type, error, tb, where: str = "") -> None:
             log.debug("error listener failed", exc_info=True)
 
 
+def _excepthook(error_type, error, tb) -> None:
+    log_unhandled(error_type, error, tb)
+    _previous_hooks[0](error_type, error, tb)  # still on stderr for whoever started the app
+
+
+def _thread_excepthook(args) -> None:
+    where = f"thread {args.thread.name}" if args.thread is not None else "a thread"
+    log_unhandled(args.exc_type, args.exc_value, args.exc_traceback, where)
+    _previous_hooks[1](args)
+
+
 def _install_hooks() -> None:
+    """Put our hooks in front of whatever hooks are there (again, if something replaced ours)."""
     global _previous_hooks
-    if _previous_hooks is not None:
+    if sys.excepthook is _excepthook and threading.excepthook is _thread_excepthook:
         return
-    _previous_hooks = (sys.excepthook, threading.excepthook)
-
-    def excepthook(error_type, error, tb) -> None:
-        log_unhandled(error_type, error, tb)
-        _previous_hooks[0](error_type, error, tb)  # still on stderr for whoever started the app
-
-    def thread_excepthook(args) -> None:
-        where = f"thread {args.thread.name}" if args.thread is not None else "a thread"
-        log_unhandled(args.exc_type, args.exc_value, args.exc_traceback, where)
-        _previous_hooks[1](args)
-
-    sys.excepthook = excepthook
-    threading.excepthook = thread_excepthook
+    previous = _previous_hooks or (sys.__excepthook__, threading.__excepthook__)
+    _previous_hooks = (
+        previous[0] if sys.excepthook is _excepthook else sys.excepthook,
+        previous[1] if threading.excepthook is _thread_excepthook else threading.excepthook,
+    )
+    sys.excepthook = _excepthook
+    threading.excepthook = _thread_excepthook
