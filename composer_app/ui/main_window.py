@@ -323,6 +323,10 @@ class MainWindow(QMainWindow):
         self.playback.position_changed.connect(self._on_position)
         self.playback.state_changed.connect(self._on_play_state)
         self.playback.status_changed.connect(self.output_label.setText)
+        self.playback.status_changed.connect(self.output_label.setToolTip)
+        self.playback.port_lost.connect(lambda name, why: self.statusBar().showMessage(f"Lost MIDI port {name}", STATUS_TIMEOUT_MS))
+        self.playback.port_back.connect(lambda name: self.statusBar().showMessage(f"MIDI port {name} is back", STATUS_TIMEOUT_MS))
+        self.playback.ports_changed.connect(self._show_port_listing)
         self.playback.status_changed.connect(signals.output_status_changed.emit)
         self.editor.view.snap_changed.connect(lambda label: QSettings().setValue("editor/snap", label))
 
@@ -485,6 +489,12 @@ class MainWindow(QMainWindow):
         synth.toggled.connect(lambda on: self._set_output(on, self.playback.port_name, self.playback.port_channel))
         menu.addSeparator()
         names, reason = _output_ports()
+        lost = self.playback.lost_port
+        if lost and lost not in names:  # the chosen port went away: say so where it was chosen
+            gone = menu.addAction(f"{lost} (lost: reconnects when it returns)")
+            gone.setCheckable(True)
+            gone.setChecked(True)
+            gone.setEnabled(False)
         none = menu.addAction("No MIDI port")
         none.setCheckable(True)
         none.setChecked(self.playback.port_name is None)
@@ -530,7 +540,9 @@ class MainWindow(QMainWindow):
 
     def refresh_port_status(self) -> None:
         """Say in the status bar whether MIDI ports exist (checked after the window shows)."""
-        names, reason = _output_ports()
+        self._show_port_listing(*_output_ports())
+
+    def _show_port_listing(self, names, reason: str) -> None:
         self.midi_label.setText(f"MIDI out: {len(names)} port(s)" if names else "MIDI out: none")
         self.midi_label.setToolTip("\n".join(names) if names else (reason or "no MIDI output ports"))
 

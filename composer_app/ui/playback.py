@@ -11,12 +11,14 @@ window is shown.
 from __future__ import annotations
 
 import logging
+import threading
 
-from PySide6.QtCore import QObject, QSettings, QTimer, Signal
+from PySide6.QtCore import QObject, QSettings, Qt, QTimer, Signal
 
 log = logging.getLogger(__name__)
 
 AUDITION_MS = 250  # how long a note sounds when placed, moved or clicked on the keyboard
+PORT_WATCH_INTERVAL_MS = 500  # while a MIDI port is chosen, ports are listed this often (off the GUI thread)
 # While a MIDI port is open its name is kept here (written to disk at once). A clean close removes
 # it; if the app is killed (kill -9, a power cut) with notes sounding, nothing can be sent at that
 # moment, so the next launch finds the name and sends all-notes-off to that port.
@@ -59,6 +61,11 @@ class PlaybackController(QObject):
     position_changed = Signal(int)  # (tick) emitted from the scheduler thread, delivered queued
     state_changed = Signal(bool)  # (is_playing)
     status_changed = Signal(str)  # (one line: what the outputs can do)
+    port_lost = Signal(str, str)  # (port name, why) the chosen MIDI port went away
+    port_back = Signal(str)  # (port name) it came back and is used again
+    ports_changed = Signal(object, str)  # (output port names, why none) the watcher saw the list change
+    _sink_changed = Signal()  # internal: a sink's ok/status changed (from the scheduler thread)
+    _ports_listed = Signal(object, str)  # internal: (port names, why none) from the watcher thread
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
@@ -76,6 +83,15 @@ class PlaybackController(QObject):
         self._poll = QTimer(self)
         self._poll.setInterval(100)
         self._poll.timeout.connect(self._check_finished)
+        self.lost_port: str | None = None  # the chosen port while it is gone
+        self._last_listing: tuple[list, str] | None = None
+        self._lost_reason = ""
+        self._watch = QTimer(self)  # lists the ports now and then while a MIDI port is chosen
+        self._watch.setInterval(PORT_WATCH_INTERVAL_MS)
+        self._watch.timeout.connect(self._list_ports_in_background)
+        self._listing = threading.Lock()  # held while a listing runs: never two at once
+        self._sink_changed.connect(self._refresh_status, Qt.ConnectionType.QueuedConnection)
+        self._ports_listed.connect(self._on_ports_listed, Qt.ConnectionType.QueuedConnection)
 
     # --- outputs -----------------------------------------------------------------------------------
     def status_text(self) -> str:
@@ -90,9 +106,15 @@ class PlaybackController(QObject):
         """Choose the outputs; they are (re)opened on the next play or audition."""
         changed = (use_synth, port_name or None, port_channel) != (self.use_synth, self.port_name, self.port_channel)
         self.use_synth, self.port_name, self.port_channel = use_synth, port_name or None, port_channel
-        if changed and self._transport is not None:
-            self.stop()
-            self._close_transport()
+        if changed or self.lost_port:
+            self.lost_port = None
+            if self._transport is not None:
+                self.stop()
+                self._close_transport()
+        if self.port_name and self.sink_factory is None:
+            self._watch.start()
+        else:
+            self._watch.stop()
 
     def _ensure_transport(self) -> bool:
         if self._transport is not None:
@@ -117,13 +139,9 @@ class PlaybackController(QObject):
                 parts.append(f"Synth: unavailable ({error})")
         if self.port_name and self.sink_factory is None:
             try:
-                from composer_app.playback.midiports import MidiPortSink
-
-                sink = _port_sink_class(MidiPortSink)(self.port_name, channel=self.port_channel)
-                sink.drops_clicks = lambda: (self.metronome or self.counting_in) and not self.clicks_to_port
+                sink = self._open_port_sink()
                 sinks.append(sink)
                 parts.append(f"MIDI out: {sink.status}")
-                _remember_open_port(sink.port_name, sink.api)
             except Exception as error:
                 parts.append(f"MIDI out {self.port_name}: unavailable ({error})")
         try:
@@ -132,21 +150,118 @@ class PlaybackController(QObject):
             self._set_status(f"Playback unavailable: {error}")
             return False
         self._sinks = sinks
+        for sink in sinks:
+            sink.add_status_listener(lambda _sink: self._sink_changed.emit())  # queued onto the GUI thread
         self._transport.add_position_listener(self.position_changed.emit)  # queued onto the GUI thread
         if not any(getattr(s, "ok", False) for s in sinks):
             parts.append("nothing audible: notes are scheduled but no device hears them")
         self._set_status("; ".join(parts) if parts else "No output chosen (Transport ▸ Output)")
         return True
 
+    def _open_port_sink(self):
+        from composer_app.playback.midiports import MidiPortSink
+
+        sink = _port_sink_class(MidiPortSink)(self.port_name, channel=self.port_channel)
+        sink.drops_clicks = lambda: (self.metronome or self.counting_in) and not self.clicks_to_port
+        _remember_open_port(sink.port_name, sink.api)
+        return sink
+
     def _close_transport(self) -> None:
         transport, self._transport = self._transport, None
-        self._sinks = []
+        sinks, self._sinks = self._sinks, []
         if transport is not None:
+            failed = [s for s in sinks if s.failed]
+            _abandoned_sinks.extend(failed)  # see _abandoned_sinks: a lost JACK client is never closed
             try:
+                transport.set_sinks([s for s in sinks if not s.failed])
                 transport.close()  # every sink gets all-notes-off before it closes
             except Exception:  # closing a broken device must not stop the app
                 log.exception("closing transport")
         _forget_open_port()
+
+    # --- losing and finding the MIDI port -------------------------------------------------------------
+    def _port_sink(self):
+        from composer_app.playback.midiports import MidiPortSink
+
+        return next((s for s in self._sinks if isinstance(s, MidiPortSink)), None)
+
+    def _refresh_status(self) -> None:
+        """A sink failed or recovered: say so (status bar, output menu) and remember a lost port."""
+        if self._transport is None:
+            return
+        parts = []
+        for sink in self._sinks:
+            if sink.failed and sink is self._port_sink():
+                self._mark_lost(sink.port_name, sink.status)
+                parts.append(lost_port_text(sink.port_name, sink.status))
+            else:
+                label = "Synth" if type(sink).__name__ == "FluidSynthSink" else "MIDI out" if sink is self._port_sink() else sink.name
+                parts.append(f"{label}: {sink.status}")
+        self._set_status("; ".join(parts))
+
+    def _mark_lost(self, name: str, reason: str) -> None:
+        if self.lost_port != name:
+            self.lost_port, self._lost_reason = name, reason
+            self.port_lost.emit(name, reason)
+
+    def _list_ports_in_background(self) -> None:
+        if not self._listing.acquire(blocking=False):
+            return  # the last listing still runs (a MIDI system that is slow to answer)
+
+        def run() -> None:
+            try:
+                names, reason = list_output_ports()
+                self._ports_listed.emit(names, reason)
+            finally:
+                self._listing.release()
+
+        threading.Thread(target=run, name="composer-port-watch", daemon=True).start()
+
+    def _on_ports_listed(self, names, reason: str) -> None:
+        """Fail the port sink when its port is gone (also while stopped); reopen it when it is back."""
+        names = list(names)
+        if (names, reason) != self._last_listing:
+            self._last_listing = (names, reason)
+            self.ports_changed.emit(names, reason)
+        if not self.port_name:
+            return
+        from composer_app.playback.midiports import match_port
+
+        present = match_port(names, self.port_name) is not None
+        sink = self._port_sink()
+        if not present:
+            why = reason or "no longer listed"
+            if sink is not None and sink.ok:
+                sink.fail(f"MIDI port {sink.port_name!r} is gone ({why})")  # the listener refreshes the status
+            elif sink is None and self._transport is not None and self.lost_port is None:
+                self._mark_lost(self.port_name, why)
+                self._set_status(lost_port_text(self.port_name, why))
+            return
+        if self.lost_port is None or self._transport is None:
+            if self.lost_port is not None:  # lost while nothing was open: just offer it again
+                self.lost_port = None
+                self.port_back.emit(self.port_name)
+            return
+        self._reconnect()
+
+    def _reconnect(self) -> None:
+        name = self.lost_port
+        try:
+            sink = self._open_port_sink()
+        except Exception as error:  # listed but not yet openable: try at the next listing
+            log.info("port %s is listed again but cannot be opened yet: %s", name, error)
+            return
+        sink.panic()  # a synth that stayed up may still hold notes from before the loss
+        old = [s for s in self._sinks if s.failed and s is self._port_sink()]
+        _abandoned_sinks.extend(old)
+        sinks = [s for s in self._sinks if s not in old] + [sink]
+        sink.add_status_listener(lambda _sink: self._sink_changed.emit())
+        self._transport.set_sinks(sinks)
+        self._sinks = sinks
+        self.lost_port = None
+        log.warning("MIDI port %s is back: playing to it again", name)
+        self.port_back.emit(name)
+        self._refresh_status()
 
     def silence_port_left_playing(self) -> str | None:
         """Send all-notes-off to the MIDI port a session that was killed left open; returns its name.
@@ -221,8 +336,41 @@ class PlaybackController(QObject):
             self._transport.seek(int(tick))
 
     def _check_finished(self) -> None:
-        if self._transport is not None and not self._transport.is_playing:
+        transport = self._transport
+        if transport is None:
+            return
+        thread = getattr(transport, "_thread", None)
+        if thread is not None and not thread.is_alive():
+            self._scheduler_died()
+        elif not transport.is_playing:
             self.stop()
+
+    def _scheduler_died(self) -> None:
+        """The playback thread ended while playing (a bug, a backend raising): silence every output."""
+        log.error("the playback thread stopped unexpectedly: sending all-notes-off to every output")
+        transport, self._transport = self._transport, None
+        for sink in self._sinks:
+            try:
+                sink.panic()
+            except Exception:  # noqa: BLE001 - silence the others whatever this one does
+                log.exception("panic failed on %s", sink.name)
+        self._poll.stop()
+        self._playing = False
+        self.state_changed.emit(False)
+        self._set_status("Playback stopped: an internal error (details: Help ▸ Open log folder); all notes were silenced")
+        self._close_sinks_after_death(transport)
+
+    def _close_sinks_after_death(self, transport) -> None:
+        for sink in self._sinks:
+            if sink.failed:
+                _abandoned_sinks.append(sink)
+                continue
+            try:
+                sink.close()
+            except Exception:  # noqa: BLE001
+                log.exception("closing %s", sink.name)
+        self._sinks = []
+        _forget_open_port()
 
     def audition(self, pitch: int, velocity: int, channel: int, program: int = 0) -> None:
         """Sound one note briefly through the current outputs (hearing while editing)."""
@@ -235,6 +383,7 @@ class PlaybackController(QObject):
 
     def shutdown(self) -> None:
         """Stop, panic and close everything (on window close)."""
+        self._watch.stop()
         self.stop()
         self._close_transport()
 
@@ -264,6 +413,24 @@ def _port_sink_class(base):
             super()._send(msg)
 
     return PortSinkWithoutClicks
+
+
+# Port sinks whose MIDI system went away are never closed: closing a JACK client whose server
+# died (and was perhaps restarted) crashes libjack. They are kept here, failed and unused.
+_abandoned_sinks: list = []
+
+
+def _short_reason(status: str) -> str:
+    """"JACK server gone", "port gone", or the sink's own words (shortened) for the status bar."""
+    if "no JACK server is running" in status:
+        return "JACK server gone"
+    if "disappeared" in status or "is gone" in status or "no longer listed" in status:
+        return "port gone"
+    return status if len(status) <= 60 else status[:57] + "…"
+
+
+def lost_port_text(name: str, reason: str) -> str:
+    return f"MIDI out: {name} lost ({_short_reason(reason)}); reconnects when it returns"
 
 
 def _remember_open_port(name: str, api: str | None) -> None:
