@@ -626,12 +626,16 @@ def _serve(conn, cancel_mark, generator: str | None, weights_path: str | None) -
     """Serve requests; returns True when the worker must end because memory ran out."""
     try:
         engine = _default_engine(generator, Path(weights_path) if weights_path else None)
-        conn.send(("state", READY, engine.description, engine.generator_names(), engine.default_generator))
+        state = ("state", READY, engine.description, engine.generator_names(), engine.default_generator)
         failure = ""
     except BaseException as exc:  # noqa: BLE001
         engine = None
         failure = classify_load_error(exc, Path(weights_path) if weights_path else None)
-        conn.send(("state", ERROR, failure, [], None))
+        state = ("state", ERROR, failure, [], None)
+    try:
+        conn.send(state)
+    except OSError:  # the app went away while the model loaded
+        return False
     while True:
         try:
             message = conn.recv()
