@@ -90,7 +90,7 @@ def test_export_writes_what_is_heard_solo_and_mute_applied(qtbot, window, tmp_pa
     row = window.track_list.list.itemWidget(window.track_list.list.item(1))
     qtbot.mouseClick(row.solo, Qt.MouseButton.LeftButton)
     path = tmp_path / "heard.mid"
-    assert window.export_midi("project", path)
+    assert window.files.export_midi("project", path)
     exported = mido.MidiFile(path)
     channels = {m.channel for t in exported.tracks for m in t if m.type == "note_on"}
     assert channels == {1}

@@ -83,8 +83,8 @@ def test_markers_are_added_by_name_jump_the_playhead_and_save(qtbot, window, tmp
     qtbot.mouseClick(lane, Qt.MouseButton.LeftButton, pos=QPoint(_x(window, 2 * BAR) + 10, 8))
     assert window.editor.playhead_tick == 2 * BAR
     path = tmp_path / "song.composer"
-    assert window.save_as(path)
-    assert window.open_file(path)
+    assert window.files.save_as(path)
+    assert window.files.open_file(path)
     assert window.document.project.markers == (Marker(2 * BAR, "Chorus"),)
 
 
