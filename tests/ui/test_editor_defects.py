@@ -64,7 +64,7 @@ def test_defect2_opening_another_file_clears_candidates_ghosts_and_the_story_rea
     from composer_app.core.projectfile import save_project
 
     save_project(Project(tracks=(Track("Tune", notes=(Note(0, 67, 480),)),), title="other"), other)
-    assert window.open_file(other)
+    assert window.files.open_file(other)
     assert controller.panel.list.count() == 0
     assert controller.overlay.notes == [] and controller.overlay.prompt_notes == []
     assert mood.story_reading is None and "sinks" not in mood.story_result.text()
@@ -83,7 +83,7 @@ def test_defect3_dropping_a_candidate_on_the_roll_inserts_it_where_it_lands_as_o
     target = note_point(window.editor, 3 * BAR + TPQ + 60, 70)  # bar 4, beat 2 (and a bit): snaps to the 1/16 grid
     before = window.document.project
     opened = []
-    window.confirm_discard = lambda: opened.append("asked") or "cancel"
+    window.files.confirm_discard = lambda: opened.append("asked") or "cancel"
     for event in (
         QDragEnterEvent(target, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier),
         QDragMoveEvent(target, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier),
@@ -299,7 +299,7 @@ def test_defect12_a_file_opens_fitted_and_messages_have_room(qtbot, tmp_path):
     save_midi(Project(tracks=(Track("Lead", notes=notes),)), path)
     window = main_window_for(str(path))
     qtbot.addWidget(window)
-    window.confirm_discard = lambda: "discard"
+    window.files.confirm_discard = lambda: "discard"
     window.resize(1280, 800)
     window.show()
     qtbot.waitExposed(window)
@@ -312,7 +312,7 @@ def test_defect12_a_file_opens_fitted_and_messages_have_room(qtbot, tmp_path):
     permanent = sum(w.width() for w in (window.hover_label, window.selection_label, window.output_label,
                                         window.midi_label, window.model_label))
     assert window.statusBar().width() - permanent >= 300  # "Saved …" and the like have room
-    window.save_as(tmp_path / "eight.composer")
+    window.files.save_as(tmp_path / "eight.composer")
     assert window.statusBar().currentMessage().startswith("Saved")
 
 
@@ -322,8 +322,8 @@ def test_defect12_export_suggests_the_projects_name_and_folder_after_save_as(qtb
     window.document.reset(_replace(window.document.project, title=""))
     folder = tmp_path / "songs"
     folder.mkdir()
-    assert window.save_as(folder / "ballad.composer")
+    assert window.files.save_as(folder / "ballad.composer")
     asked = []
-    window.ask_save_path = lambda title, suggested: asked.append(suggested) or None
-    window.export_midi("project")
+    window.files.ask_save_path = lambda title, suggested: asked.append(suggested) or None
+    window.files.export_midi("project")
     assert asked == [str(folder / "ballad.mid")]

@@ -134,7 +134,7 @@ def test_screenshots_tiled_at_800x600_and_at_1280x800_with_real_candidates(qtbot
     melody = song.tracks[0].with_notes(n for n in song.tracks[0].notes if n.start_tick < 4 * bar)
     song = replace(song.replace_track(0, melody), loop=None, markers=(Marker(0, "Verse"), Marker(4 * bar, "Chorus")))
     window = MainWindow(Document(song))
-    window.confirm_discard = lambda: "discard"
+    window.files.confirm_discard = lambda: "discard"
     qtbot.addWidget(window)
     jobs = GenerationJobs(window)
     with qtbot.waitSignal(jobs.model_state_changed, timeout=60_000, check_params_cb=lambda s, m: s != "loading"):
