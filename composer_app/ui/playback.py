@@ -85,6 +85,7 @@ class PlaybackController(QObject):
         self._poll.timeout.connect(self._check_finished)
         self.lost_port: str | None = None  # the chosen port while it is gone
         self._last_listing: tuple[list, str] | None = None
+        self._system_lost = False  # a listing found no MIDI system (a JACK server died) since the port opened
         self._lost_reason = ""
         self._watch = QTimer(self)  # lists the ports now and then while a MIDI port is chosen
         self._watch.setInterval(PORT_WATCH_INTERVAL_MS)
@@ -166,17 +167,29 @@ class PlaybackController(QObject):
         _remember_open_port(sink.port_name, sink.api)
         return sink
 
+    def _retire(self, failed_sinks) -> None:
+        """Let go of failed sinks: closed, unless their MIDI system died (see ``_abandoned_sinks``)."""
+        for sink in failed_sinks:
+            if self._system_lost:
+                _abandoned_sinks.append(sink)
+                continue
+            try:
+                sink.close()  # a port that went away on a live server: closing the client is safe
+            except Exception:  # noqa: BLE001
+                log.exception("closing %s", sink.name)
+
     def _close_transport(self) -> None:
         transport, self._transport = self._transport, None
         sinks, self._sinks = self._sinks, []
         if transport is not None:
             failed = [s for s in sinks if s.failed]
-            _abandoned_sinks.extend(failed)  # see _abandoned_sinks: a lost JACK client is never closed
             try:
                 transport.set_sinks([s for s in sinks if not s.failed])
                 transport.close()  # every sink gets all-notes-off before it closes
             except Exception:  # closing a broken device must not stop the app
                 log.exception("closing transport")
+            self._retire(failed)
+        self._system_lost = False
         _forget_open_port()
 
     # --- losing and finding the MIDI port -------------------------------------------------------------
@@ -228,6 +241,8 @@ class PlaybackController(QObject):
         from composer_app.playback.midiports import match_port
 
         present = match_port(names, self.port_name) is not None
+        if not names and reason.startswith("no MIDI system"):
+            self._system_lost = True
         sink = self._port_sink()
         if not present:
             why = reason or "no longer listed"
@@ -253,11 +268,12 @@ class PlaybackController(QObject):
             return
         sink.panic()  # a synth that stayed up may still hold notes from before the loss
         old = [s for s in self._sinks if s.failed and s is self._port_sink()]
-        _abandoned_sinks.extend(old)
         sinks = [s for s in self._sinks if s not in old] + [sink]
         sink.add_status_listener(lambda _sink: self._sink_changed.emit())
         self._transport.set_sinks(sinks)
         self._sinks = sinks
+        self._retire(old)
+        self._system_lost = False
         self.lost_port = None
         log.warning("MIDI port %s is back: playing to it again", name)
         self.port_back.emit(name)
@@ -361,15 +377,15 @@ class PlaybackController(QObject):
         self._close_sinks_after_death(transport)
 
     def _close_sinks_after_death(self, transport) -> None:
+        self._retire([s for s in self._sinks if s.failed])
         for sink in self._sinks:
-            if sink.failed:
-                _abandoned_sinks.append(sink)
-                continue
-            try:
-                sink.close()
-            except Exception:  # noqa: BLE001
-                log.exception("closing %s", sink.name)
+            if not sink.failed:
+                try:
+                    sink.close()
+                except Exception:  # noqa: BLE001
+                    log.exception("closing %s", sink.name)
         self._sinks = []
+        self._system_lost = False
         _forget_open_port()
 
     def audition(self, pitch: int, velocity: int, channel: int, program: int = 0) -> None:
@@ -416,7 +432,8 @@ def _port_sink_class(base):
 
 
 # Port sinks whose MIDI system went away are never closed: closing a JACK client whose server
-# died (and was perhaps restarted) crashes libjack. They are kept here, failed and unused.
+# died (and was perhaps restarted) crashes libjack (measured: SIGSEGV in close_port). They are kept
+# here, failed and unused, for the life of the process. A port lost on a live server is closed.
 _abandoned_sinks: list = []
 
 

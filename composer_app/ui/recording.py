@@ -19,6 +19,8 @@ which the Stop commits as usual. Notes struck and released during the count-in a
 
 from __future__ import annotations
 
+import re
+
 import time
 
 from PySide6.QtCore import QObject, QSettings, QTimer
@@ -35,7 +37,9 @@ def is_own_port(name: str) -> bool:
     """Whether a port belongs to this app (its MIDI output or input client): never an input to record."""
     from composer_app.playback.midiports import CLIENT_NAME, INPUT_CLIENT_NAME, VIRTUAL_OUTPUT_NAME
 
-    return name.startswith((f"{CLIENT_NAME}:", f"{INPUT_CLIENT_NAME}:", VIRTUAL_OUTPUT_NAME, "Composer Assistant in"))
+    client = name.split(":", 1)[0]
+    base = re.sub(r"-\d+$", "", client)  # JACK names a second client of the same name "…-01"
+    return base in (CLIENT_NAME, INPUT_CLIENT_NAME) or name.startswith((VIRTUAL_OUTPUT_NAME, "Composer Assistant in"))
 
 
 def input_port_choices() -> tuple[list[str], str]:
