@@ -20,7 +20,6 @@ which the Stop commits as usual. Notes struck and released during the count-in a
 from __future__ import annotations
 
 import re
-
 import time
 
 from PySide6.QtCore import QObject, QSettings, QTimer
