@@ -9,6 +9,7 @@ and the server for the server-killing tests is one of this test's own (the sessi
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -146,6 +147,7 @@ def test_peer_killed_is_said_within_a_second_and_found_again(qtbot, jack_midi, m
     killed_at = time.monotonic()
     qtbot.waitUntil(lambda: "lost" in window.output_label.text(), timeout=3000)
     noticed_s = time.monotonic() - killed_at
+    (artifacts_dir / "port-loss.json").write_text(json.dumps({"peer_killed_noticed_s": round(noticed_s, 3)}))
     assert noticed_s <= LOSS_NOTICED_S, noticed_s
     assert window.output_label.text().startswith(f"MIDI out: {midi_dump.port} lost (port gone)")
     assert f"{midi_dump.port} (lost: reconnects when it returns)" in _output_menu_texts(qtbot, window)
@@ -236,6 +238,9 @@ def test_jack_server_killed_is_said_within_a_second_and_the_app_survives(own_jac
         while "lost" not in (status := next_line("STATUS")):
             pass
         _, at, text = status.split(" ", 2)
+        report = artifacts_dir / "port-loss.json"
+        figures = json.loads(report.read_text()) if report.exists() else {}
+        report.write_text(json.dumps({**figures, "jack_server_killed_noticed_s": round(float(at) - killed_at, 3)}))
         assert float(at) - killed_at <= LOSS_NOTICED_S, (float(at) - killed_at, text)
         # Whichever notices first: the port watcher (no server) or the playback thread (port gone).
         assert f"MIDI out: {dumps[0].port} lost (JACK server gone)" in text or f"MIDI out: {dumps[0].port} lost (port gone)" in text
