@@ -19,8 +19,10 @@ Stabilisers (justified in models/gan.md): WGAN-GP (gradient penalty 10, as MuseG
 MidiNet's sigmoid loss and feature matching, which in short trials here swung between a silent and a
 saturated generator; an attribute loss on the generator (its softmax's expected onsets per step,
 register and minor-third mass against the requested ones; an AC-GAN-style auxiliary term that makes
-the mood sliders work); and fresh noise per bar and per sample, with the mode-collapse check
-(``distinct_bar_share``) run after training.
+the mood sliders work); a mode-seeking term (MSGAN, Mao et al. 2019: two noises for one condition
+should give different bars), added after a first run collapsed (5 % distinct bars from one
+condition after 300 steps); fresh noise per bar and per sample, and the mode-collapse check
+(``distinct_bar_share``) during and after training.
 
 Generation (``GanGenerator._continue``) continues a prompt bar by bar: the prompt's last bar (its top
 line) is the first condition, each generated bar the next one; the plan's per-bar pitch-class bias
@@ -409,6 +411,7 @@ GAN_DATA_VERSION = "gan-bars-v1"  # bump when the bar extraction changes
 N_CRITIC = 2  # critic updates per generator update (WGAN-GP used 5; 2 buys more generator steps inside the CPU hour)
 GRADIENT_PENALTY = 10.0  # WGAN-GP's lambda
 ATTRIBUTE_WEIGHT = 5.0  # weight of the attribute loss against the adversarial one
+MODE_SEEKING_WEIGHT = 2.0  # weight of the mode-seeking term (MSGAN): two noises, one condition, different bars
 ADAM_BETAS = (0.5, 0.9)  # as in WGAN-GP
 COLLAPSE_SAMPLES = 64  # samples from one condition in the mode-collapse check
 
@@ -510,6 +513,13 @@ def attribute_loss(probs: torch.Tensor, attributes: torch.Tensor, steps: torch.T
     ).mean()
 
 
+def mode_seeking_ratio(probs_a, probs_b, noise_a, noise_b) -> torch.Tensor:
+    """MSGAN's ratio: how far two bars of one condition differ (L1 between the step distributions)
+    per unit of distance between their noises; the generator maximises it against mode collapse."""
+    bars = (probs_a - probs_b).abs().sum(dim=1).mean(dim=1)
+    return (bars / (noise_a - noise_b).abs().mean(dim=1)).mean()
+
+
 def _gradient_penalty(critic, real, fake, previous, attributes) -> torch.Tensor:
     alpha = torch.rand(len(real), 1, 1)
     mixed = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
@@ -563,7 +573,8 @@ def plot_losses(history: list[dict], path: Path) -> None:
     axes[0].plot(steps, [h["generator_adversarial"] for h in history], label="generator adversarial loss")
     axes[0].set_title("WGAN-GP losses (training batches)")
     axes[1].plot(steps, [h["attribute_loss"] for h in history], color="tab:green", label="attribute loss")
-    axes[1].set_title("attribute loss (training batches)")
+    axes[1].plot(steps, [h.get("mode_seeking_ratio", 0.0) for h in history], color="tab:orange", label="mode-seeking ratio")
+    axes[1].set_title("attribute loss, mode-seeking ratio")
     axes[2].plot(steps, [h["heldout"]["wasserstein_estimate"] for h in history], color="tab:red", label="held-out W estimate")
     axes[2].plot(steps, [h["heldout"]["distinct_bars_one_condition"] for h in history], color="tab:purple", label="distinct bars (one condition)")
     axes[2].set_title("held-out")
@@ -629,7 +640,7 @@ def train_gan(settings) -> dict:
     budget = settings.minutes * 60.0
     started = time.perf_counter()
     steps_this_run = 0
-    running = {"critic_loss": 0.0, "generator_adversarial": 0.0, "attribute_loss": 0.0}
+    running = {"critic_loss": 0.0, "generator_adversarial": 0.0, "attribute_loss": 0.0, "mode_seeking_ratio": 0.0}
     n_train = len(train_data["symbols"])
 
     def save_checkpoint():
@@ -667,13 +678,17 @@ def train_gan(settings) -> dict:
             opt_d.zero_grad(set_to_none=True)
             d_loss.backward()
             opt_d.step()
-        previous, symbols, attributes, steps = _batch(train_data, rng.integers(0, n_train, settings.batch_size), rng, True)
+        previous, symbols, attributes, steps = _batch(train_data, rng.integers(0, n_train, settings.batch_size // 2), rng, True)
+        # every condition twice, with two noises: the mode-seeking term rewards different bars
+        previous, attributes, steps = previous.repeat(2, 1), attributes.repeat(2, 1), steps.repeat(2)
         prev_hot = one_hot(previous)
-        noise = torch.randn(len(symbols), config.noise_dim)
+        noise = torch.randn(len(previous), config.noise_dim)
         probs = torch.softmax(generator(noise, prev_hot, attributes), dim=1)
         adversarial = -critic(probs, prev_hot, attributes).mean()
         attr = attribute_loss(probs, attributes, steps)
-        g_loss = adversarial + ATTRIBUTE_WEIGHT * attr
+        half = len(previous) // 2
+        seeking = mode_seeking_ratio(probs[:half], probs[half:], noise[:half], noise[half:])
+        g_loss = adversarial + ATTRIBUTE_WEIGHT * attr - MODE_SEEKING_WEIGHT * seeking
         opt_g.zero_grad(set_to_none=True)
         g_loss.backward()
         opt_g.step()
@@ -682,6 +697,7 @@ def train_gan(settings) -> dict:
         running["critic_loss"] += float(d_loss.detach())
         running["generator_adversarial"] += float(adversarial.detach())
         running["attribute_loss"] += float(attr.detach())
+        running["mode_seeking_ratio"] += float(seeking.detach())
         if step % settings.eval_every == 0:
             validate()
             save_checkpoint()
@@ -703,7 +719,8 @@ def train_gan(settings) -> dict:
         "heldout": history[-1]["heldout"],
         "history": history,
         "settings": {"batch_size": settings.batch_size, "learning_rate": lr, "seed": settings.seed,
-                     "gradient_penalty": GRADIENT_PENALTY, "attribute_weight": ATTRIBUTE_WEIGHT},
+                     "gradient_penalty": GRADIENT_PENALTY, "attribute_weight": ATTRIBUTE_WEIGHT,
+                     "mode_seeking_weight": MODE_SEEKING_WEIGHT, "critic_steps": N_CRITIC},
     }
     generator.eval()
     save_gan(generator, out, {"training": facts})
