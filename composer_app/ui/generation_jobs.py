@@ -59,6 +59,7 @@ from composer_app.core.project import Project
 from composer_app.mood.mood import Mood
 
 LOADING, READY, ERROR, IDLE = "loading", "ready", "error", "idle"
+COMPARE_GENERATORS = "compare"  # the generator setting that asks every shipped generator the same request
 
 log = logging.getLogger(__name__)
 

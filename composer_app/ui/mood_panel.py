@@ -54,6 +54,7 @@ from PySide6.QtWidgets import (
 
 from composer_app.mood.mood import PRESETS, Mood, nearest_preset
 from composer_app.mood.targets import ATTRIBUTE_TABLE, RULES, AttributeTargets, targets_for
+from composer_app.ui.generation_jobs import COMPARE_GENERATORS
 
 SETTINGS_KEY = "suggest"  # project.settings[SETTINGS_KEY] holds the panel's state
 USER_PRESETS_KEY = "mood/user_presets"  # QSettings key: JSON {name: [valence, arousal]}
@@ -744,7 +745,7 @@ class MoodPanel(QWidget):
         self.generation_toggle.setToolTip(
             f"Generation settings: {self.candidates_spin.value()} candidates of {self.bars_spin.value()} bars, "
             f"{'the locked seed' if self.seed_lock.isChecked() else 'a new seed for every Suggest'}; "
-            f"generator {self.generator_combo.currentText()}, temperature {self.temperature_spin.value():.2f}, "
+            f"generator {self.generator_combo.currentData() or 'default'}, temperature {self.temperature_spin.value():.2f}, "
             f"key: {self.key_combo.currentText()}. Click to change."
         )
 
@@ -835,12 +836,28 @@ class MoodPanel(QWidget):
 
     # --- generation settings -----------------------------------------------------------------
     def set_generators(self, names, default: str | None = None) -> None:
+        """List the shipped generators, each with its model card's one-line summary, and "compare"
+        (every one of them on the same request) when there are several."""
+        from composer_app.generation import registry  # torch-free: names and model cards only  # noqa: PLC0415
+
         current = self.generator_combo.currentData()
         self.generator_combo.blockSignals(True)
         self.generator_combo.clear()
         self.generator_combo.addItem(f"(default{': ' + default if default else ''})", None)
         for name in names:
-            self.generator_combo.addItem(name, name)
+            try:
+                summary = registry.describe(name)
+            except KeyError:
+                summary = ""
+            self.generator_combo.addItem(f"{name} — {summary}" if summary else name, name)
+            self.generator_combo.setItemData(self.generator_combo.count() - 1, summary or name, Qt.ItemDataRole.ToolTipRole)
+        if len(names) > 1:
+            self.generator_combo.addItem(f"compare all ({', '.join(names)})", COMPARE_GENERATORS)
+            self.generator_combo.setItemData(
+                self.generator_combo.count() - 1, "Ask every generator the same request: candidates side by side",
+                Qt.ItemDataRole.ToolTipRole,
+            )
+        self.generator_names = list(names)
         index = self.generator_combo.findData(current)
         self.generator_combo.setCurrentIndex(max(0, index))
         self.generator_combo.blockSignals(False)

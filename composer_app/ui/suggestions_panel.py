@@ -49,7 +49,7 @@ from composer_app.core.project import Project
 from composer_app.core.track import Track
 from composer_app.mood.mood import Mood
 from composer_app.ui import clip_drag
-from composer_app.ui.generation_jobs import ERROR, LOADING, READY, GenerationJobs, SuggestRequest
+from composer_app.ui.generation_jobs import COMPARE_GENERATORS, ERROR, LOADING, READY, GenerationJobs, SuggestRequest
 
 CANDIDATE_ROLE = Qt.ItemDataRole.UserRole + 1
 PROMPT_OUTLINE = QColor(40, 170, 90)  # the prompt's notes in the roll
@@ -708,6 +708,8 @@ class SuggestController:
         mp = self.mood_panel
         mp.flush()
         settings = mp.generation_settings()
+        compare = settings["generator"] == COMPARE_GENERATORS
+        names = tuple(getattr(mp, "generator_names", ())) if compare else ()
         request = SuggestRequest(
             prompt=prompt.project,
             mood=mp.mood,
@@ -715,10 +717,11 @@ class SuggestController:
             candidates=settings["candidates"],
             temperature=settings["temperature"],
             seed=mp.next_seed() if seed is None else seed,
-            generator=settings["generator"],
+            generator=None if compare else settings["generator"],
+            generators=names,
             targets=mp.targets(),
             key_constraint=settings["key_constraint"] or "clip",
-            label=f"{settings['candidates']} × {settings['bars']} bars",
+            label=f"{settings['candidates']} × {settings['bars']} bars" + (f" from each of {', '.join(names)}" if compare else ""),
         )
         return self._submit(prompt, request)
 

@@ -417,3 +417,37 @@ def test_audition_in_the_window_plays_through_the_current_output(window, qtbot, 
     finally:
         window.playback.shutdown()
         controller.jobs.shutdown()
+
+
+def test_compare_asks_every_generator_and_shows_which_made_each(rig, qtbot, tmp_path):
+    """The generator list shows each generator's card line and "compare all"; one click brings
+    candidates from every generator, each labelled with its maker (real engine, tiny weights)."""
+    import torch
+
+    from composer_app.generation import engine as engine_module
+    from composer_app.generation import registry
+    from composer_app.generation.lstm import LstmConfig, MusicLstm, save_lstm
+    from composer_app.generation.transformer import MusicTransformer, TransformerConfig, save_transformer
+    from composer_app.ui.generation_jobs import COMPARE_GENERATORS, _EngineAdapter
+
+    torch.manual_seed(0)
+    save_transformer(MusicTransformer(TransformerConfig(n_layer=1, d_model=32, n_head=2, block_size=64, dropout=0.0)), tmp_path / "t.safetensors")
+    save_lstm(MusicLstm(LstmConfig(n_layer=1, d_model=32, dropout=0.0)), tmp_path / "l.safetensors")
+    adapter = _EngineAdapter(engine_module, registry.load_weights(tmp_path / "t.safetensors"), "transformer")
+    adapter._models["lstm"] = registry.load_weights(tmp_path / "l.safetensors")
+    adapter.generator_names = lambda: ["transformer", "lstm"]
+    doc, mood, panel, jobs, controller, *_ = rig(adapter)
+    assert jobs.state == READY
+    combo = mood.generator_combo
+    texts = [combo.itemText(i) for i in range(combo.count())]
+    assert f"lstm — {registry.describe('lstm')}" in texts
+    assert texts[-1] == "compare all (transformer, lstm)"
+    combo.setCurrentIndex(combo.findData(COMPARE_GENERATORS))
+    mood.candidates_spin.setValue(2)
+    mood.bars_spin.setValue(1)
+    with qtbot.waitSignal(jobs.finished, timeout=60_000) as blocker:
+        qtbot.mouseClick(mood.suggest_button, Qt.MouseButton.LeftButton)
+    assert [c.generator for c in blocker.args[1]] == ["transformer", "transformer", "lstm", "lstm"]
+    assert panel.list.count() == 4
+    makers = [panel.list.item(i).toolTip().split(",")[0] for i in range(4)]
+    assert makers == ["transformer", "transformer", "lstm", "lstm"]
