@@ -1,7 +1,9 @@
 """`composer-app evaluate`: held-out likelihood vs an n-gram baseline, style and control fidelity, diversity.
 
 Writes a JSON and a Markdown report; ``--card`` also refreshes the model card
-(``models/<name>.json`` and ``models/<name>.md``) with the figures.
+(``models/<name>.json`` and ``models/<name>.md``) with the figures. ``--generators all`` (or a
+comma-separated list) compares the shipped generators on the same held-out prompts instead
+(``generation.comparison``: one Markdown + JSON report and PNG plots).
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ HELP = "evaluate a generator on the held-out split (JSON + Markdown report)"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--generator", default="transformer", help="registered generator (default: transformer)")
+    parser.add_argument("--generators", default=None, help="'all' or NAME,NAME: compare shipped generators in one report")
+    parser.add_argument("--temperatures", default=None, help="comparison: comma-separated temperatures (default 0.7,1.0,1.4)")
     parser.add_argument("--weights", type=Path, default=None, help="weights file (default: the shipped ones)")
     parser.add_argument("--data", default="corpus", help="'corpus' or a folder of .mid files")
     parser.add_argument("--collections", default=None, help="comma-separated corpus collections")
@@ -43,6 +47,8 @@ def run(args: argparse.Namespace) -> int:
     from composer_app.generation.training import TrainSettings, load_split
 
     torch.set_num_threads(1)
+    if args.generators:
+        return _compare(args)
     if args.data != "corpus" and not Path(args.data).is_dir():
         raise BadInputError(f"--data must be 'corpus' or a folder of .mid files: {args.data}")
     try:
@@ -92,3 +98,57 @@ def run(args: argparse.Namespace) -> int:
 
 def _rounded(value):
     return None if value is None else round(value, 4)
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from composer_app.generation import data as corpus_data
+    from composer_app.generation import registry
+    from composer_app.generation.comparison import CompareSettings, compare_generators, write_report
+    from composer_app.generation.training import TrainSettings, load_split
+
+    shipped = registry.names(shipped_only=True)
+    if args.generators == "all":
+        names = shipped
+    else:
+        names = [n.strip() for n in args.generators.split(",") if n.strip()]
+        for name in names:
+            try:
+                registry.info(name)
+            except KeyError as error:
+                raise BadInputError(str(error.args[0])) from None
+            if name not in shipped:
+                raise BadInputError(f"generator {name!r} has no shipped weights ({registry.weights_path(name).name})")
+    if not names:
+        raise BadInputError("no shipped generators to compare")
+    if args.data != "corpus" and not Path(args.data).is_dir():
+        raise BadInputError(f"--data must be 'corpus' or a folder of .mid files: {args.data}")
+    collections = tuple(args.collections.split(",")) if args.collections else corpus_data.DEFAULT_COLLECTIONS
+    if set(collections) & set(corpus_data.RESERVED_COLLECTIONS):
+        raise BadInputError("oneills1850 is reserved for independent evaluation; pass it as a folder of .mid files")
+    settings = CompareSettings(quick=args.quick, seed=args.seed)
+    if args.prompts is not None:
+        settings.prompts = args.prompts
+    if args.control_prompts is not None:
+        settings.control_prompts = args.control_prompts
+    if args.temperatures:
+        try:
+            settings.temperatures = tuple(float(t) for t in args.temperatures.split(","))
+        except ValueError:
+            raise BadInputError(f"--temperatures must be numbers: {args.temperatures}") from None
+        if 1.0 not in settings.temperatures or min(settings.temperatures) <= 0:
+            raise BadInputError("--temperatures must be > 0 and include 1.0 (the default the table reports)")
+    train_items, heldout_items = load_split(TrainSettings(
+        data=args.data, cache_dir=args.cache_dir, collections=collections, convert=not args.no_convert, progress=False
+    ))
+    if not heldout_items:
+        raise BadInputError("no held-out music to evaluate on")
+    try:
+        result = compare_generators(names, train_items, heldout_items, settings, progress=lambda m: print(f"compare: {m}", file=sys.stderr))
+    except ValueError as error:
+        raise BadInputError(str(error)) from None
+    result["data"] = args.data if args.data != "corpus" else {"corpus": list(collections)}
+    paths = write_report(result, Path(args.out))
+    summary = {"generators": names, **{k: str(v) for k, v in paths.items()}, "best_at": result["best_at"],
+               "equal_realism": result["equal_realism"]}
+    print(json.dumps(summary, default=float))
+    return 0

@@ -10,7 +10,8 @@ tonic is C (``key_shift``), and transposed back to the prompt's key when it is p
   steps); at every resolution it sees the *previous bar* through a convolutional conditioner
   (MidiNet's 2-D conditioner, here over time with the symbols as channels) and the bar's attribute
   vector (``attribute_vector``: minor or major, onsets per step, register, bar length), broadcast
-  over time. Softmax over the symbols at each step.
+  over time. Softmax over the symbols at each step; a step is decoded as rest, hold or onset by
+  their probability mass, then the onset's pitch (``decode_steps``).
   The request's temperature scales the noise (below 1: closer to the mean bar, above: wilder).
 * **Critic** (``BarCritic``): the bar (one-hot when real, the softmax when generated), the previous
   bar and the attributes -> convolutions -> one score (a Wasserstein critic, no sigmoid).
@@ -54,6 +55,7 @@ REST, HOLD = 0, 1
 N_SYMBOLS = 2 + N_PITCHES
 N_ATTRIBUTES = 4  # minor, onsets per step, register, bar length
 REGISTER_CENTRE, REGISTER_SCALE = 66.0, 12.0  # attribute register = (mean pitch - centre) / scale
+REGISTER_SPREAD = 7  # semitones around the register target a melody may roam without cost (attribute loss)
 MINOR_DEGREES, MAJOR_DEGREES = (3, 8, 10), (4, 9, 11)  # pitch classes above the tonic that carry the mode
 MODE_FLIP_PROBABILITY = 0.3  # augmentation: share of training pairs turned into the parallel mode
 DEFAULT_OVERSAMPLE = 3  # each candidate is the best of this many noise draws
@@ -243,13 +245,27 @@ class BarCritic(nn.Module):
         return self.score(x.flatten(1)).view(-1)
 
 
+def decode_steps(logits: torch.Tensor) -> torch.Tensor:
+    """Logits (B, n_symbols, steps) -> symbols (B, steps): per step, rest, hold or an onset by their
+    probability mass (an onset's mass is spread over the pitches, so a plain argmax over the 50
+    symbols would almost never start a note), then the onset's most likely pitch."""
+    probs = torch.softmax(logits, dim=1)
+    kind = torch.stack([probs[:, REST], probs[:, HOLD], probs[:, 2:].sum(dim=1)], dim=1).argmax(dim=1)
+    pitch = probs[:, 2:].argmax(dim=1) + 2
+    return torch.where(kind == 2, pitch, kind)
+
+
 def one_hot(symbols: torch.Tensor, n_symbols: int = N_SYMBOLS) -> torch.Tensor:
     """(B, steps) symbol ids -> (B, n_symbols, steps) float."""
     return F.one_hot(symbols, n_symbols).float().transpose(1, 2)
 
 
-def soft_attributes(probs: torch.Tensor, steps: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Differentiable (onsets per step, register, minor-third share) of softmax bars (B, S, T)."""
+def soft_attributes(probs: torch.Tensor, steps: torch.Tensor, register_target: torch.Tensor | None = None):
+    """Differentiable (onsets per step, register, minor-third share, far share) of softmax bars (B, S, T).
+
+    ``far``: the expected distance, beyond ``REGISTER_SPREAD`` semitones, of the onsets from the
+    target register (in register units). Without it the generator met a register target by mixing
+    very low and very high notes (their mean was right)."""
     mask = (torch.arange(probs.shape[2])[None, :] < steps[:, None]).float()
     onset = probs[:, 2:, :] * mask[:, None, :]  # (B, P, T)
     mass = onset.sum(dim=(1, 2))
@@ -260,7 +276,12 @@ def soft_attributes(probs: torch.Tensor, steps: torch.Tensor) -> tuple[torch.Ten
     minor_mass = onset[:, torch.isin(pc, torch.tensor(MINOR_DEGREES)), :].sum(dim=(1, 2))
     major_mass = onset[:, torch.isin(pc, torch.tensor(MAJOR_DEGREES)), :].sum(dim=(1, 2))
     minor_share = minor_mass / (minor_mass + major_mass).clamp_min(1e-3)
-    return density, register, minor_share
+    if register_target is None:
+        return density, register, minor_share
+    target_pitch = register_target * REGISTER_SCALE + REGISTER_CENTRE
+    beyond = ((pitches[None, :] - target_pitch[:, None]).abs() - REGISTER_SPREAD).clamp_min(0) / REGISTER_SCALE
+    far = (onset.sum(dim=2) * beyond).sum(dim=1) / mass.clamp_min(1e-3)
+    return density, register, minor_share, far
 
 
 def save_gan(generator: BarGenerator, path: Path, metadata: dict | None = None) -> None:
@@ -330,7 +351,7 @@ class GanGenerator(Generator):
         logits = self.model(noise, prev, attrs)
         if bias is not None:
             logits = logits + torch.as_tensor(bias, dtype=torch.float32)[None, :, None]
-        return logits.argmax(dim=1).numpy()
+        return decode_steps(logits).numpy()
 
     def _continue(self, request, plan, cancel, emit) -> None:
         from composer_app.generation.plan import analyse_prompt, render_candidate
@@ -397,7 +418,7 @@ class GanGenerator(Generator):
         prev = one_hot(torch.as_tensor(previous, dtype=torch.long))
         attrs = torch.as_tensor(np.broadcast_to(attributes, (len(seeds), len(attributes))).copy())
         logits = self.model(noise, prev, attrs) + torch.as_tensor(bias)[None, :, None]
-        return logits.argmax(dim=1).numpy()
+        return decode_steps(logits).numpy()
 
 
 def distinct_bar_share(bars: np.ndarray) -> float:
@@ -504,11 +525,12 @@ def _batch(data: dict, rows: np.ndarray, rng: np.random.Generator, augment: bool
 
 def attribute_loss(probs: torch.Tensor, attributes: torch.Tensor, steps: torch.Tensor) -> torch.Tensor:
     """How far a generated (softmax) bar is from its requested density, register and mode."""
-    density, register, minor_share = soft_attributes(probs, steps)
+    density, register, minor_share, far = soft_attributes(probs, steps, attributes[:, 2])
     minor = attributes[:, 0]
     return (
         4.0 * (density - attributes[:, 1]).abs()
         + (register - attributes[:, 2]).abs()
+        + far
         + (minor * (1 - minor_share) + (1 - minor) * minor_share)
     ).mean()
 
@@ -535,15 +557,16 @@ def gan_validation(generator: BarGenerator, critic: BarCritic, data: dict, rng: 
     rows = rng.choice(len(data["symbols"]), min(count, len(data["symbols"])), replace=False)
     previous, symbols, attributes, steps = _batch(data, rows, rng, augment=False)
     noise = torch.randn(len(rows), generator.config.noise_dim, generator=torch.Generator().manual_seed(0))
-    probs = torch.softmax(generator(noise, one_hot(previous), attributes), dim=1)
-    hard = one_hot(probs.argmax(dim=1))
+    logits = generator(noise, one_hot(previous), attributes)
+    decoded = decode_steps(logits)
+    hard = one_hot(decoded)
     real_score = critic(one_hot(symbols), one_hot(previous), attributes).mean()
     fake_score = critic(hard, one_hot(previous), attributes).mean()
-    measured = batch_attributes(probs.argmax(dim=1).numpy(), attributes[:, 0].numpy().astype(np.int64), steps.numpy())
+    measured = batch_attributes(decoded.numpy(), attributes[:, 0].numpy().astype(np.int64), steps.numpy())
     wanted = attributes.numpy()
     one = COLLAPSE_SAMPLES
     noise = torch.randn(one, generator.config.noise_dim, generator=torch.Generator().manual_seed(1))
-    collapse = generator(noise, one_hot(previous[:1]).expand(one, -1, -1), attributes[:1].expand(one, -1)).argmax(dim=1)
+    collapse = decode_steps(generator(noise, one_hot(previous[:1]).expand(one, -1, -1), attributes[:1].expand(one, -1)))
     generator.train()
     return {
         "wasserstein_estimate": round(float(real_score - fake_score), 4),
