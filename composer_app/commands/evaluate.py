@@ -148,6 +148,10 @@ def _compare(args: argparse.Namespace) -> int:
         raise BadInputError(str(error)) from None
     result["data"] = args.data if args.data != "corpus" else {"corpus": list(collections)}
     paths = write_report(result, Path(args.out))
+    if args.card:
+        from composer_app.generation.comparison import update_cards
+
+        update_cards(result, report_name=Path(args.out).with_suffix(".md").as_posix())
     summary = {"generators": names, **{k: str(v) for k, v in paths.items()}, "best_at": result["best_at"],
                "equal_realism": result["equal_realism"]}
     print(json.dumps(summary, default=float))

@@ -27,6 +27,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import os
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -308,6 +309,7 @@ def compare_generators(
     result["equal_realism"] = _equal_realism(result["generators"])
     result["best_at"] = _best_at(result["generators"])
     result["seconds"] = time.perf_counter() - started
+    result["load_average"] = [round(x, 2) for x in os.getloadavg()]  # the machine is shared: latencies depend on it
     return result
 
 
@@ -407,7 +409,7 @@ def best_at_sentences(result: dict) -> dict[str, str]:
     out = {}
     for name in result["generators"]:
         wins = [titles[k] for k, v in best.items() if v == name]
-        out[name] = (f"{name} gives {', and '.join(wins)}." if wins else f"{name} leads on none of the measures here; see the table for where it stands.")
+        out[name] = (f"best at {'; '.join(wins)}." if wins else "leads on none of these measures; see the table for where it stands.")
     return out
 
 
@@ -429,7 +431,7 @@ def to_markdown(result: dict, plots: dict[str, str] | None = None) -> str:
         "",
     ]
     for name, sentence in best_at_sentences(result).items():
-        lines.append(f"- **{name}**: {sentence} {result['generators'][name]['description']}.")
+        lines.append(f"- **{name}** ({result['generators'][name]['description']}): {sentence}")
     eq = result["equal_realism"]
     lines += ["", "## Is the GAN more diverse at equal realism?", ""]
     if eq.get("answered"):
@@ -475,7 +477,11 @@ def to_markdown(result: dict, plots: dict[str, str] | None = None) -> str:
         lines += ["## Plots", ""]
         lines += [f"![{title}]({path})" for title, path in plots.items()]
         lines.append("")
-    lines.append(f"The comparison took {result['seconds'] / 60:.1f} minutes on this machine (one torch thread).")
+    load = result.get("load_average")
+    lines.append(
+        f"The comparison took {result['seconds'] / 60:.1f} minutes on this machine (one torch thread)"
+        + (f"; load average at the end {load[0]:.1f} on 2 cores (shared with other work: latencies are inflated accordingly)." if load else ".")
+    )
     return "\n".join(lines) + "\n"
 
 
@@ -511,17 +517,19 @@ def write_plots(result: dict, out_stem: Path) -> dict[str, str]:
     paths["attribute vs slider"] = _save(fig, out_stem, "control")
 
     metrics = [
-        ("realism: classifier accuracy (GB)", lambda e: e["realism_boosting"], "lower is more realistic (0.5 = real)"),
-        ("diversity (1 − Jaccard)", lambda e: e["diversity"], "higher = more different candidates"),
-        ("arousal ρ (median)", lambda e: e["control"]["arousal"]["spearman_median"], "target 0.9"),
-        ("valence ρ (median)", lambda e: e["control"]["valence"]["spearman_median"], "target 0.8"),
-        ("4×4 bars (s)", lambda e: e["4x4_seconds"], "target 1 s"),
-        ("load (s)", lambda e: e["load_seconds"], "target 1 s"),
+        ("realism: classifier accuracy (GB)", lambda e: e["realism_boosting"], "lower is more realistic (0.5 = real)", 0.5),
+        ("diversity (1 − Jaccard)", lambda e: e["diversity"], "higher = more different candidates", None),
+        ("arousal ρ (median)", lambda e: e["control"]["arousal"]["spearman_median"], "target 0.9", 0.9),
+        ("valence ρ (median)", lambda e: e["control"]["valence"]["spearman_median"], "target 0.8", 0.8),
+        ("4×4 bars (s)", lambda e: e["4x4_seconds"], "target 1 s", 1.0),
+        ("load (s)", lambda e: e["load_seconds"], "target 1 s", None),
     ]
     fig, axes = plt.subplots(1, len(metrics), figsize=(3 * len(metrics), 3.4))
-    for ax, (title, get, note) in zip(axes, metrics):
+    for ax, (title, get, note, line) in zip(axes, metrics):
         values = [get(result["generators"][n]) or 0.0 for n in names]
         ax.bar(names, values, color=[f"C{i}" for i in range(len(names))])
+        if line is not None:
+            ax.axhline(line, color="k", linestyle="--", alpha=0.5)
         ax.set_title(title, fontsize=9)
         ax.set_xlabel(note, fontsize=7)
         ax.tick_params(axis="x", labelsize=8)
@@ -563,3 +571,34 @@ def write_report(result: dict, out_stem: Path) -> dict[str, Path]:
     json_path.write_text(json.dumps(result, indent=1, default=float) + "\n")
     md_path.write_text(to_markdown(result, plots))
     return {"json": json_path, "markdown": md_path, **{k: out_stem.parent / v for k, v in plots.items()}}
+
+
+SHORT_WINS = {
+    "most_realistic": "most realistic",
+    "most_diverse": "most diverse",
+    "most_controllable": "most controllable",
+    "fastest": "fastest",
+    "best_likelihood": "best likelihood",
+}
+
+
+def update_cards(result: dict, report_name: str = "docs/evaluation/generators.md", models_dir: Path | None = None) -> None:
+    """Write the comparison table and each generator's sentence into its model card (.md + .json)."""
+    from composer_app.generation import registry
+    from composer_app.generation.model_card import write_comparison_section
+
+    sentences = best_at_sentences(result)
+    table = "\n".join(summary_table(result))
+    for name, entry in result["generators"].items():
+        wins = [SHORT_WINS[k] for k, v in result["best_at"].items() if v == name]
+        summary = registry.info(name).description + (f" ({', '.join(wins)} of the shipped generators)" if wins else "")
+        section = (
+            "## Compared with the other generators\n\n"
+            f"Same held-out prompts, requests and seeds for every generator (full report: `{report_name}`).\n\n"
+            f"{table}\n\n{sentences[name]}\n"
+        )
+        figures = {k: entry.get(k) for k in ("nll_per_note", "realism_boosting", "realism_logistic", "diversity", "load_seconds", "4x4_seconds", "4x16_seconds")}
+        figures["arousal_spearman_median"] = entry["control"]["arousal"]["spearman_median"]
+        figures["valence_spearman_median"] = entry["control"]["valence"]["spearman_median"]
+        figures["distinct_bars"] = entry["distinct_bars"]["share"]
+        write_comparison_section(name, section, summary, {"report": report_name, "figures": figures, "best_at": sentences[name]}, models_dir)

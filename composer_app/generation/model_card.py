@@ -40,15 +40,29 @@ def card_dict(name: str, weights: Path, evaluation: dict | None, notes: str | No
     return card
 
 
+COMPARISON_START, COMPARISON_END = "<!-- comparison: written by composer-app evaluate --generators all -->", "<!-- /comparison -->"
+
+
+def _token_intro(card: dict) -> str:
+    t, c = card.get("training", {}), card.get("config", {})
+    if card.get("kind") == "lstm":
+        network = (f"A {c.get('n_layer')}-layer LSTM (hidden width {c.get('d_model')}, tied input/output embeddings, "
+                   f"{t.get('parameters', 0) / 1e6:.2f} M parameters)")
+    else:
+        network = (f"A decoder-only Transformer ({c.get('n_layer')} layers, d={c.get('d_model')}, {c.get('n_head')} heads, "
+                   f"{t.get('parameters', 0) / 1e6:.2f} M parameters)")
+    return network
+
+
 def card_markdown(card: dict) -> str:
+    if card.get("kind") == "gan":
+        return gan_card_markdown(card)
     t = card.get("training", {})
-    c = card.get("config", {})
     ev = card.get("evaluation")
     lines = [
         f"# Model card: {card['name']}",
         "",
-        f"A decoder-only Transformer ({c.get('n_layer')} layers, d={c.get('d_model')}, {c.get('n_head')} heads, "
-        f"{t.get('parameters', 0) / 1e6:.2f} M parameters) over the shared REMI-like tokens "
+        f"{_token_intro(card)} over the shared REMI-like tokens "
         f"({card['vocabulary']['size']} ids, {card['vocabulary']['grid_ticks_per_quarter']} grid steps per quarter), "
         "conditioned per bar on key, note density and register control tokens. It continues a clip bar by bar; "
         "the engine writes each generated bar's controls from the mood's attribute targets and adds scale/mode "
@@ -103,12 +117,109 @@ def card_markdown(card: dict) -> str:
     return "\n".join(lines)
 
 
+def gan_card_markdown(card: dict) -> str:
+    """The GAN's card: architecture, stabilisers and why, training facts, held-out checks."""
+    t, c = card.get("training", {}), card.get("config", {})
+    settings = t.get("settings", {})
+    lines = [
+        f"# Model card: {card['name']}",
+        "",
+        "A MidiNet-style convolutional conditional GAN (Yang, Chou & Yang 2017) that writes one bar of melody at a "
+        f"time: a 16-step (16th-note) one-hot roll of {c.get('n_symbols')} symbols per step (rest, hold, or the onset "
+        f"of one of {c.get('n_symbols', 2) - 2} key-relative pitches from MIDI {c.get('pitch_low')}). The generator "
+        f"({t.get('parameters', 0) / 1e3:.0f} k parameters) turns {c.get('noise_dim')} noise values into the bar with "
+        "transposed 1-D convolutions over time; at every resolution it sees the previous bar through a convolutional "
+        "conditioner (MidiNet's conditioner CNN) and the bar's attributes (minor/major, onsets per step, register, bar "
+        f"length). The critic ({t.get('critic_parameters', 0) / 1e3:.0f} k parameters, not shipped) scores (bar, previous bar, "
+        "attributes). It continues a prompt bar by bar: the prompt's last bar (its top line) conditions the first "
+        "generated bar, each generated bar the next. The per-bar plan (key, density, register, scale and mode bias) is "
+        "the same as for the Transformer and the LSTM; the plan's pitch-class bias is added to the onset logits.",
+        "",
+        f"- Weights: `{card['weights']}` ({card['weights_bytes'] / 1e6:.2f} MB, {card['format']}), sha256 `{card['weights_sha256'][:16]}…`",
+        f"- Data: {json.dumps(t.get('data'))}; {t.get('train_bars')} bar pairs (previous bar, bar) from {t.get('train_pieces')} "
+        f"training pieces (top line of each onset, transposed so that the bar's local key has its tonic on C), "
+        f"{t.get('heldout_bars')} held-out pairs from {t.get('heldout_pieces')} held-out pieces (the same hash split as "
+        "the token models; `oneills1850` never used). Bars longer than 16 sixteenths (9/8, 12/8, 4/2) are skipped.",
+        "- Augmentation: 30 % of the pairs turned into the parallel mode (3rd, 6th and 7th degrees moved; the corpus is mostly major).",
+        f"- Training: {t.get('steps')} generator steps with {t.get('critic_steps_per_step')} critic steps each, batch "
+        f"{settings.get('batch_size')}, Adam lr {settings.get('learning_rate')} (betas 0.5, 0.9), {t.get('training_minutes')} "
+        "minutes on one thread of a shared, heavily loaded 2-core machine.",
+        "",
+        "## Stabilisers and why",
+        "",
+        f"- **WGAN-GP** (gradient penalty {settings.get('gradient_penalty')}, as MuseGAN): MidiNet's sigmoid loss with "
+        "feature matching is known to swing between a silent and a saturated generator on small data; a Wasserstein "
+        "critic with a gradient penalty gives a loss that tracks sample quality (the held-out estimate below) and no "
+        "vanishing gradients when the critic wins. No batch normalisation in the critic (it would break the penalty).",
+        f"- **Attribute loss** (weight {settings.get('attribute_weight')}): the generator's softmax is scored on its "
+        "expected onsets per step, its expected register (and the share of onsets more than 7 semitones from it) and "
+        "its minor-third share against the requested attributes, an AC-GAN-style auxiliary term; without it the "
+        "conditioning attributes were ignored in a first trial and the mood sliders would not work.",
+        f"- **Mode seeking** (MSGAN, Mao et al. 2019, weight {settings.get('mode_seeking_weight')}): two noises for one "
+        "condition should give different bars; added after the first run collapsed to 5 % distinct bars from one "
+        "condition after 300 steps (the previous bar and the attributes determined the bar, the noise was ignored).",
+        "- **Decoding**: a step is a rest, a hold or an onset by their probability mass, then the onset's most likely "
+        "pitch (a plain argmax over the 50 symbols almost never started a note because an onset's mass is spread "
+        "over the pitches).",
+        "",
+        "Loss curves: ![GAN losses](../docs/evaluation/gan-losses.png)",
+        "",
+        "Held-out checks during training (every 100 steps; Wasserstein estimate = critic(real) − critic(generated); "
+        "distinct bars = share of distinct bars among 64 noise draws for one held-out condition):",
+        "",
+        "| step | minutes | critic loss | attribute loss | held-out W | density error (onsets/step) | register error (semitones) | density ρ | distinct bars |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for h in t.get("history", [])[-12:]:
+        v = h["heldout"]
+        lines.append(
+            f"| {h['step']} | {h['minutes']} | {h['critic_loss']} | {h['attribute_loss']} | {v['wasserstein_estimate']} | "
+            f"{v['density_error']} | {v['register_error_semitones']} | {v['density_spearman']} | {v['distinct_bars_one_condition']} |"
+        )
+    if card.get("notes"):
+        lines += ["", f"Notes: {card['notes']}"]
+    lines += ["", "## Licence", "", card["license_note"], ""]
+    return "\n".join(lines)
+
+
+def _kept_comparison(md_path: Path) -> str:
+    """The comparison section of an existing card (kept when the card is rewritten)."""
+    try:
+        text = md_path.read_text(encoding="utf-8")
+    except OSError:
+        return ""
+    start, end = text.find(COMPARISON_START), text.find(COMPARISON_END)
+    return text[start : end + len(COMPARISON_END)] if start >= 0 and end > start else ""
+
+
 def write_model_card(
     name: str, weights: Path, evaluation: dict | None, models_dir: Path | None = None, notes: str | None = None
 ) -> tuple[Path, Path]:
     folder = Path(models_dir or MODELS_DIR)
     card = card_dict(name, Path(weights), evaluation, notes)
     json_path, md_path = folder / f"{name}.json", folder / f"{name}.md"
+    try:  # the one-line summary and the comparison survive a rewrite of the card
+        old = json.loads(json_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        old = {}
+    for key in ("summary", "comparison"):
+        if key in old:
+            card[key] = old[key]
+    kept = _kept_comparison(md_path)
     json_path.write_text(json.dumps(card, indent=2, default=float) + "\n")
-    md_path.write_text(card_markdown(card))
+    md_path.write_text(card_markdown(card) + (f"\n{kept}\n" if kept else ""))
     return json_path, md_path
+
+
+def write_comparison_section(name: str, section_markdown: str, summary: str, comparison: dict, models_dir: Path | None = None) -> None:
+    """Put the comparison (table + sentence) into models/NAME.md and .json, replacing an older one."""
+    folder = Path(models_dir or MODELS_DIR)
+    json_path, md_path = folder / f"{name}.json", folder / f"{name}.md"
+    card = json.loads(json_path.read_text(encoding="utf-8"))
+    card["summary"], card["comparison"] = summary, comparison
+    json_path.write_text(json.dumps(card, indent=2, default=float) + "\n")
+    text = md_path.read_text(encoding="utf-8")
+    start, end = text.find(COMPARISON_START), text.find(COMPARISON_END)
+    if start >= 0 and end > start:
+        text = text[:start].rstrip() + "\n" + text[end + len(COMPARISON_END):]
+    md_path.write_text(text.rstrip() + f"\n\n{COMPARISON_START}\n{section_markdown.strip()}\n{COMPARISON_END}\n")

@@ -62,10 +62,12 @@ register(GeneratorInfo(
 
 
 def names(shipped_only: bool = False) -> list[str]:
-    """Registered generators, the default first, those with shipped weights before the others."""
+    """Registered generators, the default first, those with shipped weights before the others (then in
+    registration order)."""
     shipped = [n for n in _REGISTRY if weights_path(n).exists()]
     pool = shipped if shipped_only else list(_REGISTRY)
-    return sorted(pool, key=lambda n: (n not in shipped, n != DEFAULT_GENERATOR, n))
+    order = list(_REGISTRY)
+    return sorted(pool, key=lambda n: (n not in shipped, n != DEFAULT_GENERATOR, order.index(n)))
 
 
 def info(name: str) -> GeneratorInfo:
