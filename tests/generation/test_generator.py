@@ -160,3 +160,15 @@ def test_compare_asks_every_generator_with_one_plan(tiny_model, tmp_path):
                          models={"transformer": tiny_model, "lstm": lstm})
     assert [(c.index, c.generator) for c in out] == [(0, "transformer"), (1, "transformer"), (2, "lstm"), (3, "lstm")]
     assert len({c.key for c in out}) == 1
+
+
+@pytest.mark.parametrize("name", ["transformer", "lstm"])
+def test_shipped_generators_load_from_safetensors_and_continue(name):
+    path = registry.weights_path(name)
+    assert path.exists() and path.stat().st_size < 50_000_000, f"models/{path.name} must be shipped"
+    card = json.loads(path.with_suffix(".json").read_text())
+    assert card["weights"] == path.name and card["kind"] == name
+    gen = registry.load_weights(path)
+    assert gen.name == name and gen.metadata["kind"] == name and "training" in gen.metadata
+    candidates = engine.suggest(_clip(), Mood(0.5, 0.5), bars=1, candidates=2, seed=1, model=gen)
+    assert all(c.generator == name and c.notes for c in candidates)
