@@ -584,6 +584,10 @@ class MoodPanel(QWidget):
         """The attribute targets to generate with: the mood's, with the advanced overrides."""
         return targets_for(self._mood, self._overrides)
 
+    def targets_for(self, mood: Mood) -> AttributeTargets:
+        """The targets of another mood (a bar of the mood timeline), with this panel's advanced overrides."""
+        return targets_for(mood, self._overrides)
+
     def set_mood(self, mood: Mood, *, from_pad: bool = False, save: bool = False) -> None:
         if mood == self._mood:
             return

@@ -548,6 +548,22 @@ class SuggestionsPanel(QWidget):
 
 
 # --------------------------------------------------------------------------------------------
+def timeline_targets(project: Project, continuation_tick: int, bars: int, targets_for_mood) -> tuple | None:
+    """Per-bar targets from the document's mood timeline for ``bars`` bars from ``continuation_tick``.
+
+    Each bar takes the timeline's mood in its middle (``targets_for_mood(mood)`` adds the panel's
+    advanced overrides), so a continuation that crosses a scene boundary turns with the story.
+    None when the document has no timeline (the mood panel's mood then applies to every bar).
+    """
+    timeline = project.mood_timeline
+    if not timeline:
+        return None
+    start_bar = project.time_signatures.tick_to_bars(continuation_tick)
+    return tuple(
+        targets_for_mood(Mood.clamped(*timeline.mood_at(start_bar + i + 0.5))) for i in range(bars)
+    )
+
+
 def build_prompt(project: Project, track_index: int, *, playhead: int = 0, selected=()) -> Prompt:
     """The prompt: the selection, or the track's notes that start before the playhead.
 
@@ -710,6 +726,7 @@ class SuggestController:
         settings = mp.generation_settings()
         compare = settings["generator"] == COMPARE_GENERATORS
         names = tuple(getattr(mp, "generator_names", ())) if compare else ()
+        targets = timeline_targets(doc.project, prompt.continuation_tick, settings["bars"], mp.targets_for)
         request = SuggestRequest(
             prompt=prompt.project,
             mood=mp.mood,
@@ -719,9 +736,11 @@ class SuggestController:
             seed=mp.next_seed() if seed is None else seed,
             generator=None if compare else settings["generator"],
             generators=names,
-            targets=mp.targets(),
+            targets=targets if targets is not None else mp.targets(),
             key_constraint=settings["key_constraint"] or "clip",
-            label=f"{settings['candidates']} × {settings['bars']} bars" + (f" from each of {', '.join(names)}" if compare else ""),
+            label=f"{settings['candidates']} × {settings['bars']} bars"
+            + (f" from each of {', '.join(names)}" if compare else "")
+            + (" along the mood timeline" if targets else ""),
         )
         return self._submit(prompt, request)
 

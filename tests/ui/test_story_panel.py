@@ -135,3 +135,30 @@ def test_mood_lane_drag_add_and_remove_with_the_mouse(qtbot):
     assert [p.bar for p in window.document.project.mood_timeline.points] == [0, 2]
     window.document.undo_stack.undo()
     assert len(window.document.project.mood_timeline.points) == 3
+
+
+def test_a_continuation_takes_per_bar_targets_from_the_mood_timeline():
+    """Suggest continuation: each bar's targets come from the timeline, so the music turns with the story."""
+    import torch
+
+    torch.set_num_threads(1)
+    from composer_app.core.note import Note
+    from composer_app.generation.engine import suggest
+    from composer_app.mood.mood import Mood
+    from composer_app.mood.targets import targets_for
+    from composer_app.ui.suggestions_panel import timeline_targets
+
+    tpq, bar = 480, 4 * 480
+    melody = Track("Melody", notes=tuple(Note(i * tpq, p, tpq - 40, 80) for i, p in enumerate([60, 64, 67, 72, 67, 64, 62, 60])))
+    timeline = MoodTimeline((MoodPoint(0, 0.8, 0.6, 0.0, "happy"), MoodPoint(4, -0.8, -0.6, 1.0, "sad")))
+    project = Project(tracks=(melody,)).with_mood_timeline(timeline)
+    targets = timeline_targets(project, 2 * bar, 4, lambda mood: targets_for(mood))
+    assert len(targets) == 4
+    assert targets[0] == targets_for(Mood(0.8, 0.6)) == targets[1]  # bars 3 and 4: happy
+    assert targets[3] == targets_for(Mood(-0.8, -0.6))  # bar 6: sad, after the blend bar 5
+    assert targets[1].velocity_mean > targets[2].velocity_mean > targets[3].velocity_mean
+    assert timeline_targets(Project(tracks=(melody,)), 2 * bar, 4, targets_for) is None
+    (candidate,) = suggest(project, bars=4, candidates=1, seed=4, targets=targets)
+    loud = [n.velocity for n in candidate.notes if n.start_tick < 2 * bar]
+    soft = [n.velocity for n in candidate.notes if n.start_tick >= 3 * bar]
+    assert loud and soft and min(loud) > max(soft)
