@@ -113,3 +113,17 @@ def test_progress_is_reported_scene_by_scene():
     assert calls[-1][0] == calls[-1][1]
     assert sum("scene" in c[2] for c in calls) == 3
     assert MoodTimeline is not None
+
+
+def test_a_silence_across_a_boundary_is_bridged_and_others_are_kept():
+    from composer_app.core.note import Note
+    from composer_app.scoring.score import bridge_silences
+
+    beat = 480
+    boundary = 8 * beat
+    notes = [Note(0, 60, beat), Note(2 * beat, 62, beat), Note(6 * beat, 64, beat), Note(10 * beat, 65, beat)]
+    bridged = bridge_silences(notes, [boundary], beat)
+    held = next(n for n in bridged if n.pitch == 64)
+    assert held.end_tick == 10 * beat  # held into the next scene's first note
+    assert next(n for n in bridged if n.pitch == 60).end_tick == beat  # a silence away from the boundary stays
+    assert bridge_silences(notes, [], beat) == sorted(notes)
