@@ -42,7 +42,9 @@ EVIDENCE_WORDS = 4  # how many driving words a reading names
 MIN_EVIDENCE_SHIFT = 0.02  # a word whose absence moves the reading less than this is not named
 _STOP_WORDS = frozenset(
     "a an the of to in on at by for with from and or as is was were be been are it its this that "
-    "there their they he she his her him we our you your i my me into onto over up down out".split()
+    "there their they he she his her him we our you your i my me into onto over up down out "
+    "had has have did do does would could should will shall can may might must am being then than "
+    "when which who whom what that's it's its one".split()
 )
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"'\u201d\u2019)]*\s+(?=[\"'\u201c\u2018(]?[A-Z0-9])")
 _WORD = re.compile(r"[A-Za-z]+(?:['\u2019][A-Za-z]+)*")

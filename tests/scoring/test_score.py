@@ -127,3 +127,19 @@ def test_a_silence_across_a_boundary_is_bridged_and_others_are_kept():
     assert held.end_tick == 10 * beat  # held into the next scene's first note
     assert next(n for n in bridged if n.pitch == 60).end_tick == beat  # a silence away from the boundary stays
     assert bridge_silences(notes, [], beat) == sorted(notes)
+
+
+def test_a_motif_the_user_wrote_sets_the_key_the_story_is_scored_in():
+    from composer_app.core.note import Note
+
+    g_major = [67, 71, 74, 79, 78, 74, 71, 67, 69, 72, 76, 74, 71, 67, 66, 67]
+    motif = [Note(i * 480, p, 440, 90) for i, p in enumerate(g_major)]
+    story = read_story(
+        "The children sang in the meadow and the sun was warm on the hay.\n\n"
+        "The storm came over the hills and the barn roof tore away in the wind.",
+        bars_per_scene=2,
+    )
+    scored = score_story(story, seed=1, motif=motif)
+    assert [s.key for s in scored.scenes] == ["G major", "G minor"]
+    assert not any(n.start_tick < 0 for t in scored.project.tracks for n in t.notes)
+    assert scored.motif == tuple(sorted(motif))
