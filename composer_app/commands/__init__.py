@@ -8,6 +8,7 @@ Heavy imports (torch, Qt, FluidSynth) happen inside ``run`` so that ``--help`` s
 SUBCOMMANDS = {
     "info": "info",
     "suggest": "suggest",
+    "harmonize": "harmonize",
     "accompany": "accompany",
     "render": "render",
     "play": "play",

@@ -86,6 +86,16 @@ def _chord_masks(chords: ChordTrack, start_tick: int, steps: int, ticks_per_step
     return masks if masks.any() else None
 
 
+def _bridge_rests(row: np.ndarray) -> np.ndarray:
+    """The melody's rests inside the phrase hold the note before them (as the grid sees it), so the
+    harmony carries on through a breath instead of stopping; rests before the first note stay."""
+    row = row.copy()
+    for t in range(1, len(row)):
+        if row[t] == hz.REST and row[t - 1] != hz.REST:
+            row[t] = row[t - 1]
+    return row
+
+
 def harmonize(
     project,
     *,
@@ -98,7 +108,7 @@ def harmonize(
     seed: int = 0,
     locked: Mapping[int, Sequence[Note]] | None = None,
     model: hz.Harmonizer | None = None,
-    iterations: int = 48,
+    iterations: int = 32,
     channels: Sequence[int] | None = None,
     program: int = DEFAULT_PROGRAM,
 ) -> Harmonization:
@@ -140,7 +150,7 @@ def harmonize(
     grid = np.full((hz.N_VOICES, steps), hz.REST, dtype=np.int64)
     lock = np.zeros((hz.N_VOICES, steps), dtype=bool)
     rows = [(n.start_tick, min(n.end_tick, end_tick) - n.start_tick, n.pitch + shift) for n in melody]
-    grid[0] = hz.notes_to_row(rows, steps, tps, start_tick)
+    grid[0] = _bridge_rests(hz.notes_to_row(rows, steps, tps, start_tick))
     lock[0] = True
     locked_cells = 0
     for voice, notes in (locked or {}).items():

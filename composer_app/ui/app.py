@@ -17,7 +17,11 @@ APPLICATION = "composer-app"
 # Features that plug into the main window: "module:function", each called with the window after
 # it is built. They add their docks with ``window.add_panel`` and actions with ``window.add_action``
 # and must not import torch on this path (models load in the background once the loop runs).
-WINDOW_EXTENSIONS = ("composer_app.ui.suggestions_panel:install_suggest", "composer_app.ui.story.panel:install_story")
+WINDOW_EXTENSIONS = (
+    "composer_app.ui.suggestions_panel:install_suggest",
+    "composer_app.ui.story.panel:install_story",
+    "composer_app.ui.harmony:install_harmony",
+)
 
 
 def ensure_application(argv: list[str] | None = None) -> QApplication:
