@@ -254,6 +254,7 @@ def suggest(
     batch_size: int | None = None,
     oversample: int | None = None,
     plan: Plan | None = None,
+    chords=None,
 ) -> list[Candidate]:
     """Continue a clip or project with ``candidates`` suggestions of ``bars`` bars each.
 
@@ -266,7 +267,11 @@ def suggest(
     it finishes. ``oversample``: each candidate is the best of this many samples (default: the
     generator's). Reproducible: the same arguments and seed give the same candidates.
     ``key_constraint``: ``"auto"`` (soft scale guidance), ``"strict"``, ``"none"`` or a ``Key``.
+    ``chords``: a ``ChordTrack`` (prompt ticks) the continuation follows where it covers it; by
+    default a project's own chord track.
     """
+    if chords is None:
+        chords = getattr(clip_or_project, "chords", None) or None
     if not isinstance(bars, int) or not 1 <= bars <= MAX_BARS:
         raise ValueError(f"bars must be in range 1..{MAX_BARS}")
     if not isinstance(candidates, int) or not 1 <= candidates <= MAX_CANDIDATES:
@@ -282,7 +287,7 @@ def suggest(
         moods=tuple(moods) if moods else ((mood,) if mood is not None else ()),
         targets=targets if targets is not None else (),
         temperature=temperature, seed=seed, key_constraint=_key_constraint(key_constraint), top_p=top_p,
-        max_seconds=max_seconds, oversample=oversample, batch_size=batch_size,
+        max_seconds=max_seconds, oversample=oversample, batch_size=batch_size, chords=chords,
     )
     return gen.continue_clip(request, plan=plan, cancel=cancel, on_candidate=on_candidate)
 
@@ -315,7 +320,8 @@ def compare(
         if plan is None:  # one plan for all (the prompt budget of the first generator)
             request = ContinueRequest(prompt, bars, candidates, moods=(mood,) if mood is not None else (),
                                       targets=kwargs.get("targets") or (), seed=seed,
-                                      key_constraint=_key_constraint(kwargs.get("key_constraint", "auto")))
+                                      key_constraint=_key_constraint(kwargs.get("key_constraint", "auto")),
+                                      chords=kwargs.get("chords") or getattr(clip_or_project, "chords", None) or None)
             plan = gen.plan(request)
 
         def renumber(candidate: Candidate, base=k * candidates) -> Candidate:

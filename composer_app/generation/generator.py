@@ -80,10 +80,16 @@ class ContinueRequest:
     max_seconds: float = 30.0  # hard bound on generation time
     oversample: int | None = None  # each candidate is the best of this many samples (None: the generator's default)
     batch_size: int | None = None  # candidates per batch (None: the generator decides)
+    chords: object = None  # a core.chords.ChordTrack in the prompt's ticks to follow (None: no chords)
 
     def __post_init__(self) -> None:
         if not isinstance(self.prompt, Clip):
             raise TypeError("prompt must be a Clip")
+        if self.chords is not None:
+            from composer_app.core.chords import ChordTrack
+
+            if not isinstance(self.chords, ChordTrack):
+                raise TypeError("chords must be a ChordTrack or None")
         _check_count("bars", self.bars, MAX_BARS)
         _check_count("candidates", self.candidates, MAX_CANDIDATES)
         moods, targets = _check_moods(self.moods, self.targets)
@@ -229,7 +235,8 @@ class Generator:
         """The request's per-bar plan (``generation.plan``), the same for every generator."""
         from composer_app.generation.plan import make_plan
 
-        return make_plan(request.prompt, request.bars, request.bar_targets(), request.key_constraint, self.prompt_tokens_max)
+        return make_plan(request.prompt, request.bars, request.bar_targets(), request.key_constraint, self.prompt_tokens_max,
+                         chords=request.chords)
 
     def continue_clip(self, request: ContinueRequest, *, plan=None, cancel=None, on_candidate: Emit | None = None) -> list[Candidate]:
         """Candidates continuing ``request.prompt``, in index order; ``on_candidate`` as each finishes.

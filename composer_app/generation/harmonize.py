@@ -32,7 +32,7 @@ VOICES_FOR_COUNT = {2: (3,), 3: (1, 3), 4: (1, 2, 3)}  # voices to write under t
 DEFAULT_PROGRAM = 52  # GM "Choir Aahs": a chorale is sung
 VOICE_VELOCITY_SHARE = 0.85  # new voices play this share of the mood's melody velocity
 STAY_BONUS_PER_AROUSAL = -1.0  # logit for holding a voice's pitch, per unit of arousal (calm: hold)
-CHORD_TONE_BONUS = 2.0  # logit added to chord tones where the chord track covers the span
+CHORD_TONE_BONUS = 3.0  # logit added to chord tones where the chord track covers the span
 SOPRANO_CENTRE = 70  # the melody is moved by octaves so its median lies nearest to this
 
 

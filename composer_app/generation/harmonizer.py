@@ -194,6 +194,7 @@ class Guidance:
     stay_bonus: float = 0.0
     temperature: float = 0.8
     no_crossing: bool = True  # a voice never goes above the voice over it or below the voice under it
+    no_parallels: bool = True  # no parallel (or contrary) fifths and octaves with the known neighbours
 
 
 def _range_mask() -> torch.Tensor:
@@ -239,6 +240,42 @@ def _crossing_bias(x: torch.Tensor) -> torch.Tensor:
             below = x[v + 1]
             known = (below < REST)[:, None]
             bias[v] = bias[v].masked_fill(known & pitch_class[None, :] & (_CLASS_INDEX[None, :] < below[:, None]), -1e9)
+    return bias
+
+
+_PERFECT = torch.tensor([0, 7])
+REPAIR_SWEEPS = 4  # last iterations that resample only the cells still in a parallel
+
+
+def _parallel_bias(x: torch.Tensor) -> torch.Tensor:
+    """-1e9 on pitches that would make parallel fifths/octaves (upper minus lower voice, modulo
+    octaves, equal and perfect on two neighbouring steps, both voices moving) with known cells."""
+    V, T = x.shape
+    bias = torch.zeros(V, T, N_CLASSES)
+    if T < 2:
+        return bias
+    c = _CLASS_INDEX[None, :]  # (1, C)
+    for v in range(1, V):
+        for u in range(V):
+            if u == v:
+                continue
+            sign = 1 if v < u else -1  # v is the upper voice of the pair when v < u
+            # backward: steps t-1 -> t, the candidate at (v, t)
+            prev_v, prev_u, cur_u = x[v, :-1], x[u, :-1], x[u, 1:]
+            known = (prev_v < REST) & (prev_u < REST) & (cur_u < REST) & (cur_u != prev_u)
+            d_prev = (sign * (prev_v - prev_u)) % 12
+            known &= (d_prev == 0) | (d_prev == 7)
+            d_new = (sign * (c - cur_u[:, None])) % 12
+            bad = known[:, None] & (d_new == d_prev[:, None]) & (c != prev_v[:, None]) & (c < REST)
+            bias[v, 1:] += torch.where(bad, -1e9, 0.0)
+            # forward: steps t -> t+1, the candidate at (v, t)
+            next_v, cur_u, next_u = x[v, 1:], x[u, :-1], x[u, 1:]
+            known = (next_v < REST) & (cur_u < REST) & (next_u < REST) & (next_u != cur_u)
+            d_next = (sign * (next_v - next_u)) % 12
+            known &= (d_next == 0) | (d_next == 7)
+            d_new = (sign * (c - cur_u[:, None])) % 12
+            bad = known[:, None] & (d_new == d_next[:, None]) & (c != next_v[:, None]) & (c < REST)
+            bias[v, :-1] += torch.where(bad, -1e9, 0.0)
     return bias
 
 
@@ -293,13 +330,22 @@ def gibbs_fill(
     minor_t = torch.tensor([int(minor)])
     allowed = _range_mask()
     static_bias = _bias(x, guidance, allowed)
-    for n in range(iterations):
-        rate = mask_start + (mask_end - mask_start) * n / max(1, iterations - 1)
-        if n > 0:
-            pick = (torch.rand(free.shape, generator=generator) < rate) & free
+    total = iterations + (REPAIR_SWEEPS if guidance.no_parallels else 0)
+    for n in range(total):
+        repair = n >= iterations
+        if repair:  # resample only the free cells still caught in a parallel
+            in_parallel = torch.gather(_parallel_bias(x), 2, x.clamp(max=N_CLASSES - 1)[..., None])[..., 0] < -1
+            pick = in_parallel & free & (x < REST)
             if not pick.any():
-                continue
+                break
             x[pick] = MASK
+        else:
+            rate = mask_start + (mask_end - mask_start) * n / max(1, iterations - 1)
+            if n > 0:
+                pick = (torch.rand(free.shape, generator=generator) < rate) & free
+                if not pick.any():
+                    continue
+                x[pick] = MASK
         masked = x == MASK
         logits = model(x[None], metric_t, minor_t)[0].float() + static_bias
         if guidance.stay_bonus:
@@ -310,7 +356,10 @@ def gibbs_fill(
             logits = logits + guidance.stay_bonus * stay
         if guidance.no_crossing:
             logits = logits + _crossing_bias(x)
-        temperature = guidance.temperature * (1.2 - 0.7 * n / max(1, iterations - 1))
+        if guidance.no_parallels:
+            logits = logits + _parallel_bias(x)
+        progress = min(1.0, n / max(1, iterations - 1))
+        temperature = guidance.temperature * (1.2 - 0.7 * progress)
         probs = torch.softmax(logits / max(1e-3, temperature), dim=-1)
         sample = torch.multinomial(probs.view(-1, N_CLASSES), 1, generator=generator).view(x.shape)
         x = torch.where(masked, sample, x)
@@ -377,3 +426,75 @@ def cosine_rate(step: int, total: int, peak: float, warmup: int = 200) -> float:
         return peak * (step + 1) / warmup
     progress = min(1.0, (step - warmup) / max(1, total - warmup))
     return peak * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
+
+
+# ----------------------------------------------------------------------------------------------
+# The Generator interface (capability "harmonize")
+
+from composer_app.generation.generator import HARMONIZE, Generator  # noqa: E402
+
+
+class HarmonizerGenerator(Generator):
+    """The harmonizer behind ``registry.load_generator("harmonizer")``: ``harmonize(HarmonizeRequest)``.
+
+    Each candidate holds the new voices only (alto, tenor, bass for four voices; each voice on its
+    own channel), from the melody clip's tick 0, with a new seed per candidate.
+    """
+
+    kind = MODEL_KIND
+    capabilities = frozenset({HARMONIZE})
+    config_class = HarmonizerConfig
+
+    def __init__(self, config: HarmonizerConfig, metadata: dict | None = None, name: str | None = None, model: Harmonizer | None = None):
+        super().__init__(config, metadata, name)
+        self.model = model if model is not None else Harmonizer(config)
+        self.model.eval()
+
+    @classmethod
+    def from_state(cls, metadata: dict, state: dict) -> HarmonizerGenerator:
+        config = HarmonizerConfig.from_json(metadata["config"])
+        model = Harmonizer(config)
+        model.load_state_dict({k: v.float() for k, v in state.items()})
+        return cls(config, metadata, model=model)
+
+    def save(self, path, metadata: dict | None = None) -> None:
+        save_harmonizer(self.model, Path(path), metadata)
+
+    def parameter_count(self) -> int:
+        return self.model.parameter_count()
+
+    def _harmonize(self, request, cancel, emit) -> None:
+        from composer_app.core.attributes import compute_attributes
+        from composer_app.core.project import Project
+        from composer_app.core.theory import Key
+        from composer_app.core.track import Track
+        from composer_app.generation.candidate import Candidate
+        from composer_app.generation.harmonize import harmonize
+
+        clip = request.melody
+        project = Project(tracks=(Track("Melody", notes=clip.notes),), ticks_per_quarter=clip.ticks_per_quarter,
+                          tempo_map=clip.tempo_map, time_signatures=clip.time_signatures)
+        mood = request.moods[0] if request.moods else None
+        valence, arousal = (mood.valence, mood.arousal) if mood is not None else (0.0, 0.0)
+        for index in range(request.candidates):
+            if cancel():
+                return
+            seed = request.seed + index
+            result = harmonize(project, voices=request.voices if request.voices in (2, 3, 4) else 4, valence=valence,
+                               arousal=arousal, seed=seed, model=self.model)
+            notes = tuple(n for track in result.tracks for n in track.notes)
+            length = clip.time_signatures.next_bar_tick(clip.end_tick) if clip.notes else 0
+            bars = max(1, round(clip.time_signatures.tick_to_bars(length))) if length else 0
+            tonic = _tonic_of(result.melody, result.minor)
+            emit(Candidate(
+                notes, clip.ticks_per_quarter, clip.tempo_map, clip.time_signatures, Key(tonic, "minor" if result.minor else "major"),
+                bars, length, self.name, seed, compute_attributes(notes, clip.ticks_per_quarter, start_tick=0, end_tick=max(1, length)),
+                result.seconds, True, index,
+            ))
+
+
+def _tonic_of(melody, minor: bool) -> int:
+    from composer_app.arrange.suggest import choose_key
+
+    tonic, _minor = choose_key(melody, -1.0 if minor else 1.0)
+    return tonic

@@ -18,8 +18,13 @@ the LSTM, the GAN and later generators all answer the same targets in the same w
      3rd/6th/7th penalised in proportion to the minorness, degree weights toward the target mode;
    * velocity and articulation, applied when the generated notes are rendered (the corpus has no
      dynamics: ``render_candidate``).
-3. **Ranking** (``target_distance``): a generator may sample several and keep the one closest to
-   the targets (mode strength, density, pitch-class variety, repeated notes).
+3. **Chords** (``chords=``, a chord track in the prompt's ticks): where it covers a generated bar,
+   that bar's pitch-class bias adds ``CHORD_TONE_BIAS`` times each chord's share of the bar to the
+   chord's pitch classes (lifting the key penalty from them: a D7 in C major makes F# right), and
+   ranking prefers candidates whose melody sounds chord tones on the strong beats at least at
+   ``CHORD_TONE_RATE_TARGET`` (the rate of real melodies over their chords).
+4. **Ranking** (``target_distance``): a generator may sample several and keep the one closest to
+   the targets (mode strength, density, pitch-class variety, repeated notes, chord tones).
 """
 
 from __future__ import annotations
@@ -65,6 +70,9 @@ RANK_SCALE_REPEAT_SHARE = 0.1  # ... loses one unit per this share of extra repe
 MINOR_SCALE = (0, 2, 3, 5, 7, 8, 10, 11)  # natural minor plus the leading tone (harmonic minor)
 MAJOR_SCALE = (0, 2, 4, 5, 7, 9, 11)
 KEY_CONSTRAINTS = ("auto", "strict", "none")
+CHORD_TONE_BIAS = 2.0  # logits added to a bar's chord tones (times the chord's share of the bar)
+CHORD_TONE_RATE_TARGET = 0.9  # ranking: strong-beat chord-tone rate a melody should reach over chords ...
+RANK_SCALE_CHORD_TONES = 0.1  # ... losing one unit per this share below it
 
 
 @dataclass(frozen=True)
@@ -115,6 +123,7 @@ class Plan:
     pitch_high: int
     key_constraint: object = "auto"
     prompt_repeat_share: float = 0.0
+    chords: object = None  # ChordTrack in candidate ticks (0 = the continuation's start) or None
 
     @property
     def key(self) -> Key:
@@ -278,9 +287,11 @@ def plan_bar(facts: PromptFacts, targets, key_constraint="auto") -> BarTarget:
     )
 
 
-def make_plan(prompt: Clip, bars: int, targets=None, key_constraint="auto", prompt_tokens_max: int = 128) -> Plan:
+def make_plan(prompt: Clip, bars: int, targets=None, key_constraint="auto", prompt_tokens_max: int = 128,
+              chords=None) -> Plan:
     """The plan for ``bars`` bars after ``prompt``; ``targets``: one AttributeTargets (every bar),
-    a sequence of one per bar (a mood timeline), or None (no mood: follow the prompt)."""
+    a sequence of one per bar (a mood timeline), or None (no mood: follow the prompt); ``chords``:
+    a ``ChordTrack`` in the prompt's ticks that the continuation should follow where it covers it."""
     if not (key_constraint in KEY_CONSTRAINTS or key_constraint in (None, False) or isinstance(key_constraint, Key)):
         raise ValueError("key_constraint must be 'auto', 'strict', 'none' or a Key")
     if not isinstance(bars, int) or bars < 1:
@@ -293,10 +304,36 @@ def make_plan(prompt: Clip, bars: int, targets=None, key_constraint="auto", prom
     shifts = [int(round(b.register - facts.pitch_mean)) for b in bar_targets]
     low = max(tk.PITCH_MIN, facts.pitch_low + min(0, min(shifts)) - PITCH_RANGE_MARGIN)
     high = min(tk.PITCH_MAX, facts.pitch_high + max(0, max(shifts)) + PITCH_RANGE_MARGIN)
-    return Plan(
+    plan = Plan(
         facts.tokens, bar_targets, facts.start_tick, facts.numerator, facts.denominator, facts.voices,
         low, high, key_constraint, facts.repeat_share,
     )
+    return with_chords(plan, chords, prompt.ticks_per_quarter) if chords else plan
+
+
+def with_chords(plan: Plan, chords, ticks_per_quarter: int) -> Plan:
+    """The plan following ``chords`` (prompt ticks): chord-tone bias per bar, chords kept for ranking."""
+    from dataclasses import replace
+
+    relative = chords.shifted(-plan.start_tick)
+    bar_ticks = round(plan.bar_grid_length * ticks_per_quarter / tk.GRID_TICKS_PER_QUARTER)
+    bars = []
+    for index, bar in enumerate(plan.bars):
+        start, end = index * bar_ticks, (index + 1) * bar_ticks
+        share = np.zeros(12)
+        for event in relative.between(start, end):
+            overlap = (min(end, event.end_tick) - max(start, event.start_tick)) / bar_ticks
+            for pc in event.chord.pitch_classes:
+                share[pc] += overlap
+        if not share.any():
+            bars.append(bar)
+            continue
+        bias = np.array(bar.pitch_class_bias, dtype=float)
+        chord_pcs = (share > 0) & np.isfinite(bias)
+        bias[chord_pcs] = np.maximum(bias[chord_pcs], 0.0) + CHORD_TONE_BIAS * share[chord_pcs]
+        bars.append(replace(bar, pitch_class_bias=bias))
+    covered = relative.between(0, bar_ticks * len(plan.bars))
+    return replace(plan, bars=tuple(bars), chords=relative if covered else None)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -368,12 +405,18 @@ def target_distance(candidate: Candidate, plan: Plan) -> float:
     repeats = repeat_share([n.start_tick for n in candidate.notes], [n.pitch for n in candidate.notes])
     free = max(plan.prompt_repeat_share, RANK_FREE_REPEAT_SHARE)
     distance += max(0.0, repeats - free) / RANK_SCALE_REPEAT_SHARE
+    if plan.chords is not None:
+        from composer_app.arrange.suggest import chord_tone_rate
+
+        rate, count = chord_tone_rate(candidate.notes, plan.chords, candidate.time_signatures)
+        if count:
+            distance += max(0.0, CHORD_TONE_RATE_TARGET - rate) / RANK_SCALE_CHORD_TONES
     return float(distance)
 
 
 def has_targets(plan: Plan) -> bool:
     """Whether there is anything to rank samples against."""
-    return plan.target_major_strength is not None or plan.target_density is not None
+    return plan.target_major_strength is not None or plan.target_density is not None or plan.chords is not None
 
 
 def repeat_share(onsets, pitches) -> float:

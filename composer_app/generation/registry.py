@@ -59,13 +59,23 @@ register(GeneratorInfo(
     "gan", "gan.safetensors", "composer_app.generation.gan:GanGenerator",
     "convolutional conditional GAN (MidiNet-style): one bar of piano roll at a time",
 ))
+register(GeneratorInfo(
+    "harmonizer", "harmonizer.safetensors", "composer_app.generation.harmonizer:HarmonizerGenerator",
+    "chorale harmonizer (Coconet-style masked Transformer, Gibbs sampling): alto, tenor, bass under a melody",
+))
 
 
-def names(shipped_only: bool = False) -> list[str]:
+def names(shipped_only: bool = False, capability: str | None = None) -> list[str]:
     """Registered generators, the default first, those with shipped weights before the others (then in
-    registration order)."""
+    registration order).
+
+    ``capability`` ("continue", "harmonize", …) keeps only the generators that have it (this
+    imports their model files, so torch).
+    """
     shipped = [n for n in _REGISTRY if weights_path(n).exists()]
     pool = shipped if shipped_only else list(_REGISTRY)
+    if capability is not None:
+        pool = [n for n in pool if capability in capabilities(n)]
     order = list(_REGISTRY)
     return sorted(pool, key=lambda n: (n not in shipped, n != DEFAULT_GENERATOR, order.index(n)))
 

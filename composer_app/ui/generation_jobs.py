@@ -714,7 +714,7 @@ class _EngineAdapter:
         try:
             from composer_app.generation import registry  # noqa: PLC0415 (worker)
 
-            return list(registry.names(shipped_only=True))
+            return list(registry.names(shipped_only=True, capability="continue"))
         except Exception:  # noqa: BLE001
             return [self.default_generator] if self.default_generator else []
 

@@ -595,6 +595,7 @@ def build_prompt(project: Project, track_index: int, *, playhead: int = 0, selec
         time_signatures=time_signatures,
         key=project.key,
         title=project.title,
+        chords=project.chords.shifted(-offset),  # the continuation follows the chords over its bars
     )
     bars = max(1, meter.tick_to_position(continuation_tick).bar - first_bar)
     return Prompt(prompt_project, track_index, offset, continuation_tick, bars)

@@ -95,16 +95,21 @@ def test_locked_notes_stay_and_fewer_voices_are_written(shipped):
 def test_a_chord_track_steers_the_voices(shipped):
     project = load_midi(EXAMPLES / "c_major_melody.mid")
     bars = project.time_signatures
-    chords = chord_track_from_symbols(["C", "G", "C", "F", "C", "G", "F", "C"], bars.bar_to_tick(1))
-    steered = harmonize(project.with_chords(chords), seed=2, model=shipped)
-    inside = total = 0
-    for track in steered.tracks:
-        for n in track.notes:
-            event = chords.at(n.start_tick)
-            if event is not None:
-                total += 1
-                inside += n.pitch % 12 in event.chord.pitch_classes
-    assert inside / total > 0.85
+    chords = chord_track_from_symbols(["Am", "Em", "Am", "Dm", "Am", "E", "Dm", "Am"], bars.bar_to_tick(1))
+
+    def chord_tone_share(result):
+        inside = total = 0
+        for track in result.tracks:
+            for n in track.notes:
+                event = chords.at(n.start_tick)
+                if event is not None:
+                    total += 1
+                    inside += n.pitch % 12 in event.chord.pitch_classes
+        return inside / total
+
+    steered = chord_tone_share(harmonize(project.with_chords(chords), seed=2, model=shipped))
+    free = chord_tone_share(harmonize(project, seed=2, model=shipped))
+    assert steered > 0.85 and steered > free + 0.1
 
 
 def test_harmonize_cli_writes_the_melody_unchanged_plus_three_voices(tmp_path):
@@ -119,3 +124,26 @@ def test_harmonize_cli_writes_the_melody_unchanged_plus_three_voices(tmp_path):
     assert [t.name for t in written.tracks] == ["Melody", *VOICE_TRACK_NAMES[1:]]
     bad = composer_app("harmonize", str(EXAMPLES / "a_minor_melody.mid"), "-o", str(out), "--voices", "5")
     assert bad.returncode == 2 and bad.stderr.strip() == "composer-app: --voices must be 2, 3 or 4"
+
+
+def test_the_harmonizer_is_a_registered_generator_with_the_harmonize_capability():
+    from composer_app.core.clip import Clip
+    from composer_app.generation import registry
+    from composer_app.generation.generator import HarmonizeRequest, UnsupportedRequest
+    from composer_app.mood.mood import Mood
+
+    assert "harmonizer" in registry.names(capability="harmonize")
+    assert "harmonizer" not in registry.names(shipped_only=True, capability="continue")
+    generator = registry.load_generator("harmonizer")
+    project = load_midi(EXAMPLES / "a_minor_melody.mid")
+    clip = Clip(project.tracks[0].notes, project.ticks_per_quarter, project.tempo_map, project.time_signatures)
+    candidates = generator.harmonize(HarmonizeRequest(clip, voices=4, candidates=2, moods=(Mood(-0.5, 0.0),), seed=3))
+    assert [c.index for c in candidates] == [0, 1] and [c.seed for c in candidates] == [3, 4]
+    for candidate in candidates:
+        assert str(candidate.key) == "A minor" and candidate.bars == 8
+        assert sorted({n.channel for n in candidate.notes}) == [1, 2, 3]  # alto, tenor, bass
+    assert candidates[0].notes != candidates[1].notes
+    from composer_app.generation.generator import ContinueRequest
+
+    with pytest.raises(UnsupportedRequest, match="cannot continue"):
+        generator.continue_clip(ContinueRequest(clip, bars=2))
