@@ -83,7 +83,7 @@ def default_style(valence: float = 0.0, arousal: float = 0.0, beats_per_bar: int
 
 @dataclass(frozen=True, slots=True)
 class Accompaniment:
-    """The result: the tracks to add (pattern first, then bass), the style and the chords used."""
+    """The result: the tracks to add (pattern first, then "Bass (style)"), the style and the chords used."""
 
     tracks: tuple[Track, ...]
     style: str
@@ -295,7 +295,7 @@ def accompany(
     if style.name != "bass":
         tracks.append(Track(f"Accompaniment ({style.name})", style.program, channel, pattern_notes))
     if style.bass_program is not None:
-        tracks.append(Track("Bass", style.bass_program, bass_channel, bass_notes))
+        tracks.append(Track(f"Bass ({style.name})", style.bass_program, bass_channel, bass_notes))
     return Accompaniment(tuple(tracks), style.name, chords)
 
 

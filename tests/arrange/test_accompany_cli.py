@@ -18,11 +18,11 @@ def test_accompany_a_melody_as_a_waltz_on_piano_with_a_cello_bass(tmp_path):
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["style"] == "waltz" and report["chords_from"] == "estimated"
-    assert [(t["name"], t["program"]) for t in report["tracks"]] == [("Accompaniment (waltz)", 0), ("Bass", 42)]
+    assert [(t["name"], t["program"]) for t in report["tracks"]] == [("Accompaniment (waltz)", 0), ("Bass (waltz)", 42)]
     project = load_midi(out)
     melody = load_midi(EXAMPLES / "c_major_melody.mid").tracks[0]
     assert project.tracks[0].notes == melody.notes  # the input is kept unchanged
-    assert [t.name for t in project.tracks] == ["Melody", "Accompaniment (waltz)", "Bass"]
+    assert [t.name for t in project.tracks] == ["Melody", "Accompaniment (waltz)", "Bass (waltz)"]
     assert project.chords.symbols() == [c["symbol"] for c in report["chords"]]
     markers = [m.text for m in mido.MidiFile(file=io.BytesIO(out.read_bytes())).tracks[1] if m.type == "marker"]
     assert markers == project.chords.symbols()

@@ -116,7 +116,7 @@ def test_accompany_waltz_on_piano_with_a_cello_bass(qtbot, window):
     dialog.set_choice("waltz", 0, 42)
     dialog.apply()
     tracks = window.document.project.tracks
-    assert [(t.name, t.program) for t in tracks[tracks_before:]] == [("Accompaniment (waltz)", 0), ("Bass", 42)]
+    assert [(t.name, t.program) for t in tracks[tracks_before:]] == [("Accompaniment (waltz)", 0), ("Bass (waltz)", 42)]
     assert window.document.undo_stack.undoText() == "Add waltz accompaniment"
     window.document.undo_stack.undo()
     assert len(window.document.project.tracks) == tracks_before

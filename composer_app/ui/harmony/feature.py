@@ -241,7 +241,7 @@ class HarmonyFeature(QObject):
         if not result.tracks:
             self.say("Accompany: no chords could be found")
             return
-        tracks = result.tracks if bass_program is not None else tuple(t for t in result.tracks if t.name != "Bass")
+        tracks = result.tracks if bass_program is not None else result.tracks[:1]  # the pattern, without its bass
         new = project.with_tracks(project.tracks + tracks)
         if not project.chords:
             new = new.with_chords(result.chords)  # the chords it played are shown and editable
