@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import concurrent.futures
 import multiprocessing
+import sys
+import types
 from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
@@ -97,7 +99,16 @@ class HarmonizeWorker(QObject):
     def submit(self, tag, *args) -> None:
         if self._pool is None:
             self._pool = concurrent.futures.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
-        self._pending.append((tag, self._pool.submit(_harmonize_in_worker, *args)))
+        # The worker process starts inside the first submit: hide the main script from it (as the
+        # generation worker does), so a script without a __main__ guard is not run again there.
+        main = sys.modules.get("__main__")
+        sys.modules["__main__"] = types.ModuleType("__main__")
+        try:
+            future = self._pool.submit(_harmonize_in_worker, *args)
+        finally:
+            if main is not None:
+                sys.modules["__main__"] = main
+        self._pending.append((tag, future))
         self._timer.start()
 
     @property
