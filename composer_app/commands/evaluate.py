@@ -106,7 +106,7 @@ def _compare(args: argparse.Namespace) -> int:
     from composer_app.generation.comparison import CompareSettings, compare_generators, write_report
     from composer_app.generation.training import TrainSettings, load_split
 
-    shipped = registry.names(shipped_only=True)
+    shipped = registry.names(shipped_only=True, capability="continue")  # compares continuations
     if args.generators == "all":
         names = shipped
     else:
