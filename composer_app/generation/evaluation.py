@@ -65,6 +65,9 @@ class EvalSettings:
     control_seeds: int = 4  # candidates per request = seeds per level
     bars: int = 4
     seed: int = 0
+    realism_prompts: int | None = 300  # held-out folk prompts for the realism test (None = all)
+    realism_candidates: int = 4  # candidates per prompt (default suggestion settings: 4 x 4 bars)
+    realism_folds: int = 5  # cross-validation folds of the realism classifiers (grouped by piece)
 
     def __post_init__(self):
         if self.quick:
@@ -74,6 +77,9 @@ class EvalSettings:
             self.control_prompts = min(self.control_prompts, 2)
             self.control_seeds = min(self.control_seeds, 2)
             self.bars = min(self.bars, 2)
+            self.realism_prompts = min(self.realism_prompts or 12, 12)
+            self.realism_candidates = min(self.realism_candidates, 2)
+            self.realism_folds = min(self.realism_folds, 3)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -434,8 +440,85 @@ def _style_and_rest(model, heldout_items, settings, rng, say, result) -> None:
         }
     result["attribute_sweeps"] = sweeps_out
 
+    # 5. realism: can a classifier tell the continuations from the real next bars?
+    result["realism"] = evaluate_realism(model, heldout_items, settings, progress=say)
+
+
+def realism_cases(heldout_items, settings: EvalSettings):
+    """The realism test's held-out folk prompts (a fixed random subset of ``settings.realism_prompts``)."""
+    from composer_app.generation import realism
+
+    cases = realism.cases_from_tokens(heldout_items, realism.PROMPT_BARS, realism.CONTINUATION_BARS)
+    if not cases:  # not the corpus (a folder of .mid files): any held-out piece with a melody
+        cases = realism.cases_from_tokens(heldout_items, realism.PROMPT_BARS, realism.CONTINUATION_BARS, collections=None)
+    if settings.realism_prompts is not None and len(cases) > settings.realism_prompts:
+        rng = np.random.default_rng(settings.seed + 7)
+        keep = sorted(rng.choice(len(cases), settings.realism_prompts, replace=False))
+        cases = [cases[i] for i in keep]
+    return cases
+
+
+def continue_cases(model, cases, candidates: int, seed: int = 0, progress=None, mood=None, **suggest_options) -> list[list[np.ndarray]]:
+    """Each case's prompt continued by ``model`` through the engine (default suggestion settings,
+    no mood, unless ``mood``/``suggest_options`` say otherwise): candidate note arrays on the case's grid."""
+    from composer_app.generation import realism
+    from composer_app.generation.engine import suggest
+
+    scale = EVAL_TPQ // tk.GRID_TICKS_PER_QUARTER
+    out = []
+    for k, case in enumerate(cases):
+        prompt_notes = [Note(int(s) * scale, int(p), max(1, int(d) * scale), 90) for s, d, p in case.context.prompt]
+        ts_map = TimeSignatureMap([TimeSignatureChange(0, case.numerator, case.denominator)], EVAL_TPQ)
+        found = suggest(
+            _prompt(prompt_notes, ts_map), mood, bars=realism.CONTINUATION_BARS, candidates=candidates,
+            seed=seed + 100 * k, model=model, **suggest_options,
+        )
+        out.append([_candidate_grid(c) for c in found])
+        if progress and (k + 1) % 50 == 0:
+            progress(f"realism: {k + 1}/{len(cases)} prompts continued")
+    return out
+
+
+def evaluate_realism(model, heldout_items, settings: EvalSettings, progress=None, extra: dict | None = None) -> dict:
+    """The realism test (``generation.realism``) of ``model`` on held-out folk prompts.
+
+    ``extra``: more generators' continuations of the same cases (name -> candidate lists), e.g.
+    ablations of the sampling heuristics.
+    """
+    from composer_app.generation import realism
+
+    say = progress or (lambda message: None)
+    cases = realism_cases(heldout_items, settings)
+    if len(cases) < 4:
+        return {"skipped": f"only {len(cases)} held-out folk prompts"}
+    say(f"realism: continuing {len(cases)} held-out prompts")
+    generated = {"model": continue_cases(model, cases, settings.realism_candidates, settings.seed, say)}
+    generated.update(extra or {})
+    say("realism: classifiers")
+    report = realism.realism_report(
+        [c.context for c in cases], [c.real for c in cases], generated, [c.source_id for c in cases],
+        seed=settings.seed, folds=settings.realism_folds,
+    )
+    report["candidates_per_prompt"] = settings.realism_candidates
+    return report
+
+
+def realism_markdown(result: dict) -> list[str]:
+    """The realism section's lines (empty when the result has none)."""
+    from composer_app.generation import realism
+
+    report = result.get("realism")
+    if not report:
+        return []
+    lines = ["## Realism (a classifier tells continuations from the real next bars)", ""]
+    if "skipped" in report:
+        return lines + [f"Skipped: {report['skipped']}.", ""]
+    return lines + [realism.to_markdown(report)]
+
 
 def to_markdown(result: dict, title: str = "Evaluation") -> str:
+    if "likelihood" not in result:  # a realism-only run
+        return "\n".join([f"# {title}", ""] + realism_markdown(result)).rstrip() + "\n"
     lk, st, ct, dv = result["likelihood"], result["style"], result["control"], result["diversity"]
     f = lambda v, d=3: "n/a" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.{d}f}"  # noqa: E731
     lines = [
@@ -497,6 +580,7 @@ def to_markdown(result: dict, title: str = "Evaluation") -> str:
         f"- 1 - Jaccard of (onset, pitch) sets: {f(dv['onset_pitch_jaccard_distance'])}",
         f"- L1 distance of pitch-class histograms: {f(dv['pitch_class_l1'])}",
         "",
+        *realism_markdown(result),
         f"Evaluation took {result['seconds']:.0f} s.",
     ]
     return "\n".join(lines) + "\n"

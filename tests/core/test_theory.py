@@ -492,3 +492,34 @@ def test_scale_pitches():
     assert len(scale_pitches(Key(0))) == 75  # 10 full octaves of 7 + C10..G10 (5)
     with pytest.raises(ValueError, match="^high must be >= low$"):
         scale_pitches(Key(0), 70, 60)
+
+
+def test_key_signatures_and_their_modes():
+    from composer_app.core.theory import key_signature_of, key_signature_pitch_classes
+
+    assert key_signature_of(Key.parse("A dorian")) == 1 == key_signature_of(Key.parse("D mixolydian"))
+    assert key_signature_of(Key.parse("D minor")) == -1 and key_signature_of(Key.parse("E phrygian")) == 0
+    assert key_signature_pitch_classes(2) == frozenset({2, 4, 6, 7, 9, 11, 1})  # D major: F# and C#
+    assert key_signature_pitch_classes(-3) == Key.parse("Eb major").pitch_classes
+    with pytest.raises(ValueError):
+        key_signature_of(Key(0, "harmonic_minor"))
+
+
+def test_modal_key_estimate_keeps_modes():
+    from composer_app.core.theory import estimate_modal_key
+
+    def hist(weights):
+        h = np.zeros(12)
+        for pc, w in weights.items():
+            h[pc] += w
+        return h
+
+    # An A dorian tune: A centre, F sharp (the dorian sixth), no G sharp.
+    dorian = hist({9: 8, 11: 3, 0: 4, 2: 3, 4: 5, 6: 2, 7: 2})
+    assert estimate_modal_key(dorian).name == "A dorian"
+    assert estimate_modal_key(dorian, key_signature=1).name == "A dorian"
+    # A mixolydian: A centre, C sharp, G natural.
+    mixolydian = hist({9: 8, 1: 4, 4: 5, 7: 3, 11: 2, 2: 3, 6: 1})
+    assert estimate_modal_key(mixolydian).name == "A mixolydian"
+    assert estimate_modal_key(hist({0: 6, 4: 4, 7: 5, 2: 2, 5: 1, 9: 1, 11: 1})).name == "C major"
+    assert estimate_modal_key(np.zeros(12)) is None

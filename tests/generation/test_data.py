@@ -62,3 +62,13 @@ def test_mode_flip_augmentation_turns_major_into_the_parallel_minor():
     back = tk.tokens_to_notes(mode_flip_tokens(flipped))
     assert back.notes[:, 2].tolist() == [60, 62, 64, 65, 67, 69, 71, 72]
     assert tk.grammar_errors(flipped.tolist()) == []
+
+
+def test_abc_key_fields_become_key_signatures(tmp_path):
+    from composer_app.generation.data import abc_key_signature, abc_key_signatures
+
+    assert [abc_key_signature(k) for k in ("G", "A Dorian", "Edor", "Bb", "F#m", "Dmix", "C % comment")] == [1, 1, 2, -2, 3, 1, 0]
+    assert abc_key_signature("Hp") is None and abc_key_signature("none") is None and abc_key_signature("D exp _b ^f") is None
+    path = tmp_path / "tunes.abc"
+    path.write_text("X:1\nT:one\nK:G\nGABc|\n\nX:2\nT:two\nM:6/8\nK:A Dorian\nABc|K:D\nd|\n")
+    assert abc_key_signatures(path) == {"1": 1, "2": 1}
