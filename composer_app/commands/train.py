@@ -29,6 +29,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--d-model", type=int, default=None, help="d_model (width) of the model's config")
     parser.add_argument("--heads", type=int, default=None, help="n_head (Transformer)")
     parser.add_argument("--lr", type=float, default=None, help="peak learning rate (default: the model's)")
+    parser.add_argument("--phrase-bars", type=int, default=None, help="bar-in-phrase embedding period (Transformer; 0 = none)")
+    parser.add_argument("--pack", action="store_true", help="fill windows with further pieces instead of padding")
     parser.add_argument("--eval-every", type=int, default=200)
     parser.add_argument("--eval-windows", type=int, default=48)
     parser.add_argument("--threads", type=int, default=None, help="torch threads per process")
@@ -55,6 +57,8 @@ def run(args: argparse.Namespace) -> int:
         raise BadInputError(f"--data must be 'corpus' or a folder of .mid files: {args.data}")
     if args.init is not None and not args.init.exists():
         raise BadInputError(f"--init weights not found: {args.init}")
+    if args.phrase_bars < 0:
+        raise BadInputError("--phrase-bars must be >= 0")
     if args.minutes <= 0:
         raise BadInputError("--minutes must be > 0")
     collections = tuple(args.collections.split(",")) if args.collections else corpus_data.DEFAULT_COLLECTIONS
@@ -62,7 +66,12 @@ def run(args: argparse.Namespace) -> int:
         raise BadInputError("oneills1850 is reserved for independent evaluation and is never trained on")
     config_class = generator_class.config_class
     known = {f.name for f in fields(config_class)}
-    overrides = {"n_layer": args.layers, "d_model": args.d_model, "n_head": args.heads, "block_size": args.block_size}
+    if args.phrase_bars is not None and args.phrase_bars < 0:
+        raise BadInputError("--phrase-bars must be >= 0")
+    overrides = {
+        "n_layer": args.layers, "d_model": args.d_model, "n_head": args.heads, "block_size": args.block_size,
+        "phrase_bars": args.phrase_bars,
+    }
     unknown = [name for name, value in overrides.items() if value is not None and name not in known and name != "block_size"]
     if unknown:
         raise BadInputError(f"{args.model} has no config field {unknown[0]!r}")
@@ -87,6 +96,7 @@ def run(args: argparse.Namespace) -> int:
         cache_dir=args.cache_dir,
         collections=collections,
         config=config,
+        pack=args.pack,
         progress=not args.quiet,
     )
     facts = train(settings)

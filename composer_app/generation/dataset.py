@@ -120,9 +120,18 @@ def _unpack(data) -> list[TokenizedPiece]:
 
 
 class WindowSampler:
-    """Random training windows: a piece (by length), a bar to start at, a random transposition."""
+    """Random training windows: a piece (by length), a bar to start at, a random transposition.
 
-    def __init__(self, items: Sequence[TokenizedPiece], block_size: int, seed: int = 0, transpose: bool = True):
+    ``phrase_bars`` > 0: windows start only at bars whose number is a multiple of it (so a model
+    counting bars from the window's start knows each bar's place in the phrase). ``pack``: a
+    window that reaches the end of its piece goes on with other pieces (each from its BOS) instead
+    of padding, so long windows hold music, not PAD.
+    """
+
+    def __init__(
+        self, items: Sequence[TokenizedPiece], block_size: int, seed: int = 0, transpose: bool = True,
+        phrase_bars: int = 0, pack: bool = False,
+    ):
         if not items:
             raise ValueError("no tokenized pieces to sample from")
         self.items = list(items)
@@ -132,12 +141,10 @@ class WindowSampler:
         self.weights = lengths / lengths.sum()
         self.transpose = transpose
         self.total_tokens = int(lengths.sum())
+        self.phrase_bars = int(phrase_bars)
+        self.pack = bool(pack)
 
-    def window(self, rng: np.random.Generator | None = None) -> np.ndarray:
-        """block_size + 1 tokens (PAD-filled at the end of a piece)."""
-        rng = rng or self.rng
-        item = self.items[rng.choice(len(self.items), p=self.weights)]
-        start = 0 if rng.random() < 0.1 else int(item.bar_index[rng.integers(len(item.bar_index))])
+    def _segment(self, item: TokenizedPiece, start: int, rng: np.random.Generator) -> np.ndarray:
         piece = item.tokens[start : start + self.block_size + 1].astype(np.int64)
         if self.transpose and rng.random() < MODE_FLIP_PROBABILITY:
             piece = mode_flip_tokens(piece)
@@ -147,6 +154,21 @@ class WindowSampler:
                 if shifted is not None:
                     piece = shifted
                     break
+        return piece
+
+    def window(self, rng: np.random.Generator | None = None) -> np.ndarray:
+        """block_size + 1 tokens (PAD-filled at the end of a piece unless packing)."""
+        rng = rng or self.rng
+        item = self.items[rng.choice(len(self.items), p=self.weights)]
+        bars = item.bar_index[:: self.phrase_bars] if self.phrase_bars > 0 else item.bar_index
+        start = 0 if rng.random() < 0.1 or not len(bars) else int(bars[rng.integers(len(bars))])
+        segments = [self._segment(item, start, rng)]
+        filled = len(segments[0])
+        while self.pack and filled < self.block_size + 1:
+            other = self.items[rng.choice(len(self.items), p=self.weights)]
+            segments.append(self._segment(other, 0, rng))
+            filled += len(segments[-1])
+        piece = np.concatenate(segments)[: self.block_size + 1]
         out = np.full(self.block_size + 1, tk.PAD, dtype=np.int64)
         out[: len(piece)] = piece
         return out
@@ -155,7 +177,9 @@ class WindowSampler:
         return np.stack([self.window(rng) for _ in range(batch_size)])
 
 
-def fixed_windows(items: Sequence[TokenizedPiece], block_size: int, count: int, seed: int = 1234) -> np.ndarray:
+def fixed_windows(
+    items: Sequence[TokenizedPiece], block_size: int, count: int, seed: int = 1234, phrase_bars: int = 0, pack: bool = False
+) -> np.ndarray:
     """A reproducible set of untransposed windows (for validation)."""
-    sampler = WindowSampler(items, block_size, seed=seed, transpose=False)
+    sampler = WindowSampler(items, block_size, seed=seed, transpose=False, phrase_bars=phrase_bars, pack=pack)
     return sampler.batch(count)

@@ -49,6 +49,7 @@ class TrainSettings:
     config: object | None = None  # the model's config dataclass (None: its defaults)
     progress: bool = True
     convert: bool = True  # convert missing corpus files first (False: use what the cache holds)
+    pack: bool = False  # fill each window with further pieces instead of PAD (long windows, short tunes)
 
 
 def _dist_info() -> tuple[int, int]:
@@ -132,18 +133,32 @@ def train_token_model(generator_class, settings: TrainSettings) -> dict:
     train_items, heldout_items = load_split(settings)
     if not train_items:
         raise ValueError(f"no usable music found in {settings.data}")
-    sampler = WindowSampler(train_items, settings.block_size, seed=settings.seed + 1000 * rank)
-    val_windows = fixed_windows(heldout_items or train_items, settings.block_size, settings.eval_windows)
+    phrase_bars = getattr(settings.config, "phrase_bars", 0) or 0
+    sampler = WindowSampler(
+        train_items, settings.block_size, seed=settings.seed + 1000 * rank, phrase_bars=phrase_bars, pack=settings.pack
+    )
+    val_windows = fixed_windows(
+        heldout_items or train_items, settings.block_size, settings.eval_windows, phrase_bars=phrase_bars, pack=settings.pack
+    )
 
     config = settings.config if settings.config is not None else config_class()
     if settings.init is not None:
+        from dataclasses import replace
+
         from composer_app.generation.registry import load_weights
 
         initial = load_weights(Path(settings.init))
         if not isinstance(initial, generator_class):
             raise ValueError(f"--init weights are a {initial.kind}, not a {generator_class.kind}")
         config = initial.config
-        model = generator_class.model_from_state(config, initial.model.state_dict())
+        if hasattr(config, "phrase_bars"):
+            # The initial weights' shape with this run's window and phrase embedding: neither adds
+            # weights the layers depend on (rotary positions are relative; a new phrase embedding starts at 0).
+            config = replace(config, block_size=settings.block_size, phrase_bars=phrase_bars)
+        state = initial.model.state_dict()
+        if getattr(config, "phrase_bars", 0) and "phrase_embed.weight" not in state:
+            state["phrase_embed.weight"] = torch.zeros(config.phrase_bars, config.d_model)
+        model = generator_class.model_from_state(config, state)
     else:
         model = generator_class.new_model(config)
     optimizer = torch.optim.AdamW(
@@ -247,7 +262,7 @@ def train_token_model(generator_class, settings: TrainSettings) -> dict:
             "heldout_loss_per_token": round(val, 4),
             "history": history,
             "init": str(settings.init) if settings.init else None,
-            "settings": {k: v for k, v in asdict(settings).items() if k in ("batch_size", "block_size", "learning_rate", "bf16", "seed")},
+            "settings": {k: v for k, v in asdict(settings).items() if k in ("batch_size", "block_size", "learning_rate", "bf16", "seed", "pack")},
         }
         generator_class.save_model(model, out, {"training": facts})
     if distributed:

@@ -1,5 +1,12 @@
 """A small decoder-only Transformer over the shared tokens (nanoGPT-sized, rotary positions, KV cache).
 
+Position in the phrase: with ``phrase_bars`` > 0 every token also gets a learned embedding of its
+bar's place in the phrase (the number of BAR tokens since the sequence began or since its last
+BOS, minus one, modulo ``phrase_bars``). It is derived from the tokens, so the vocabulary is the
+same as every other model's; a sequence must start at a piece's beginning or at a bar whose
+number is a multiple of ``phrase_bars`` (the training windows and the engine's prompt cut do).
+It lets the model know that bar 9 answers bar 1 in a 16-bar tune (restatement, cadences).
+
 The model is conditioned on the mood through the control tokens in every bar header (see
 ``tokenizer``): the engine writes the header of each generated bar from the attribute targets.
 Its config travels inside the ``.safetensors`` metadata, so ``load_transformer(path)`` rebuilds the
@@ -18,7 +25,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from composer_app.generation.engine import TokenGenerator
-from composer_app.generation.tokenizer import VOCAB_SIZE
+from composer_app.generation.tokenizer import BAR, BOS, VOCAB_SIZE
 
 MODEL_KIND = "transformer"
 
@@ -35,6 +42,7 @@ class TransformerConfig:
     mlp_ratio: int = 4  # hidden width of the feed-forward layer = mlp_ratio * d_model
     dropout: float = 0.1  # dropout in training (0 at inference: model.eval())
     rope_base: float = 10000.0  # rotary position embedding base (relative positions: windows can slide)
+    phrase_bars: int = 0  # bar-in-phrase embedding period in bars (0 = none; v2: 16 = an AABB tune of 4-bar phrases)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)
@@ -69,11 +77,13 @@ class KVCache:
         self.values = [torch.zeros(shape, dtype=dtype) for _ in range(n_layer)]
         self.length = 0  # positions filled
         self.capacity = capacity
+        self.bars = torch.zeros(batch, dtype=torch.long)  # BAR tokens read so far per sequence (since its last BOS)
 
     def select_rows(self, rows: torch.Tensor) -> None:
         """Keep only these sequences of the batch (finished candidates leave it)."""
         self.keys = [k.index_select(0, rows) for k in self.keys]
         self.values = [v.index_select(0, rows) for v in self.values]
+        self.bars = self.bars.index_select(0, rows)
 
     def expand(self, batch: int) -> KVCache:
         """A cache for ``batch`` copies of this cache's single sequence (prompt shared by candidates)."""
@@ -81,6 +91,7 @@ class KVCache:
         out.keys = [k.expand(batch, -1, -1, -1).clone() for k in self.keys]
         out.values = [v.expand(batch, -1, -1, -1).clone() for v in self.values]
         out.length, out.capacity = self.length, self.capacity
+        out.bars = self.bars.expand(batch).clone()
         return out
 
 
@@ -141,6 +152,7 @@ class MusicTransformer(nn.Module):
         super().__init__()
         self.config = config
         self.embed = nn.Embedding(config.vocab_size, config.d_model)
+        self.phrase_embed = nn.Embedding(config.phrase_bars, config.d_model) if config.phrase_bars > 0 else None
         self.drop = nn.Dropout(config.dropout)
         self.blocks = nn.ModuleList(Block(config) for _ in range(config.n_layer))
         self.ln_f = nn.LayerNorm(config.d_model)
@@ -177,12 +189,30 @@ class MusicTransformer(nn.Module):
         if start + T > self.rope_cos.shape[0]:
             raise ValueError("sequence longer than the rotary table: slide the window")
         cos, sin = self.rope_cos[start : start + T], self.rope_sin[start : start + T]
-        x = self.drop(self.embed(idx))
+        x = self.embed(idx)
+        if self.phrase_embed is not None:
+            x = x + self.phrase_embed(self.bar_in_phrase(idx, cache))
+        x = self.drop(x)
         for i, block in enumerate(self.blocks):
             x = block(x, cos, sin, cache, i)
         if cache is not None:
             cache.length += T
         return self.head(self.ln_f(x))
+
+    def bar_in_phrase(self, idx: torch.Tensor, cache: KVCache | None = None) -> torch.Tensor:
+        """(B, T) index of each token's bar in its phrase; updates ``cache.bars`` when given."""
+        is_bar = idx == BAR
+        bars = torch.cumsum(is_bar, dim=1)
+        if cache is not None:
+            bars = bars + cache.bars.view(-1, 1)
+        # A BOS restarts the count (pieces packed into one training window).
+        is_bos = idx == BOS
+        if bool(is_bos.any()):
+            at_bos = torch.where(is_bos, bars, torch.zeros_like(bars))
+            bars = bars - torch.cummax(at_bos, dim=1).values
+        if cache is not None:
+            cache.bars = bars[:, -1].clone()
+        return (bars - 1).clamp(min=0) % self.config.phrase_bars
 
     def loss(self, idx: torch.Tensor, targets: torch.Tensor, ignore_index: int = 0) -> torch.Tensor:
         logits = self(idx)

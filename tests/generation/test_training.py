@@ -65,3 +65,42 @@ def test_train_model_picks_the_generator_class(midi_folder, tmp_path, capsys):
     assert "unknown generator 'nope'" in capsys.readouterr().err
     assert main(["train", "--model", "lstm", "--heads", "2", "--data", str(midi_folder)]) == 2
     assert "no config field 'n_head'" in capsys.readouterr().err
+
+
+def test_phrase_embedding_counts_bars_from_each_bos_and_matches_the_cache():
+    import torch
+
+    from composer_app.generation import tokenizer as tk
+
+    from composer_app.generation.transformer import MusicTransformer, TransformerConfig
+
+    torch.manual_seed(0)
+    model = MusicTransformer(TransformerConfig(n_layer=1, d_model=32, n_head=2, block_size=64, dropout=0.0, phrase_bars=4)).eval()
+    bos, eos, bar = tk.BOS, tk.EOS, tk.BAR
+    p = tk.PITCH_BASE
+    idx = torch.tensor([[bos, bar, p, bar, p, bar, p, bar, p, bar, p, eos, bos, bar, p, bar, p]])
+    assert model.bar_in_phrase(idx).tolist() == [[0, 0, 0, 1, 1, 2, 2, 3, 3, 0, 0, 0, 0, 0, 0, 1, 1]]
+    full = model(idx)
+    cache = model.new_cache(1, 64)
+    chunks = [model(idx[:, :6], cache)] + [model(idx[:, t : t + 1], cache) for t in range(6, idx.shape[1])]
+    assert torch.allclose(full, torch.cat(chunks, dim=1), atol=1e-5)
+    # The embedding matters: another bar count gives other logits.
+    shifted = model(torch.tensor([[bos, bar, p, bar, bar, p]]))[0, -1]
+    assert not torch.allclose(shifted, model(torch.tensor([[bos, bar, p, bar, p]]))[0, -1])
+
+
+def test_packed_windows_start_on_phrase_bars_and_hold_no_padding(midi_folder):
+    from composer_app.generation import data
+    from composer_app.generation import tokenizer as tk
+    from composer_app.generation.dataset import WindowSampler, tokenize_pieces
+
+    items = tokenize_pieces(data.load_midi_folder(midi_folder))
+    sampler = WindowSampler(items, 512, seed=1, transpose=False, phrase_bars=4, pack=True)
+    starts = {tuple(item.tokens[b : b + 8]) for item in items for b in item.bar_index[::4]}
+    starts |= {tuple(item.tokens[:8]) for item in items}
+    for _ in range(20):
+        window = sampler.window()
+        assert (window != tk.PAD).all()
+        assert tuple(window[:8]) in starts  # a piece's start or a bar 0, 4, 8, ... of it
+    unpacked = WindowSampler(items, 512, seed=1, transpose=False)
+    assert (unpacked.window() == tk.PAD).any()  # a short piece alone leaves padding

@@ -1,0 +1,104 @@
+"""Realism and control of the Transformer's continuations under sampling variants (ablation rows).
+
+Continues held-out folk prompts (the realism test's cases, ``composer-app evaluate``'s split) with
+each variant, stores every variant's candidates under bench/results/realism/ (so a later run only
+adds what is missing), then runs one realism report over all variants together and writes
+bench/results/realism_ablation.json and .md. Usage:
+
+    python bench/realism_ablation.py [--prompts 200] [--candidates 4] [--variants default,no-frequency-penalty,...]
+        [--weights models/transformer.safetensors] [--tag NAME]
+
+Variants are named settings of the engine (``VARIANTS``); each names what it switches off.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+# name -> engine.suggest keyword arguments (engine.SamplingOptions fields where the engine has them)
+VARIANTS: dict[str, dict] = {
+    "default": {},
+}
+
+
+def load_cases(prompts: int, seed: int = 0):
+    from composer_app.generation.evaluation import EvalSettings, realism_cases
+    from composer_app.generation.training import TrainSettings, load_split
+
+    _, heldout = load_split(TrainSettings(convert=False, progress=False))
+    return realism_cases(heldout, EvalSettings(realism_prompts=prompts, seed=seed))
+
+
+def generate(model, cases, variant: str, candidates: int, out: Path) -> list[list[np.ndarray]]:
+    from composer_app.generation.evaluation import continue_cases
+
+    if out.exists():
+        with np.load(out, allow_pickle=False) as data:
+            ids = json.loads(str(data["ids"]))
+            if ids == [c.source_id for c in cases] and int(data["candidates"]) == candidates:
+                flat, counts = data["notes"], data["counts"]
+                ends = np.cumsum(counts)
+                clips = [flat[e - n : e] for e, n in zip(ends, counts)]
+                return [clips[i * candidates : (i + 1) * candidates] for i in range(len(cases))]
+    started = time.perf_counter()
+    gen = continue_cases(model, cases, candidates, 0, lambda m: print(f"{variant}: {m}", file=sys.stderr), **VARIANTS[variant])
+    seconds = time.perf_counter() - started
+    flat = [c for group in gen for c in group]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(
+        out, ids=np.array(json.dumps([c.source_id for c in cases])), candidates=np.array(candidates),
+        notes=np.concatenate(flat).reshape(-1, 3), counts=np.array([len(c) for c in flat]), seconds=np.array(seconds),
+    )
+    return gen
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--prompts", type=int, default=200)
+    parser.add_argument("--candidates", type=int, default=4)
+    parser.add_argument("--variants", default="default")
+    parser.add_argument("--weights", type=Path, default=ROOT / "models" / "transformer.safetensors")
+    parser.add_argument("--tag", default="transformer")
+    parser.add_argument("--generate-only", action="store_true")
+    args = parser.parse_args(argv)
+
+    import torch
+
+    from composer_app.generation import realism
+    from composer_app.generation.registry import load_weights
+
+    torch.set_num_threads(1)
+    model = load_weights(args.weights)
+    cases = load_cases(args.prompts)
+    store = ROOT / "bench" / "results" / "realism"
+    generated = {}
+    for variant in args.variants.split(","):
+        if variant not in VARIANTS:
+            print(f"unknown variant {variant!r}; known: {', '.join(VARIANTS)}", file=sys.stderr)
+            return 2
+        name = f"{args.tag}/{variant}"
+        generated[name] = generate(model, cases, variant, args.candidates, store / f"{args.tag}-{variant}-{args.prompts}x{args.candidates}.npz")
+    if args.generate_only:
+        return 0
+    report = realism.realism_report([c.context for c in cases], [c.real for c in cases], generated, [c.source_id for c in cases])
+    report["weights"] = args.weights.name
+    report["load_average"] = os.getloadavg()
+    out = ROOT / "bench" / "results" / f"realism_ablation-{args.tag}"
+    out.with_suffix(".json").write_text(json.dumps(report, indent=1) + "\n")
+    out.with_suffix(".md").write_text(realism.to_markdown(report))
+    print(realism.to_markdown(report))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
