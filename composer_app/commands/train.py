@@ -57,8 +57,6 @@ def run(args: argparse.Namespace) -> int:
         raise BadInputError(f"--data must be 'corpus' or a folder of .mid files: {args.data}")
     if args.init is not None and not args.init.exists():
         raise BadInputError(f"--init weights not found: {args.init}")
-    if args.phrase_bars < 0:
-        raise BadInputError("--phrase-bars must be >= 0")
     if args.minutes <= 0:
         raise BadInputError("--minutes must be > 0")
     collections = tuple(args.collections.split(",")) if args.collections else corpus_data.DEFAULT_COLLECTIONS
