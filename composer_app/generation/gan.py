@@ -748,3 +748,28 @@ def train_gan(settings) -> dict:
     generator.eval()
     save_gan(generator, out, {"training": facts})
     return facts
+
+
+def export_gan_checkpoint(ckpt_path: Path, out: Path, extra_facts: dict | None = None) -> dict:
+    """Write the generator of a training checkpoint (``.ckpt``) as a shippable .safetensors file
+    (a run stopped early by hand: the facts say so)."""
+    state = torch.load(Path(ckpt_path), map_location="cpu", weights_only=True)
+    meta = json.loads(state["meta"])
+    config = GanConfig(**meta["config"])
+    generator = BarGenerator(config)
+    generator.load_state_dict(state["generator"])
+    critic = BarCritic(config)
+    facts = {
+        "steps": meta["step"],
+        "critic_steps_per_step": N_CRITIC,
+        "training_minutes": round(meta["elapsed"] / 60, 2),
+        "parameters": sum(p.numel() for p in generator.parameters()),
+        "critic_parameters": sum(p.numel() for p in critic.parameters()),
+        "heldout": meta["history"][-1]["heldout"] if meta["history"] else None,
+        "history": meta["history"],
+        "exported_from_checkpoint": True,
+        **(extra_facts or {}),
+    }
+    generator.eval()
+    save_gan(generator, Path(out), {"training": facts})
+    return facts
