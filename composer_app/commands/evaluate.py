@@ -169,7 +169,12 @@ def _compare(args: argparse.Namespace) -> int:
     if args.card:
         from composer_app.generation.comparison import update_cards
 
-        update_cards(result, report_name=Path(args.out).with_suffix(".md").as_posix())
+        report = Path(args.out).with_suffix(".md").resolve()
+        try:  # the card names the report relative to the project, never by a machine path
+            report_name = report.relative_to(Path.cwd().resolve()).as_posix()
+        except ValueError:
+            report_name = report.name
+        update_cards(result, report_name=report_name)
     summary = {"generators": names, **{k: str(v) for k, v in paths.items()}, "best_at": result["best_at"],
                "equal_realism": result["equal_realism"]}
     print(json.dumps(summary, default=float))

@@ -162,7 +162,7 @@ def test_compare_asks_every_generator_with_one_plan(tiny_model, tmp_path):
     assert len({c.key for c in out}) == 1
 
 
-@pytest.mark.parametrize("name", ["transformer", "lstm"])
+@pytest.mark.parametrize("name", ["transformer", "lstm", "gan"])
 def test_shipped_generators_load_from_safetensors_and_continue(name):
     path = registry.weights_path(name)
     assert path.exists() and path.stat().st_size < 50_000_000, f"models/{path.name} must be shipped"
