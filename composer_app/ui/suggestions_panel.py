@@ -348,7 +348,7 @@ class SuggestionsPanel(QWidget):
         generator = getattr(candidate, "generator", "?")
         seed = getattr(candidate, "seed", "?")
         seconds = getattr(candidate, "seconds", None)
-        return f"#{row + 1}  seed {seed} · {generator}"
+        return f"#{row + 1}  {generator} · seed {seed}"  # the maker first: compare requests mix generators
 
     def clear(self) -> None:
         self.list.clear()

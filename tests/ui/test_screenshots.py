@@ -174,3 +174,64 @@ def test_screenshots_tiled_at_800x600_and_at_1280x800_with_real_candidates(qtbot
                 image.save(str(docs / name))
     finally:
         jobs.shutdown()
+
+
+def test_compare_all_generators_in_the_window(qtbot, artifacts_dir, tmp_path, monkeypatch):
+    """Issue 12: "compare all" in the real window with the shipped weights: Transformer, LSTM and GAN
+    candidates side by side in the suggestions panel, each labelled with its maker. Set
+    COMPOSER_APP_UPDATE_SCREENSHOTS=1 to refresh docs/screenshots/compare.png."""
+    import os
+    from dataclasses import replace
+
+    from composer_app.generation import registry
+    from composer_app.ui import clip_drag
+    from composer_app.ui.document import Document
+    from composer_app.ui.generation_jobs import COMPARE_GENERATORS, READY, GenerationJobs
+    from composer_app.ui.main_window import MainWindow
+    from composer_app.ui.suggestions_panel import install_suggest
+
+    monkeypatch.setenv(clip_drag.CACHE_ENV, str(tmp_path / "cache"))
+    bar = 4 * TPQ
+    song = eight_bar_song()
+    melody = song.tracks[0].with_notes(n for n in song.tracks[0].notes if n.start_tick < 4 * bar)
+    song = replace(song.replace_track(0, melody), loop=None)
+    window = MainWindow(Document(song))
+    window.files.confirm_discard = lambda: "discard"
+    qtbot.addWidget(window)
+    jobs = GenerationJobs(window)
+    with qtbot.waitSignal(jobs.model_state_changed, timeout=60_000, check_params_cb=lambda s, m: s != "loading"):
+        controller = install_suggest(window, jobs=jobs)
+    try:
+        assert jobs.state == READY, jobs.message
+        assert jobs.generators == ["transformer", "lstm", "gan"]
+        window.resize(1280, 800)
+        window.show()
+        qtbot.waitExposed(window)
+        mood = controller.mood_panel
+        combo = mood.generator_combo
+        assert combo.itemText(combo.findData("gan")) == f"gan — {registry.describe('gan')}"
+        combo.setCurrentIndex(combo.findData(COMPARE_GENERATORS))
+        mood.apply_preset("tense")
+        mood.candidates_spin.setValue(2)
+        mood.bars_spin.setValue(2)
+        mood.seed_lock.setChecked(True)
+        mood.seed_spin.setValue(7)
+        window.seek(4 * bar)
+        with qtbot.waitSignal(jobs.finished, timeout=120_000) as blocker:
+            controller.suggest()
+        assert [c.generator for c in blocker.args[1]] == ["transformer", "transformer", "lstm", "lstm", "gan", "gan"]
+        panel = controller.panel
+        assert panel.list.count() == 6
+        assert [panel.list.item(i).toolTip().split(",")[0] for i in range(6)] == ["transformer"] * 2 + ["lstm"] * 2 + ["gan"] * 2
+        panel.list.setCurrentRow(4)
+        window.editor.fit_to_content()
+        window.editor.view.show_range(0, 6 * bar, 45, 84, margin=0.01)
+        window.editor.view.scroll_to(tick=0)
+        qtbot.wait(100)
+        image = window.grab().toImage()
+        assert_not_blank(image)
+        image.save(str(artifacts_dir / "compare.png"))
+        if os.environ.get("COMPOSER_APP_UPDATE_SCREENSHOTS"):
+            image.save(str(Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "compare.png"))
+    finally:
+        jobs.shutdown()
