@@ -161,6 +161,11 @@ def _compare(args: argparse.Namespace) -> int:
     if not heldout_items:
         raise BadInputError("no held-out music to evaluate on")
     try:
+        from composer_app.generation import realism  # noqa: F401 - the realism classifiers (issue 11)
+    except ImportError as error:
+        print(f"composer-app: the comparison needs the realism test (composer_app.generation.realism): {error}", file=sys.stderr)
+        return 1
+    try:
         result = compare_generators(names, train_items, heldout_items, settings, progress=lambda m: print(f"compare: {m}", file=sys.stderr))
     except ValueError as error:
         raise BadInputError(str(error)) from None

@@ -450,6 +450,15 @@ def to_markdown(result: dict, plots: dict[str, str] | None = None) -> str:
             else:
                 verdict = "more" if eq["gan_diversity"] > at else "less"
                 lines.append(f"- {name}: at the GAN's realism its diversity is {_f(at)}; the GAN is **{verdict}** diverse.")
+        others = ", ".join(f"{n} {_pct(e['realism_logistic'])}" for n, e in result["generators"].items() if n != "gan")
+        lines.append("")
+        lines.append(
+            f"The claim is judged with gradient boosting, the stronger classifier on most rows. The logistic regression tells "
+            f"the GAN apart {_pct(result['generators']['gan']['realism_logistic'])} of the time ({others}): by that measure "
+            "the GAN is also the least realistic."
+            if result["generators"]["gan"]["realism_logistic"] > max(e["realism_logistic"] for n, e in result["generators"].items() if n != "gan")
+            else f"The logistic regression tells the GAN apart {_pct(result['generators']['gan']['realism_logistic'])} of the time ({others})."
+        )
         lines.append("")
         lines.append("Curves (realism accuracy, diversity) per temperature:")
         lines.append("")
