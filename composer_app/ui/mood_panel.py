@@ -490,6 +490,10 @@ class MoodPanel(QWidget):
         form = QFormLayout(gen)
         self.generator_combo = QComboBox()
         self.generator_combo.setObjectName("generator_combo")
+        # the items carry their model card's summary: keep the panel's width, show the full line in the popup
+        self.generator_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.generator_combo.setMinimumContentsLength(14)
+        self.generator_combo.view().setMinimumWidth(420)
         self.generator_combo.addItem("(default)", None)
         form.addRow("Generator", self.generator_combo)
         self.bars_spin = QSpinBox(minimum=1, maximum=32, value=4, suffix=" bars")
