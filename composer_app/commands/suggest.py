@@ -30,7 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--text", default=None, help="a line of the story: the mood is read from it")
     parser.add_argument("--temperature", type=float, default=1.0, help="sampling temperature (default 1.0)")
     parser.add_argument("--seed", type=int, default=None, help="random seed (candidate i samples from a seed mixed from it and i)")
-    parser.add_argument("--generator", default=None, help="generator name (default: transformer)")
+    parser.add_argument("--generator", default=None, help="generator name (default: transformer); A,B or 'all' compares them")
     parser.add_argument("--json", action="store_true", help="print one JSON object describing the result")
 
 
@@ -81,29 +81,39 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     from composer_app.generation import registry
-    from composer_app.generation.engine import suggest
+    from composer_app.generation.engine import compare, suggest
 
     # Generation steps are tiny matrix products: a second thread only adds synchronisation (and
     # on a busy 2-core machine it was measured several times slower).
     torch.set_num_threads(1)
 
     name = args.generator or registry.DEFAULT_GENERATOR
+    names = registry.names(shipped_only=True) if name == "all" else [n.strip() for n in name.split(",") if n.strip()]
     try:
-        registry.info(name)
+        for each in names:
+            registry.info(each)
     except KeyError as error:
         raise BadInputError(str(error.args[0])) from None
+    if not names:
+        raise BadInputError("--generator names no generator")
+    name = ",".join(names)
     seed = args.seed if args.seed is not None else int.from_bytes(os.urandom(3), "big")
     started = time.perf_counter()
     try:
-        model = registry.load_generator(name)
+        models = {each: registry.load_generator(each) for each in names}
     except registry.WeightsError as error:  # not the user's input: exit 1, one clear line
         print(f"composer-app: {error}", file=sys.stderr)
         return 1
     try:
-        candidates = suggest(
-            project, mood, bars=args.bars, candidates=args.candidates, temperature=args.temperature,
-            seed=seed, generator=name, model=model,
-        )
+        if len(names) > 1:  # the same request to each, one shared plan: candidates from every generator
+            candidates = compare(
+                project, names, mood, args.bars, args.candidates, seed, models=models, temperature=args.temperature,
+            )
+        else:
+            candidates = suggest(
+                project, mood, bars=args.bars, candidates=args.candidates, temperature=args.temperature,
+                seed=seed, generator=name, model=models[name],
+            )
     except ValueError as error:  # e.g. a meter the encoding does not cover
         raise BadInputError(f"{path}: {error}") from None
     out_dir = Path(args.output)
@@ -116,7 +126,7 @@ def run(args: argparse.Namespace) -> int:
         target = out_dir / f"candidate-{number}.mid"
         save_clip(
             candidate.notes, target, ticks_per_quarter=candidate.ticks_per_quarter, tempo_map=candidate.tempo_map,
-            time_signatures=candidate.time_signatures, name=f"{name} candidate {number} (seed {candidate.seed})",
+            time_signatures=candidate.time_signatures, name=f"{candidate.generator} candidate {number} (seed {candidate.seed})",
         )
         written.append((target, candidate))
     seconds = time.perf_counter() - started
@@ -132,6 +142,7 @@ def run(args: argparse.Namespace) -> int:
             "candidates": [
                 {
                     "path": str(target),
+                    "generator": candidate.generator,
                     "notes": len(candidate.notes),
                     "seed": candidate.seed,
                     "seconds": round(candidate.seconds, 3),
@@ -143,6 +154,6 @@ def run(args: argparse.Namespace) -> int:
         }))
     else:
         for target, candidate in written:
-            print(f"{target}  {len(candidate.notes)} notes  seed {candidate.seed}")
+            print(f"{target}  {len(candidate.notes)} notes  {candidate.generator}  seed {candidate.seed}")
         print(f"{len(written)} candidates by {name} in {seconds:.2f} s (seed {seed})")
     return 0

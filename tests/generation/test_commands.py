@@ -85,3 +85,13 @@ def test_evaluate_quick(midi_folder, tmp_path, tiny_weights, capsys):
     assert set(result["control"]) == {"arousal", "valence"}
     assert "Spearman" in out.with_suffix(".md").read_text()
     assert summary["nll_per_note"] > 0
+
+
+def test_suggest_compares_generators(prompt_file, tmp_path, capsys):
+    out = tmp_path / "cmp"
+    assert main(["suggest", str(prompt_file), "-o", str(out), "--bars", "1", "--candidates", "2", "--generator", "transformer,gan", "--seed", "3", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["generator"] == "transformer,gan"
+    assert [c["generator"] for c in report["candidates"]] == ["transformer", "transformer", "gan", "gan"]
+    assert sorted(p.name for p in out.iterdir()) == [f"candidate-{i}.mid" for i in range(1, 5)]
+    assert main(["suggest", str(prompt_file), "-o", str(out), "--generator", "transformer,nope"]) == 2
