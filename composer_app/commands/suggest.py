@@ -88,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
     torch.set_num_threads(1)
 
     name = args.generator or registry.DEFAULT_GENERATOR
-    names = registry.names(shipped_only=True) if name == "all" else [n.strip() for n in name.split(",") if n.strip()]
+    names = registry.names(shipped_only=True, capability="continue") if name == "all" else [n.strip() for n in name.split(",") if n.strip()]
     try:
         for each in names:
             registry.info(each)

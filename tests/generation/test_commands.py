@@ -95,3 +95,11 @@ def test_suggest_compares_generators(prompt_file, tmp_path, capsys):
     assert [c["generator"] for c in report["candidates"]] == ["transformer", "transformer", "gan", "gan"]
     assert sorted(p.name for p in out.iterdir()) == [f"candidate-{i}.mid" for i in range(1, 5)]
     assert main(["suggest", str(prompt_file), "-o", str(out), "--generator", "transformer,nope"]) == 2
+
+
+def test_suggest_all_asks_every_shipped_generator_that_continues(prompt_file, tmp_path, capsys):
+    from composer_app.generation import registry
+
+    assert main(["suggest", str(prompt_file), "-o", str(tmp_path / "all"), "--bars", "1", "--candidates", "1", "--generator", "all", "--seed", "1", "--json"]) == 0
+    makers = [c["generator"] for c in json.loads(capsys.readouterr().out)["candidates"]]
+    assert makers == registry.names(shipped_only=True, capability="continue") and "gan" in makers
