@@ -26,8 +26,23 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 # name -> engine.suggest keyword arguments (engine.SamplingOptions fields where the engine has them)
+def _heuristics(**changes):
+    from dataclasses import replace
+
+    from composer_app.generation.plan import Heuristics
+
+    return {"heuristics": replace(Heuristics(), **changes)}
+
+
 VARIANTS: dict[str, dict] = {
     "default": {},
+    "no-frequency-penalty": _heuristics(frequency_penalty=0.0),
+    "no-repeat-penalty": _heuristics(repeat_penalty=0.0),
+    "no-penalties": _heuristics(frequency_penalty=0.0, repeat_penalty=0.0),
+    "no-scale-guidance": _heuristics(scale_penalty=0.0, mode_penalty=0.0, mode_guidance=0.0),
+    "scale-penalty-0.5": _heuristics(scale_penalty=0.5),
+    "scale-penalty-2": _heuristics(scale_penalty=2.0),
+    "no-ranking": _heuristics(ranking=False),
 }
 
 
@@ -82,6 +97,8 @@ def main(argv=None) -> int:
     cases = load_cases(args.prompts)
     store = ROOT / "bench" / "results" / "realism"
     generated = {}
+    if args.variants == "all":
+        args.variants = ",".join(VARIANTS)
     for variant in args.variants.split(","):
         if variant not in VARIANTS:
             print(f"unknown variant {variant!r}; known: {', '.join(VARIANTS)}", file=sys.stderr)

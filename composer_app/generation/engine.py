@@ -9,8 +9,8 @@ interface. ``compare`` asks several generators the same request with one shared 
 pitch-class bias a per-bar logit bias, and ``sampling.generate`` samples every candidate in one
 batch, each the best of a small group of samples (``SAMPLE_BUDGET``) ranked by
 ``plan.target_distance`` (mode strength, note density, pitch-class variety, share of repeated notes).
-While sampling, a pitch loses ``FREQUENCY_PENALTY`` logits per time it sounded among the last
-``FREQUENCY_WINDOW`` notes (and ``REPEAT_PENALTY`` per strike beyond two in a row): without it the
+While sampling, a pitch loses ``Heuristics.frequency_penalty`` logits per time it sounded among the last
+``frequency_window`` notes (and ``repeat_penalty`` per strike beyond two in a row; ``plan.Heuristics``): without it the
 small model circles on the tonic in sad, slow settings (4.3 distinct pitches per 16-note candidate,
 half of them on the tonic; with it 7.0 and a third, see models/transformer.md). With ``on_candidate``
 (the GUI), the first candidate's group is sampled alone and the rest in a second batch
@@ -51,9 +51,6 @@ from composer_app.generation.plan import (  # noqa: F401 - re-exported for calle
 from composer_app.generation.registry import DEFAULT_GENERATOR, load_generator
 
 PROMPT_SHARE_OF_CONTEXT = 0.5  # the prompt is cut (at a bar line) to this share of the model's context
-REPEAT_PENALTY = 1.0  # logits off the tune's pitch per strike beyond 2 in a row (the small model tolls)
-FREQUENCY_PENALTY = 1.0  # logits off a pitch per time it sounds among the last FREQUENCY_WINDOW notes
-FREQUENCY_WINDOW = 8
 OVERSAMPLE_MAX = 4  # each candidate is the best of up to this many samples (ranked by the targets) ...
 SAMPLE_BUDGET = 12  # ... within this many sequences per request (4 candidates -> best of 3; 8 -> 1)
 STREAM_FIRST_FROM = 2  # with on_candidate, requests of this many candidates or more sample the first one alone
@@ -102,8 +99,9 @@ def bar_plans(plan: Plan) -> list[sampling.BarPlan]:
 def constraints_for(plan: Plan) -> sampling.Constraints:
     """The pitch range, and the penalties on repeated and frequent pitches (the scale is per bar)."""
     constraints = sampling.Constraints.build(plan.pitch_low, plan.pitch_high)
-    constraints.repeat_penalty = REPEAT_PENALTY
-    constraints.frequency_penalty, constraints.frequency_window = FREQUENCY_PENALTY, FREQUENCY_WINDOW
+    heuristics = plan.heuristics
+    constraints.repeat_penalty = heuristics.repeat_penalty
+    constraints.frequency_penalty, constraints.frequency_window = heuristics.frequency_penalty, heuristics.frequency_window
     return constraints
 
 
@@ -166,8 +164,8 @@ class TokenGenerator(Generator):
         started = time.perf_counter()
         count = request.candidates
         pool = request.oversample or max(1, min(self.default_oversample, SAMPLE_BUDGET // count))
-        if not has_targets(plan):
-            pool = 1  # nothing to rank against
+        if not has_targets(plan) or not plan.heuristics.ranking:
+            pool = 1  # nothing to rank against (or the ranking switched off)
         headers, constraints = bar_plans(plan), constraints_for(plan)
         streaming = getattr(emit, "streaming", True)
         first = 0
@@ -255,6 +253,7 @@ def suggest(
     oversample: int | None = None,
     plan: Plan | None = None,
     chords=None,
+    heuristics=None,
 ) -> list[Candidate]:
     """Continue a clip or project with ``candidates`` suggestions of ``bars`` bars each.
 
@@ -269,6 +268,8 @@ def suggest(
     ``key_constraint``: ``"auto"`` (soft scale guidance), ``"strict"``, ``"none"`` or a ``Key``.
     ``chords``: a ``ChordTrack`` (prompt ticks) the continuation follows where it covers it; by
     default a project's own chord track.
+    A project's key signature (its ``key``) informs the key estimate. ``heuristics``: switches of
+    the sampling heuristics (``plan.Heuristics``; ablations).
     """
     if chords is None:
         chords = getattr(clip_or_project, "chords", None) or None
@@ -288,8 +289,21 @@ def suggest(
         targets=targets if targets is not None else (),
         temperature=temperature, seed=seed, key_constraint=_key_constraint(key_constraint), top_p=top_p,
         max_seconds=max_seconds, oversample=oversample, batch_size=batch_size, chords=chords,
+        key_signature=_key_signature(getattr(clip_or_project, "key", None)), heuristics=heuristics,
     )
     return gen.continue_clip(request, plan=plan, cancel=cancel, on_candidate=on_candidate)
+
+
+def _key_signature(key) -> int | None:
+    """The key signature (sharps > 0, flats < 0) a project's key notates; None without one."""
+    from composer_app.core.theory import Key, key_signature_of
+
+    if not isinstance(key, Key):
+        return None
+    try:
+        return key_signature_of(key)
+    except ValueError:
+        return None
 
 
 def compare(

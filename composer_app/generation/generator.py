@@ -81,6 +81,8 @@ class ContinueRequest:
     oversample: int | None = None  # each candidate is the best of this many samples (None: the generator's default)
     batch_size: int | None = None  # candidates per batch (None: the generator decides)
     chords: object = None  # a core.chords.ChordTrack in the prompt's ticks to follow (None: no chords)
+    key_signature: int | None = None  # the prompt file's key signature (sharps > 0, flats < 0), None: none
+    heuristics: object | None = None  # plan.Heuristics: the sampling heuristics' switches (None: defaults)
 
     def __post_init__(self) -> None:
         if not isinstance(self.prompt, Clip):
@@ -235,8 +237,11 @@ class Generator:
         """The request's per-bar plan (``generation.plan``), the same for every generator."""
         from composer_app.generation.plan import make_plan
 
-        return make_plan(request.prompt, request.bars, request.bar_targets(), request.key_constraint, self.prompt_tokens_max,
-                         chords=request.chords)
+        return make_plan(
+            request.prompt, request.bars, request.bar_targets(), request.key_constraint, self.prompt_tokens_max,
+            chords=request.chords, heuristics=request.heuristics,
+            phrase_bars=getattr(self.config, "phrase_bars", 0) or 0, key_signature=request.key_signature,
+        )
 
     def continue_clip(self, request: ContinueRequest, *, plan=None, cancel=None, on_candidate: Emit | None = None) -> list[Candidate]:
         """Candidates continuing ``request.prompt``, in index order; ``on_candidate`` as each finishes.

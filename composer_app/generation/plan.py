@@ -8,14 +8,16 @@ the LSTM, the GAN and later generators all answer the same targets in the same w
    (Krumhansl-Kessler, as for the training tokens), its number of voices, register, recent density.
 2. **Per bar** (``plan_bar``), from that bar's attribute targets (a mood through the mood table, or
    targets given directly; a story's mood timeline gives one per bar):
-   * mode (valence): the continuation's *minorness* moves from the prompt's mode toward the target
-     mode in proportion to the ``major_strength`` target (``_minorness``); the key is the prompt's
-     tonic in that mode (a sad setting turns C major into C minor, not into A minor);
+   * key and mode (``generation.keys``): the prompt's modal key, from the whole prompt and the file's
+     key signature when it has one (a dorian tune stays dorian); the valence target moves its 3rd,
+     6th and 7th toward major or minor in proportion to ``major_strength``; the tonic is kept (a sad
+     setting turns C major into C minor, not into A minor);
    * note density (arousal): the target for one line times the prompt's number of voices -> a bin;
    * register (valence, arousal): the prompt's mean pitch shifted by the target's distance from the
      table's neutral register -> a bin;
-   * a pitch-class bias (``_pitch_class_bias``): out-of-scale pitches penalised, the other mode's
-     3rd/6th/7th penalised in proportion to the minorness, degree weights toward the target mode;
+   * a pitch-class bias (``keys.plan_key``): soft (1 logit outside the scale at the neutral mood, so
+     real chromatic notes survive), the contradicting 3rd/6th/7th penalised more as |valence| grows,
+     degree weights toward the target mode;
    * velocity and articulation, applied when the generated notes are rendered (the corpus has no
      dynamics: ``render_candidate``).
 3. **Chords** (``chords=``, a chord track in the prompt's ticks): where it covers a generated bar,
@@ -29,7 +31,7 @@ the LSTM, the GAN and later generators all answer the same targets in the same w
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Sequence
 
 import numpy as np
@@ -37,27 +39,14 @@ import numpy as np
 from composer_app.core.attributes import compute_attributes
 from composer_app.core.clip import Clip
 from composer_app.core.note import Note
-from composer_app.core.theory import Key
+from composer_app.core.theory import MODE_INTERVALS, Key
 from composer_app.core.timing import TempoChange, TempoMap, TimeSignatureChange, TimeSignatureMap
+from composer_app.generation import keys
 from composer_app.generation import tokenizer as tk
 from composer_app.generation.candidate import Candidate
 
-MODE_THRESHOLD = 0.05  # |major_strength target| above this switches the generated bars' mode
 NEUTRAL_PITCH_MEAN = 69.0  # the mood table's register at the neutral mood (mood.targets)
-OUT_OF_KEY_PENALTY = 3.0  # logits subtracted from out-of-scale pitches with key_constraint="auto"
-MODE_GUIDANCE = 1.0  # logits (times the degree weights below) at full guidance strength
-MODE_GUIDANCE_FULL = 0.3  # the |major_strength| target at which mode guidance is at full strength
-MODE_SWITCH_GAIN = 1.5  # the mode mixture tips fully at |target| = MODE_GUIDANCE_FULL / this (|valence| 2/3)
-# Mode guidance: logit weights per scale degree of the target key, proportional to the log-ratio of
-# the pitch-class histogram that maximises |major_strength| (found by random search over in-scale
-# histograms against core.theory.key_correlations: major C .29 G .25 F .18 E .17 D .06 A .05 B .01;
-# minor C .27 Eb .19 B .16 G .13 Ab .12 D .10 F .03 Bb .01) to a flat one, scaled by 0.7, clipped to
-# +-1, the tonic then lowered (the model already favours it: sad candidates circled on the tonic).
-# In words: tonic, 3rd and 5th up, and down the degrees that point to the relative key.
-# Measured on early checkpoints: boosting the 3rd and 6th of both modes backfired (melodies crowded
-# onto the 6th read as its key), and adding the whole z-scored profile crowded them onto the tonic.
-MAJOR_DEGREE_WEIGHTS = {0: 0.3, 7: 0.4, 5: 0.15, 4: 0.2, 2: -0.4, 9: -0.7, 11: -0.8}
-MINOR_DEGREE_WEIGHTS = {0: 0.3, 3: 0.4, 11: 0.2, 8: 0.1, 2: -0.1, 5: -0.6, 10: -0.8}
+# Key/mode guidance (scale and mode penalties, degree weights): generation/keys.py.
 DEFAULT_VELOCITY = 80  # without a mood or a velocity target (and a prompt without dynamics)
 ACCENT_DOWNBEAT, ACCENT_BEAT, ACCENT_OFFBEAT = 6, 2, -2  # velocity accents before re-centring on the target
 PITCH_RANGE_MARGIN = 12  # candidates stay within the prompt's range widened by this many semitones
@@ -76,6 +65,23 @@ RANK_SCALE_CHORD_TONES = 0.1  # ... losing one unit per this share below it
 
 
 @dataclass(frozen=True)
+class Heuristics:
+    """The sampling heuristics a plan asks for, each with its switch (0 / False = off).
+
+    Each is kept only where an ablation shows it helps realism and control together (the rows are
+    in models/transformer.md; bench/realism_ablation.py and bench/mood_sweep.py measure them).
+    """
+
+    frequency_penalty: float = 1.0  # logits off a pitch per time it sounded among the last frequency_window notes
+    frequency_window: int = 8
+    repeat_penalty: float = 1.0  # logits off the tune's pitch per strike beyond 2 in a row
+    scale_penalty: float = keys.SCALE_PENALTY  # logits off pitch classes outside the target scale
+    mode_penalty: float = keys.MODE_PENALTY  # logits off the contradicting 3rd/6th/7th at full valence
+    mode_guidance: float = keys.MODE_GUIDANCE  # strength of the degree weights toward the target mode
+    ranking: bool = True  # each candidate the best of several samples, ranked against the targets
+
+
+@dataclass(frozen=True)
 class PromptFacts:
     """What the plan needs to know about the prompt (``analyse_prompt``)."""
 
@@ -84,7 +90,7 @@ class PromptFacts:
     start_tick: int  # the bar line after the last onset, in the prompt's ticks
     numerator: int
     denominator: int
-    key_index: int  # 2 * tonic + minor
+    key_index: int  # 2 * tonic + minor (Krumhansl-Kessler, as the training tokens' KEY controls)
     voices: float  # mean notes per onset
     pitch_mean: float  # of the last (up to) 4 bars
     recent_density: float  # notes per quarter over the last (up to) 4 bars
@@ -92,6 +98,8 @@ class PromptFacts:
     pitch_high: int
     repeat_share: float  # share of the tune's notes (top note per onset) that repeat the one before
     velocity: float | None  # the prompt's mean velocity, when it has dynamics
+    histogram: np.ndarray = field(default_factory=lambda: np.zeros(12))  # duration-weighted pitch classes
+    key_signature: int | None = None  # the file's key signature (sharps > 0, flats < 0), None: none
 
 
 @dataclass(frozen=True)
@@ -124,6 +132,7 @@ class Plan:
     key_constraint: object = "auto"
     prompt_repeat_share: float = 0.0
     chords: object = None  # ChordTrack in candidate ticks (0 = the continuation's start) or None
+    heuristics: Heuristics = Heuristics()
 
     @property
     def key(self) -> Key:
@@ -172,8 +181,13 @@ def bar_targets_for(moods: Sequence | None, bars: int, overrides=None) -> tuple:
     return tuple(targets_for(m, overrides) for m in per_bar)
 
 
-def analyse_prompt(prompt: Clip, prompt_tokens_max: int = 128) -> PromptFacts:
-    """Where the continuation starts, the prompt's tokens, key, voices, register and density."""
+def analyse_prompt(prompt: Clip, prompt_tokens_max: int = 128, phrase_bars: int = 0, key_signature: int | None = None) -> PromptFacts:
+    """Where the continuation starts, the prompt's tokens, key, voices, register and density.
+
+    ``phrase_bars`` (a model with a bar-in-phrase embedding): a prompt cut to the token budget
+    starts at bar 0, phrase_bars, 2 * phrase_bars, ... so that the model counts its bars right.
+    ``key_signature``: the file's, when it has one (see ``keys``).
+    """
     tpq = prompt.ticks_per_quarter
     rows = np.array([(n.start_tick, n.duration_ticks, n.pitch) for n in prompt.notes], dtype=np.int64).reshape(-1, 3)
     grid_notes = tk.to_grid(rows, tpq)
@@ -194,10 +208,14 @@ def analyse_prompt(prompt: Clip, prompt_tokens_max: int = 128) -> PromptFacts:
     prompt_bars = [b for b in tk.bar_lines(grid_signatures, max(start_grid, 1)) if b[0] < start_grid]
     velocity = float(np.mean(velocities)) if len(velocities) and len(set(velocities.tolist())) > 1 else None
     if not grid_notes.size:
-        return PromptFacts(grid_notes, [tk.BOS], start_tick, numerator, denominator, 0, 1.0, 67.0, 1.5, 60, 76, 0.0, velocity)
+        return PromptFacts(
+            grid_notes, [tk.BOS], start_tick, numerator, denominator, 0, 1.0, 67.0, 1.5, 60, 76, 0.0, velocity,
+            key_signature=key_signature,
+        )
     tokens, bar_index = tk.notes_to_tokens(grid_notes, grid_signatures, n_bars=len(prompt_bars), bos=True, eos=False)
     if len(tokens) > prompt_tokens_max:  # keep the most recent bars within the budget, cut at a bar line
-        cut = next((i for i in bar_index if len(tokens) - i <= prompt_tokens_max), bar_index[-1])
+        starts = [i for k, i in enumerate(bar_index) if phrase_bars <= 0 or k % phrase_bars == 0]
+        cut = next((i for i in starts if len(tokens) - i <= prompt_tokens_max), starts[-1])
         tokens = tokens[cut:]
     onsets = len(np.unique(grid_notes[:, 0]))
     recent_start = prompt_bars[-4:][0][0] if prompt_bars else 0  # the last (up to) 4 bars
@@ -212,63 +230,42 @@ def analyse_prompt(prompt: Clip, prompt_tokens_max: int = 128) -> PromptFacts:
         pitch_high=int(grid_notes[:, 2].max()),
         repeat_share=repeat_share(recent[:, 0], recent[:, 2]),
         velocity=velocity,
+        histogram=np.bincount(
+            grid_notes[:, 2] % 12, weights=np.minimum(grid_notes[:, 1], 2 * tk.GRID_TICKS_PER_QUARTER), minlength=12
+        ),
+        key_signature=key_signature,
     )
 
 
-def _minorness(major_strength: float | None, prompt_minor: int) -> float:
-    """0 (major) .. 1 (minor): the prompt's mode at the neutral mood, moved toward the target's.
-
-    In between, both thirds and sixths stay possible (a modal mixture), so the measured mode
-    strength is graded along the valence slider rather than two-valued.
-    """
-    if major_strength is None or abs(major_strength) <= MODE_THRESHOLD:
-        return float(prompt_minor)
-    strength = min(1.0, abs(major_strength) / MODE_GUIDANCE_FULL)
-    if major_strength < 0:
-        return prompt_minor + (1 - prompt_minor) * min(1.0, MODE_SWITCH_GAIN * strength)
-    return prompt_minor * (1 - min(1.0, MODE_SWITCH_GAIN * strength))
-
-
-def _pitch_class_bias(tonic: int, key_index: int, minorness: float, major_strength: float | None, key_constraint) -> np.ndarray:
-    """Logits per pitch class: the scale (soft with "auto", hard with "strict"/a Key) and mode guidance."""
+def _scale_bias(key_constraint) -> np.ndarray | None:
+    """-inf outside a given Key's scale (None: no hard scale)."""
+    if not isinstance(key_constraint, Key):
+        return None
     bias = np.zeros(12, dtype=np.float32)
-    if isinstance(key_constraint, Key):
-        bias[[pc not in key_constraint.pitch_classes for pc in range(12)]] = -np.inf
-        return bias
-    if key_constraint == "strict":
-        steps = MINOR_SCALE if key_index % 2 else MAJOR_SCALE
-        allowed = {(tonic + s) % 12 for s in steps}
-        bias[[pc not in allowed for pc in range(12)]] = -np.inf
-    elif key_constraint == "auto":
-        for degree in (1, 6):  # never in a major or (harmonic/natural) minor scale
-            bias[(tonic + degree) % 12] -= OUT_OF_KEY_PENALTY
-        for degree in (4, 9):  # major 3rd and 6th: out of place as the music turns minor
-            bias[(tonic + degree) % 12] -= OUT_OF_KEY_PENALTY * minorness
-        for degree in (3, 8, 10):  # minor 3rd, 6th and 7th: out of place in major
-            bias[(tonic + degree) % 12] -= OUT_OF_KEY_PENALTY * (1 - minorness)
-    else:
-        return bias
-    if major_strength is not None:  # guidance toward the target mode, once the mixture has tipped that way
-        strength = min(1.0, abs(major_strength) / MODE_GUIDANCE_FULL)
-        toward = max(0.0, 2 * minorness - 1) if major_strength < 0 else max(0.0, 1 - 2 * minorness)
-        weights = MINOR_DEGREE_WEIGHTS if major_strength < 0 else MAJOR_DEGREE_WEIGHTS
-        for degree, weight in weights.items():
-            bias[(tonic + degree) % 12] += MODE_GUIDANCE * strength * toward * weight
+    bias[[pc not in key_constraint.pitch_classes for pc in range(12)]] = -np.inf
     return bias
 
 
-def plan_bar(facts: PromptFacts, targets, key_constraint="auto") -> BarTarget:
+def plan_bar(facts: PromptFacts, targets, key_constraint="auto", heuristics: Heuristics = Heuristics()) -> BarTarget:
     """The key, controls, pitch-class bias, velocity and articulation of one bar from its targets."""
     get = (lambda name: getattr(targets, name, None)) if targets is not None else (lambda name: None)
-    tonic, prompt_minor = facts.key_index // 2, facts.key_index % 2
     major_strength = get("major_strength")
-    minorness = _minorness(major_strength, prompt_minor)
-    minor = 1 if minorness > 0.5 else 0 if minorness < 0.5 else prompt_minor
-    key_index = 2 * tonic + minor
+    key_plan = keys.plan_key(
+        facts.histogram, major_strength, facts.key_signature,
+        heuristics.scale_penalty, heuristics.mode_penalty, heuristics.mode_guidance,
+    )
+    key, key_index = key_plan.key, key_plan.key_index
+    minorness = 1.0 - key_plan.majorness[0]  # the third decides major or minor
+    if key_constraint == "strict":
+        bias = np.zeros(12, dtype=np.float32)
+        bias[[pc not in key.pitch_classes for pc in range(12)]] = -np.inf
+    elif key_constraint == "auto":
+        bias = key_plan.pitch_class_bias
+    else:
+        bias = np.zeros(12, dtype=np.float32)
     if isinstance(key_constraint, Key):
-        key_index = 2 * key_constraint.tonic_pc + (
-            1 if key_constraint.mode in ("minor", "aeolian", "harmonic_minor", "dorian", "phrygian") else 0
-        )
+        key, bias = key_constraint, _scale_bias(key_constraint)
+        key_index = 2 * key_constraint.tonic_pc + (1 if 3 in MODE_INTERVALS[key_constraint.mode] else 0)
     density = get("note_density") * facts.voices if get("note_density") is not None else facts.recent_density
     register = facts.pitch_mean + (get("pitch_mean") - NEUTRAL_PITCH_MEAN if get("pitch_mean") is not None else 0.0)
     velocity = get("velocity_mean")
@@ -277,21 +274,25 @@ def plan_bar(facts: PromptFacts, targets, key_constraint="auto") -> BarTarget:
     return BarTarget(
         targets=targets,
         controls=tk.BarControls(key_index, tk.density_bin(density), tk.register_bin(register)),
-        key=Key(key_index // 2, "minor" if key_index % 2 else "major"),
+        key=key,
         minorness=float(minorness),
         density=float(density),
         register=float(register),
-        pitch_class_bias=_pitch_class_bias(tonic, key_index, minorness, major_strength, key_constraint),
+        pitch_class_bias=bias,
         velocity=int(round(velocity)),
         articulation=get("articulation"),
     )
 
 
-def make_plan(prompt: Clip, bars: int, targets=None, key_constraint="auto", prompt_tokens_max: int = 128,
-              chords=None) -> Plan:
+def make_plan(
+    prompt: Clip, bars: int, targets=None, key_constraint="auto", prompt_tokens_max: int = 128,
+    chords=None, heuristics: Heuristics | None = None, phrase_bars: int = 0, key_signature: int | None = None,
+) -> Plan:
     """The plan for ``bars`` bars after ``prompt``; ``targets``: one AttributeTargets (every bar),
     a sequence of one per bar (a mood timeline), or None (no mood: follow the prompt); ``chords``:
-    a ``ChordTrack`` in the prompt's ticks that the continuation should follow where it covers it."""
+    a ``ChordTrack`` in the prompt's ticks that the continuation should follow where it covers it.
+    ``heuristics``: the sampling heuristics' switches; ``phrase_bars``: see ``analyse_prompt``;
+    ``key_signature``: the file's (sharps > 0, flats < 0), when it has one."""
     if not (key_constraint in KEY_CONSTRAINTS or key_constraint in (None, False) or isinstance(key_constraint, Key)):
         raise ValueError("key_constraint must be 'auto', 'strict', 'none' or a Key")
     if not isinstance(bars, int) or bars < 1:
@@ -299,14 +300,15 @@ def make_plan(prompt: Clip, bars: int, targets=None, key_constraint="auto", prom
     per_bar = tuple(targets) if isinstance(targets, (list, tuple)) else (targets,) * bars
     if len(per_bar) != bars:
         raise ValueError(f"targets must hold one value per bar ({bars}), got {len(per_bar)}")
-    facts = analyse_prompt(prompt, prompt_tokens_max)
-    bar_targets = tuple(plan_bar(facts, t, key_constraint) for t in per_bar)
+    heuristics = heuristics or Heuristics()
+    facts = analyse_prompt(prompt, prompt_tokens_max, phrase_bars, key_signature)
+    bar_targets = tuple(plan_bar(facts, t, key_constraint, heuristics) for t in per_bar)
     shifts = [int(round(b.register - facts.pitch_mean)) for b in bar_targets]
     low = max(tk.PITCH_MIN, facts.pitch_low + min(0, min(shifts)) - PITCH_RANGE_MARGIN)
     high = min(tk.PITCH_MAX, facts.pitch_high + max(0, max(shifts)) + PITCH_RANGE_MARGIN)
     plan = Plan(
         facts.tokens, bar_targets, facts.start_tick, facts.numerator, facts.denominator, facts.voices,
-        low, high, key_constraint, facts.repeat_share,
+        low, high, key_constraint, facts.repeat_share, heuristics=heuristics,
     )
     return with_chords(plan, chords, prompt.ticks_per_quarter) if chords else plan
 

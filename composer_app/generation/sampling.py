@@ -349,6 +349,8 @@ def generate(
         if cache.length + 1 > cache.capacity:  # slide the window: re-read the most recent tokens
             keep = window * 3 // 4
             cache = model.new_cache(len(active), window)
+            if hasattr(cache, "bars"):  # a bar-counting model goes on counting from the bars it no longer sees
+                cache.bars = torch.tensor([sum(t == tk.BAR for t in history[i][:-keep]) for i in active], dtype=torch.long)
             logits = model.step(torch.tensor([history[i][-keep:] for i in active], dtype=torch.long), cache)
         else:
             logits = model.step(torch.tensor(next_tokens, dtype=torch.long).view(-1, 1), cache)
