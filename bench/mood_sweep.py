@@ -4,7 +4,8 @@ For held-out folk prompts (the realism test's cases; half read as major, half as
 Krumhansl-Kessler estimate of the prompt), each slider is swept over five levels (the other at 0),
 ``--candidates`` candidates per level with the same seed. Per prompt: Spearman's rho between the
 level and the mean measured attribute of its candidates (valence -> major_strength, arousal ->
-note_density), whether the means rise at every step (monotone), and the share of candidates whose
+note_density), the same per seed (one candidate index through the five levels, the stricter
+figure), whether the means rise at every step (monotone), and the share of candidates whose
 Krumhansl-Kessler key keeps the prompt's tonic. Writes bench/results/mood_sweep-TAG.json.
 
     python bench/mood_sweep.py [--prompts 12] [--candidates 4] [--weights models/transformer.safetensors] [--tag v1]
@@ -87,18 +88,21 @@ def main(argv=None) -> int:
             tonic = keys.prompt_key(hist, case.context.key_signature).tonic_pc
             row = {"source_id": case.source_id, "prompt_mode": "minor" if minor else "major", "tonic": tonic}
             for slider, attribute in SLIDERS.items():
-                means, tonic_kept = [], []
+                means, tonic_kept, values = [], [], []
                 for level in LEVELS:
                     mood = Mood(level, 0.0) if slider == "valence" else Mood(0.0, level)
                     found = suggest(prompt, mood, bars=4, candidates=args.candidates, seed=args.seed + 1000 * k, model=model, heuristics=heuristics)
-                    means.append(float(np.mean([c.attributes.as_dict()[attribute] for c in found])))
+                    values.append([c.attributes.as_dict()[attribute] for c in found])
+                    means.append(float(np.mean(values[-1])))
                     for c in found:
                         if c.notes:
                             grid = np.array([(n.start_tick, n.duration_ticks, n.pitch) for n in c.notes])
                             tonic_kept.append(kk(grid)[0] == tonic)
                 rho = spearman(LEVELS, means)
+                per_seed = [spearman(LEVELS, [v[j] for v in values]) for j in range(min(len(v) for v in values))]
                 row[slider] = {
                     "means": means, "spearman": rho, "monotone": bool(np.all(np.diff(means) > 0)),
+                    "values": values, "spearman_per_seed": float(np.nanmean(per_seed)) if per_seed else None,
                     "tonic_kept": float(np.mean(tonic_kept)) if tonic_kept else None,
                 }
             rows.append(row)
@@ -113,6 +117,7 @@ def main(argv=None) -> int:
                 "prompts": len(picked),
                 "spearman_mean": float(np.mean(rhos)) if rhos else None,
                 "spearman_min": float(np.min(rhos)) if rhos else None,
+                "spearman_per_seed_mean": float(np.nanmean([p["spearman_per_seed"] for p in picked])) if picked else None,
                 "monotone_share": float(np.mean([p["monotone"] for p in picked])) if picked else None,
                 "tonic_kept": float(np.mean([p["tonic_kept"] for p in picked if p["tonic_kept"] is not None])) if picked else None,
             }
