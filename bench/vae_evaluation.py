@@ -1,0 +1,197 @@
+"""Evaluation of the melody VAE on the held-out split (and the dev split), for its model card.
+
+Measures, on 2-bar segments of works the training never saw (``data.split``; dev = a slice of the
+training pieces kept out of training, used while tuning):
+- reconstruction: greedy decoding of the posterior mean; share of notes reproduced exactly (onset,
+  duration and pitch), of 16th steps, and of whole segments;
+- the KL term: KL per latent dimension (nats) and active dimensions (Var_x E[z_i | x] > 0.01);
+- faders (Pati & Lerch 2020): for each fader dimension, a sweep over its 5-95 % range on held-out
+  segments; Spearman rho between fader and its attribute per segment (median), R^2 of the attribute
+  on the fader (pooled), and how much the *other* attributes move (median |rho| and their range in
+  units of their spread over the data: restrictiveness);
+- interpolation between random held-out pairs in 16 steps: endpoint exactness and, for every
+  attribute whose values at the two ends differ, Spearman rho between step and attribute (median);
+- variations: exact share of the input's notes kept at amounts 0 … 1, and moods: note density, mode
+  and register of variations pushed toward tense / calm / happy / sad moods.
+
+Writes bench/results/vae_evaluation.json.
+Run: .venv/bin/python bench/vae_evaluation.py [--weights models/vae.safetensors] [--segments cache/vae-segments.npz]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+RESULTS = ROOT / "bench" / "results" / "vae_evaluation.json"
+
+
+def spearman(x, y) -> float:
+    from scipy.stats import spearmanr
+
+    if np.ptp(x) == 0 or np.ptp(y) == 0:
+        return 0.0
+    return float(spearmanr(x, y).statistic)
+
+
+def fader_sweeps(model, segments: np.ndarray, attributes_all: np.ndarray, levels: int = 9) -> dict:
+    from composer_app.generation import melody, variation
+
+    calibration = model.calibration
+    mu = variation.encode(model, segments)
+    spread = attributes_all.std(0)
+    out = {}
+    for i, name in enumerate(model.config.fader_attributes):
+        z_values = np.asarray(calibration["faders"][name]["z"])
+        sweep = np.linspace(np.quantile(z_values, 0.04), np.quantile(z_values, 0.96), levels).astype(np.float32)
+        latents = np.repeat(mu[:, None, :], levels, axis=1)
+        latents[:, :, i] = sweep[None, :]
+        tokens = variation.decode(model, latents)  # (n, levels, steps)
+        attrs = variation.segment_attribute_rows(tokens)  # (n, levels, 3)
+        rho = [spearman(sweep, attrs[s, :, i]) for s in range(len(segments))]
+        x = np.tile(sweep, len(segments))
+        y = attrs[:, :, i].reshape(-1)
+        r2 = float(np.corrcoef(x, y)[0, 1] ** 2) if np.ptp(y) > 0 else 0.0
+        others = {}
+        for j, other in enumerate(melody.FADER_ATTRIBUTES):
+            if j == i:
+                continue
+            rho_j = [abs(spearman(sweep, attrs[s, :, j])) for s in range(len(segments))]
+            moved = np.ptp(attrs[:, :, j], axis=1) / max(spread[j], 1e-9)
+            others[other] = {"median_abs_spearman": round(float(np.median(rho_j)), 3),
+                             "median_range_in_std": round(float(np.median(moved)), 3)}
+        own_range = np.ptp(attrs[:, :, i], axis=1) / max(spread[i], 1e-9)
+        out[name] = {
+            "dim": i,
+            "sweep_z": [round(float(v), 3) for v in sweep],
+            "mean_attribute_along_sweep": [round(float(v), 3) for v in attrs[:, :, i].mean(0)],
+            "spearman_median": round(float(np.median(rho)), 3),
+            "spearman_mean": round(float(np.mean(rho)), 3),
+            "r2_pooled": round(r2, 3),
+            "own_range_in_std_median": round(float(np.median(own_range)), 3),
+            "others": others,
+        }
+    return out
+
+
+def interpolations(model, segments: np.ndarray, pairs: int, steps: int, rng) -> dict:
+    from composer_app.generation import melody, variation
+
+    a_idx = rng.choice(len(segments), pairs, replace=False)
+    b_idx = rng.choice(len(segments), pairs, replace=False)
+    a, b = segments[a_idx], segments[b_idx]
+    mu = variation.encode(model, np.concatenate([a, b]))
+    latents = np.stack([variation.interpolate_latents(mu[k : k + 1], mu[pairs + k : pairs + k + 1], steps)[:, 0] for k in range(pairs)])
+    tokens = variation.decode(model, latents)  # (pairs, steps, 32)
+    attrs = variation.segment_attribute_rows(tokens)
+    start_exact = [melody.exact_note_share(a[k], tokens[k, 0]) for k in range(pairs)]
+    end_exact = [melody.exact_note_share(b[k], tokens[k, -1]) for k in range(pairs)]
+    rho = {name: [] for name in melody.FADER_ATTRIBUTES}
+    true_attrs = variation.segment_attribute_rows(np.stack([a, b], 1))
+    for k in range(pairs):
+        for j, name in enumerate(melody.FADER_ATTRIBUTES):
+            if abs(true_attrs[k, 0, j] - true_attrs[k, 1, j]) > 1e-6:
+                sign = 1.0 if true_attrs[k, 1, j] > true_attrs[k, 0, j] else -1.0
+                rho[name].append(sign * spearman(np.arange(steps), attrs[k, :, j]))
+    all_rho = [v for values in rho.values() for v in values]
+    distinct = [len({tuple(t) for t in tokens[k]}) for k in range(pairs)]
+    return {
+        "pairs": pairs,
+        "steps": steps,
+        "start_notes_exact": round(float(np.mean(start_exact)), 4),
+        "end_notes_exact": round(float(np.mean(end_exact)), 4),
+        "endpoints_notes_exact": round(float(np.mean(start_exact + end_exact)), 4),
+        "monotonicity_spearman_median": round(float(np.median(all_rho)), 3),
+        "monotonicity_spearman_median_per_attribute": {k: round(float(np.median(v)), 3) for k, v in rho.items() if v},
+        "share_of_paths_with_rho_at_least_0.9": round(float(np.mean(np.array(all_rho) >= 0.9)), 3),
+        "distinct_steps_median": float(np.median(distinct)),
+    }
+
+
+def variations(model, segments: np.ndarray, rng) -> dict:
+    from composer_app.generation import melody, variation
+    from composer_app.mood.mood import PRESETS
+    from composer_app.mood.targets import targets_for
+
+    mu = variation.encode(model, segments)
+    amounts = {}
+    for amount in (0.0, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0):
+        latents = variation.vary_latents(mu, amount, 4, rng)  # (4, n, D)
+        tokens = variation.decode(model, latents)
+        kept = [melody.exact_note_share(segments[s], tokens[c, s]) for c in range(4) for s in range(len(segments))]
+        distinct = np.mean([len({tuple(tokens[c, s]) for c in range(4)}) for s in range(len(segments))])
+        amounts[f"{amount:.1f}"] = {"input_notes_kept": round(float(np.mean(kept)), 4), "distinct_of_4": round(float(distinct), 2)}
+    moods = {}
+    for name in ("happy", "tense", "sad", "calm"):
+        preset = PRESETS[name]
+        targets = targets_for(preset.mood)
+        faders = variation.mood_faders(model.calibration, targets)
+        tokens = variation.decode(model, variation.vary_latents(mu, 0.3, 1, rng, faders))[0]
+        attrs = variation.segment_attribute_rows(tokens).mean(0)
+        moods[name] = {
+            "valence": preset.mood.valence,
+            "arousal": preset.mood.arousal,
+            "targets": {k: round(float(getattr(targets, k)), 3) for k in melody.FADER_ATTRIBUTES},
+            "measured_mean": {k: round(float(v), 3) for k, v in zip(melody.FADER_ATTRIBUTES, attrs)},
+        }
+    inputs = variation.segment_attribute_rows(segments).mean(0)
+    return {"amounts": amounts, "moods_amount_0.3": moods, "inputs_mean": {k: round(float(v), 3) for k, v in zip(melody.FADER_ATTRIBUTES, inputs)}}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--weights", type=Path, default=ROOT / "models" / "vae.safetensors")
+    parser.add_argument("--segments", type=Path, default=Path("/work/main/cache/vae-segments.npz"))
+    parser.add_argument("--heldout", type=int, default=2976, help="held-out segments to reconstruct (all by default)")
+    parser.add_argument("--sweep-segments", type=int, default=200)
+    parser.add_argument("--pairs", type=int, default=200)
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args()
+    import torch
+
+    torch.set_num_threads(1)
+    from composer_app.generation import training_vae
+    from composer_app.generation.vae import load_vae
+
+    started = time.perf_counter()
+    model = load_vae(args.weights)
+    segments = training_vae.build_segments(segment_cache=args.segments)
+    rng = np.random.default_rng(7)
+    heldout = segments["heldout"].astype(np.int64)
+    heldout = heldout[rng.permutation(len(heldout))[: args.heldout]]
+    dev = segments["dev"].astype(np.int64)
+    result = {
+        "weights": str(args.weights.name),
+        "load_average_at_start": os.getloadavg()[0],
+        "heldout_segments": int(len(heldout)),
+        "dev_segments": int(len(dev)),
+        "reconstruction_heldout": training_vae.reconstruction(model, heldout),
+        "reconstruction_dev": training_vae.reconstruction(model, dev),
+        "kl_heldout": training_vae.kl_statistics(model, heldout),
+    }
+    sweep = heldout[rng.choice(len(heldout), min(args.sweep_segments, len(heldout)), replace=False)]
+    result["faders_heldout"] = fader_sweeps(model, sweep, segments["train_attributes"])
+    result["interpolation_heldout"] = interpolations(model, heldout, min(args.pairs, len(heldout) // 2), 16, rng)
+    result["variations_heldout"] = variations(model, sweep[:100], rng)
+    result["seconds"] = round(time.perf_counter() - started, 1)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=1) + "\n")
+    summary = {k: result[k] for k in ("reconstruction_heldout", "reconstruction_dev")}
+    summary["active_dims"] = result["kl_heldout"]["active_dims"]
+    summary["kl_total"] = result["kl_heldout"]["kl_total"]
+    summary["faders"] = {k: (v["spearman_median"], v["r2_pooled"]) for k, v in result["faders_heldout"].items()}
+    summary["interpolation"] = {k: result["interpolation_heldout"][k] for k in ("endpoints_notes_exact", "monotonicity_spearman_median")}
+    print(json.dumps(summary, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,215 @@
+"""A MusicVAE-style variational autoencoder over 2-bar melodies, with attribute faders in its latent space.
+
+Encoder: token embedding -> one bidirectional LSTM layer over the 32 steps of a segment -> the last
+states of both directions -> mean and log-variance of a diagonal Gaussian posterior q(z | x).
+Decoder: z -> initial LSTM state; at each step the LSTM reads the previous token and z and predicts the
+next token (teacher forcing in training, greedy or sampled at generation). This is MusicVAE's flat
+("cat-mel_2bar") model, scaled down for one CPU thread; MusicVAE uses its hierarchical conductor only for
+16-bar sequences, where a flat decoder ignores z.
+
+Attribute faders (Pati & Lerch 2020, "Attribute-based regularization of latent spaces"): latent
+dimension i (i < len(fader_attributes)) is trained so that its order across a batch follows the order
+of one musical attribute (``melody.FADER_ATTRIBUTES``: note density, major-mode strength, register),
+with the loss |tanh(delta * (z_i[a] - z_i[b])) - sign(attr[a] - attr[b])|. Moving that one
+coordinate then moves its attribute monotonically; the calibration tables (stored in the weights'
+metadata, see ``training_vae``) map an attribute target to a fader value.
+
+The config travels inside the ``.safetensors`` metadata, so ``load_vae(path)`` rebuilds the model from
+the file alone; loading never unpickles anything.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from composer_app.generation import melody
+
+MODEL_KIND = "vae"
+
+
+@dataclass
+class VAEConfig:
+    """Hyper-parameters; stored in the weights file's metadata."""
+
+    vocab_size: int = melody.VOCAB_SIZE  # melody tokens (NOTE_OFF, HOLD, 61 pitches); id vocab_size = start
+    steps: int = melody.SEGMENT_STEPS  # 16th-note steps per segment (2 bars of 4/4)
+    embed_dim: int = 64  # token embedding width (encoder and decoder share the table)
+    encoder_hidden: int = 192  # LSTM width per direction of the bidirectional encoder
+    latent_dim: int = 48  # size of z (2-bar melodies carry ~50-80 nats; MusicVAE uses 512 on a GPU)
+    decoder_hidden: int = 320  # width of the decoder LSTM
+    decoder_layers: int = 1  # stacked decoder LSTM layers
+    dropout: float = 0.1  # dropout on the decoder's inputs in training (0 at inference: model.eval())
+    fader_attributes: list[str] = field(default_factory=lambda: list(melody.FADER_ATTRIBUTES))  # dim i <-> attribute i
+    fader_delta: float = 1.0  # sharpness of the attribute-regularisation tanh (Pati & Lerch's delta)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> VAEConfig:
+        raw = json.loads(text)
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in raw.items() if k in known})
+
+
+class Encoder(nn.Module):
+    """Tokens (B, T) -> posterior mean and log-variance (B, latent_dim)."""
+
+    def __init__(self, config: VAEConfig, embed: nn.Embedding):
+        super().__init__()
+        self.embed = embed
+        self.lstm = nn.LSTM(config.embed_dim, config.encoder_hidden, batch_first=True, bidirectional=True)
+        self.to_stats = nn.Linear(2 * config.encoder_hidden, 2 * config.latent_dim)
+
+    def forward(self, tokens: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        _, (h, _) = self.lstm(self.embed(tokens))  # h: (2, B, H), forward and backward final states
+        mu, logvar = self.to_stats(torch.cat([h[0], h[1]], dim=-1)).chunk(2, dim=-1)
+        return mu, logvar.clamp(-12.0, 6.0)
+
+
+class Decoder(nn.Module):
+    """z and the previous tokens -> logits of the next token, one LSTM over [embedding, z]."""
+
+    def __init__(self, config: VAEConfig, embed: nn.Embedding):
+        super().__init__()
+        self.config = config
+        self.embed = embed
+        self.drop = nn.Dropout(config.dropout)
+        self.to_state = nn.Linear(config.latent_dim, 2 * config.decoder_layers * config.decoder_hidden)
+        self.lstm = nn.LSTM(config.embed_dim + config.latent_dim, config.decoder_hidden, config.decoder_layers, batch_first=True)
+        self.head = nn.Linear(config.decoder_hidden, config.vocab_size)
+
+    def initial_state(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        c = self.config
+        state = torch.tanh(self.to_state(z)).view(z.shape[0], 2, c.decoder_layers, c.decoder_hidden)
+        return state[:, 0].transpose(0, 1).contiguous(), state[:, 1].transpose(0, 1).contiguous()
+
+    def forward(self, z: torch.Tensor, inputs: torch.Tensor, state=None):
+        """Logits (B, T, vocab) for input tokens (B, T) (start token first); returns (logits, state)."""
+        if state is None:
+            state = self.initial_state(z)
+        x = self.drop(self.embed(inputs))
+        x = torch.cat([x, z.unsqueeze(1).expand(-1, x.shape[1], -1)], dim=-1)
+        out, state = self.lstm(x, state)
+        return self.head(out), state
+
+
+class MelodyVAE(nn.Module):
+    """Encoder + decoder; ``loss`` for training, ``encode``/``decode`` for generation."""
+
+    kind = MODEL_KIND
+
+    def __init__(self, config: VAEConfig):
+        super().__init__()
+        self.config = config
+        self.start_token = config.vocab_size
+        self.embed = nn.Embedding(config.vocab_size + 1, config.embed_dim)
+        self.encoder = Encoder(config, self.embed)
+        self.decoder = Decoder(config, self.embed)
+        self.calibration: dict = {}  # fader tables from the metadata (see training_vae.calibrate)
+
+    def parameter_count(self) -> int:
+        return sum(p.numel() for p in self.parameters())
+
+    def _shifted(self, tokens: torch.Tensor) -> torch.Tensor:
+        start = torch.full((tokens.shape[0], 1), self.start_token, dtype=tokens.dtype, device=tokens.device)
+        return torch.cat([start, tokens[:, :-1]], dim=1)
+
+    def loss(self, tokens: torch.Tensor, attributes: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+        """Terms of the training loss for a batch of segments (B, T) and their attributes (B, n_faders).
+
+        ``recon``: cross-entropy summed over steps, mean over the batch (nats per segment);
+        ``kl_per_dim``: KL(q(z|x) || N(0, I)) per latent dimension, mean over the batch;
+        ``fader``: the attribute-regularisation loss, summed over the fader dimensions;
+        ``accuracy``: share of steps whose teacher-forced argmax is right.
+        """
+        mu, logvar = self.encoder(tokens)
+        z = mu + torch.randn_like(mu) * (0.5 * logvar).exp()
+        logits, _ = self.decoder(z, self._shifted(tokens))
+        recon = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), tokens.reshape(-1), reduction="sum") / tokens.shape[0]
+        kl_per_dim = 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).mean(dim=0)
+        fader = torch.zeros((), device=tokens.device)
+        if attributes is not None:
+            for i in range(attributes.shape[1]):
+                dz = z[:, i, None] - z[None, :, i]
+                da = attributes[:, i, None] - attributes[None, :, i]
+                fader = fader + (torch.tanh(self.config.fader_delta * dz) - torch.sign(da)).abs().mean()
+        accuracy = (logits.argmax(-1) == tokens).float().mean()
+        return {"recon": recon, "kl_per_dim": kl_per_dim, "fader": fader, "accuracy": accuracy}
+
+    @torch.no_grad()
+    def encode(self, tokens: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Posterior mean and standard deviation (B, latent_dim) of segments (B, T)."""
+        mu, logvar = self.encoder(tokens)
+        return mu, (0.5 * logvar).exp()
+
+    @torch.no_grad()
+    def decode(self, z: torch.Tensor, temperature: float = 0.0, generator: torch.Generator | None = None) -> torch.Tensor:
+        """Token rows (B, steps) decoded from z (B, latent_dim): greedy when ``temperature`` is 0."""
+        batch = z.shape[0]
+        token = torch.full((batch, 1), self.start_token, dtype=torch.long)
+        state = self.decoder.initial_state(z)
+        out = torch.empty((batch, self.config.steps), dtype=torch.long)
+        for t in range(self.config.steps):
+            logits, state = self.decoder(z, token, state)
+            logits = logits[:, -1].float()
+            if temperature <= 0:
+                token = logits.argmax(-1, keepdim=True)
+            else:
+                probs = torch.softmax(logits / temperature, dim=-1)
+                token = torch.multinomial(probs, 1, generator=generator)
+            out[:, t] = token[:, 0]
+        return out
+
+
+def save_vae(model: MelodyVAE, path: Path, metadata: dict | None = None) -> None:
+    """Write fp16 weights + config (and any metadata, JSON-encoded) to a .safetensors file."""
+    from safetensors.torch import save_file
+
+    state = {}
+    seen = set()
+    for k, v in model.state_dict().items():
+        if v.data_ptr() in seen:  # the shared embedding is stored once (as "embed.weight")
+            continue
+        seen.add(v.data_ptr())
+        state[k] = v.detach().to(torch.float16).contiguous()
+    meta = {"kind": MODEL_KIND, "config": model.config.to_json()}
+    meta.update({k: v if isinstance(v, str) else json.dumps(v) for k, v in (metadata or {}).items()})
+    path = Path(path)
+    tmp = path.with_suffix(".tmp")
+    save_file(state, str(tmp), metadata=meta)
+    tmp.replace(path)
+
+
+def model_from_state(config: VAEConfig, state: dict, metadata: dict | None = None) -> MelodyVAE:
+    """A MelodyVAE (float32) from a state dict; the calibration tables come from ``metadata``."""
+    model = MelodyVAE(config)
+    state = {k: v.float() for k, v in state.items()}
+    for key in ("encoder.embed.weight", "decoder.embed.weight"):
+        state.setdefault(key, state.get("embed.weight"))
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    if missing or unexpected:
+        raise ValueError(f"weights do not match the config (missing {missing[:3]}, unexpected {unexpected[:3]})")
+    calibration = (metadata or {}).get("calibration")
+    if calibration:
+        model.calibration = json.loads(calibration) if isinstance(calibration, str) else calibration
+    return model
+
+
+def load_vae(path: Path) -> MelodyVAE:
+    """The VAE of a .safetensors file, in eval mode (errors: ValueError/OSError with the reason)."""
+    from safetensors import safe_open
+    from safetensors.torch import load_file
+
+    with safe_open(str(path), framework="pt") as handle:
+        metadata = dict(handle.metadata() or {})
+    if metadata.get("kind") != MODEL_KIND:
+        raise ValueError(f"{path} holds a {metadata.get('kind')!r} model, not a VAE")
+    model = model_from_state(VAEConfig.from_json(metadata["config"]), load_file(str(path)), metadata)
+    return model.eval()

@@ -1,0 +1,88 @@
+"""Variations and interpolations in the VAE's latent space, and the mood faders.
+
+Plain arrays in and out (token segments from ``melody``; latents as numpy), the model passed in:
+the ``VAEGenerator`` (``vae.py``) turns clips into segments and the results into candidates.
+
+* **Variation** of a clip: each 2-bar segment is encoded to its posterior mean ``mu``; a candidate
+  decodes ``z = (1 - amount) * mu + amount * eps`` with ``eps ~ N(0, I)`` (one draw per candidate and
+  segment), so ``amount`` 0 gives the clip back (as well as the model reconstructs it) and 1 a free
+  sample from the prior. With a mood, the fader coordinates are then set to the values whose typical
+  attribute is the mood's target (``fader_value``), whatever the amount: the mood moves note density,
+  mode and register, the amount everything else.
+* **Interpolation** from clip A to clip B in ``steps`` clips (both ends included, Magenta Studio's
+  convention): segment i of A is paired with segment i of B (the shorter clip's segments repeat), and
+  step j decodes ``(1 - t) * mu_A + t * mu_B`` with ``t = j / (steps - 1)``. Linear, not spherical:
+  every coordinate, hence every fader, moves monotonically from A's value to B's.
+Decoding is greedy (the most likely token at every step): the latent alone decides the result.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from composer_app.generation import melody
+
+
+def encode(model, segments: np.ndarray) -> np.ndarray:
+    """Posterior means (k, latent_dim) of token segments (k, SEGMENT_STEPS)."""
+    mu, _ = model.encode(torch.from_numpy(np.asarray(segments, dtype=np.int64)))
+    return mu.numpy()
+
+
+def decode(model, latents: np.ndarray) -> np.ndarray:
+    """Greedy token segments for latents of any leading shape (..., latent_dim) -> (..., SEGMENT_STEPS)."""
+    latents = np.asarray(latents, dtype=np.float32)
+    flat = latents.reshape(-1, latents.shape[-1])
+    tokens = model.decode(torch.from_numpy(flat)).numpy()
+    return tokens.reshape(*latents.shape[:-1], tokens.shape[-1])
+
+
+def fader_value(calibration: dict, attribute: str, target: float) -> float:
+    """The fader coordinate whose segments have ``target`` as their mean ``attribute`` (clamped to the range seen)."""
+    table = calibration["faders"][attribute]
+    attributes, z = np.asarray(table["attribute"], dtype=np.float64), np.asarray(table["z"], dtype=np.float64)
+    # the attribute column is non-decreasing; np.interp needs strictly increasing x: drop flat runs
+    keep = np.concatenate([[True], np.diff(attributes) > 1e-9])
+    return float(np.interp(target, attributes[keep], z[keep]))
+
+
+def mood_faders(calibration: dict, targets) -> dict[int, float]:
+    """{latent dimension: value} that moves each fader attribute to a target (``AttributeTargets`` or a dict)."""
+    out = {}
+    for name, table in calibration.get("faders", {}).items():
+        value = targets.get(name) if isinstance(targets, dict) else getattr(targets, name, None)
+        if value is not None:
+            out[int(table["dim"])] = fader_value(calibration, name, float(value))
+    return out
+
+
+def vary_latents(mu: np.ndarray, amount: float, count: int, rng: np.random.Generator, faders: dict[int, float] | None = None) -> np.ndarray:
+    """(count, k, latent_dim) latents around ``mu`` (k, latent_dim): see the module docstring."""
+    if not 0.0 <= amount <= 1.0:
+        raise ValueError("amount must be in range 0..1")
+    eps = rng.standard_normal((count, *mu.shape)).astype(np.float32)
+    z = (1.0 - amount) * mu[None] + amount * eps
+    for dim, value in (faders or {}).items():
+        z[..., dim] = value
+    return z.astype(np.float32)
+
+
+def interpolate_latents(mu_a: np.ndarray, mu_b: np.ndarray, steps: int) -> np.ndarray:
+    """(steps, k, latent_dim) latents from ``mu_a`` to ``mu_b`` (both (k, latent_dim)), ends included."""
+    if steps < 2:
+        raise ValueError("steps must be >= 2 (both ends are steps)")
+    t = np.linspace(0.0, 1.0, steps, dtype=np.float32)[:, None, None]
+    return ((1.0 - t) * mu_a[None] + t * mu_b[None]).astype(np.float32)
+
+
+def pair_segments(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Both segment lists at the longer one's length (the shorter one's segments repeat in order)."""
+    k = max(len(a), len(b))
+    return np.resize(a, (k, a.shape[1])), np.resize(b, (k, b.shape[1]))
+
+
+def segment_attribute_rows(tokens: np.ndarray) -> np.ndarray:
+    """Fader attributes (..., len(FADER_ATTRIBUTES)) of token segments (..., SEGMENT_STEPS)."""
+    flat = np.asarray(tokens).reshape(-1, melody.SEGMENT_STEPS)
+    return melody.attribute_matrix(flat).reshape(*np.asarray(tokens).shape[:-1], len(melody.FADER_ATTRIBUTES))
