@@ -8,6 +8,8 @@ Heavy imports (torch, Qt, FluidSynth) happen inside ``run`` so that ``--help`` s
 SUBCOMMANDS = {
     "info": "info",
     "suggest": "suggest",
+    "vary": "vary",
+    "interpolate": "interpolate",
     "harmonize": "harmonize",
     "accompany": "accompany",
     "render": "render",

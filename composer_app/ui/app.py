@@ -19,6 +19,7 @@ APPLICATION = "composer-app"
 # and must not import torch on this path (models load in the background once the loop runs).
 WINDOW_EXTENSIONS = (
     "composer_app.ui.suggestions_panel:install_suggest",
+    "composer_app.ui.variations:install_variations",  # after install_suggest: shares its panel and worker
     "composer_app.ui.story.panel:install_story",
     "composer_app.ui.harmony:install_harmony",
 )

@@ -130,6 +130,21 @@ class SuggestRequest:
     extra: dict = field(default_factory=dict, compare=False)
 
 
+@dataclass(frozen=True)
+class GeneratorTask:
+    """A request for one capability of a named generator (``vary``, ``interpolate``, …), as plain data.
+
+    ``request`` is the generator interface's request value (``VaryRequest``, ``InterpolateRequest``);
+    the worker calls ``generator.<capability>(request)`` and streams the candidates like a suggestion.
+    """
+
+    capability: str  # a Generator method: "vary", "interpolate", "harmonize"
+    request: Any
+    generator: str  # registry name
+    label: str = ""  # what the panel shows while it runs
+    candidates: int = 1  # how many results to expect (the panel's progress)
+
+
 @dataclass
 class _Job:
     id: int
@@ -595,6 +610,8 @@ def _start_without_main(process) -> None:
 
 def _failure_message(exc: BaseException) -> str:
     """One line for the panel: what went wrong, without the traceback (that goes to the log)."""
+    if type(exc).__name__ == "WeightsError":  # one generator's file is broken; the others still work
+        return f"Model unavailable: {exc}"
     if _is_out_of_memory(exc):
         return "Generation ran out of memory: try fewer candidates or bars (the generation process restarts)."
     lines = "".join(traceback.format_exception_only(type(exc), exc)).strip().splitlines()
@@ -726,6 +743,8 @@ class _EngineAdapter:
         return self._models[name]
 
     def suggest(self, request: SuggestRequest, *, cancel, on_candidate):
+        if isinstance(request, GeneratorTask):
+            return self.run_task(request, cancel=cancel, on_candidate=on_candidate)
         names = tuple(request.generators) or (request.generator or self.default_generator,)
         kwargs = dict(
             targets=request.targets,
@@ -745,6 +764,16 @@ class _EngineAdapter:
                 model=self._generator(names[0]), **kwargs,
             )
         except self._engine.Cancelled:
+            raise GenerationCancelled() from None
+
+    def run_task(self, task: GeneratorTask, *, cancel, on_candidate):
+        """``generator.<capability>(request)`` on the named generator (loaded once per worker)."""
+        from composer_app.generation.generator import Cancelled  # noqa: PLC0415 (worker)
+
+        generator = self._generator(task.generator)
+        try:
+            return getattr(generator, task.capability)(task.request, cancel=cancel, on_candidate=on_candidate)
+        except Cancelled:
             raise GenerationCancelled() from None
 
 

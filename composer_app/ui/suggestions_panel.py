@@ -243,6 +243,7 @@ class SuggestionsPanel(QWidget):
         self.bar_ticks = 1920
         self.continuation_bars = 4
         self.spec_factory: Callable[[Any], clip_drag.ClipSpec] | None = None
+        self.owner: object | None = None  # the controller whose results show (accept/audition go to it)
         self._total = 0
         self._started_at = 0.0
         layout = QVBoxLayout(self)
@@ -691,7 +692,7 @@ class SuggestController:
         panel.candidate_selected.connect(self._on_selected)
         panel.accept_requested.connect(self.accept)
         panel.audition_requested.connect(self.audition)
-        panel.regenerate_requested.connect(self.suggest)
+        panel.regenerate_requested.connect(lambda: self.suggest() if self._owns_panel() else None)
         panel.more_like_this_requested.connect(self.more_like_this)
         panel.cancel_requested.connect(self.cancel)
         mood_panel.suggest_requested.connect(self.suggest)
@@ -747,6 +748,8 @@ class SuggestController:
 
     def more_like_this(self, candidate) -> int | None:
         """The same request as the one that made ``candidate``, with a new seed."""
+        if not self._owns_panel():
+            return None
         if self.request is None or self.prompt is None:
             return self.suggest()
         from dataclasses import replace  # noqa: PLC0415
@@ -754,8 +757,13 @@ class SuggestController:
         seed = self.mood_panel.reroll_seed()
         return self._submit(self.prompt, replace(self.request, seed=seed))
 
+    def _owns_panel(self) -> bool:
+        """False while another feature's results (ui.variations) show in the panel."""
+        return getattr(self.panel, "owner", None) in (None, self)
+
     def _submit(self, prompt: Prompt, request: SuggestRequest) -> int:
         self.prompt, self.request = prompt, request
+        self.panel.owner, self.panel.spec_factory = self, self.clip_spec
         self.panel.continuation_bars = request.bars
         self.panel.bar_ticks = prompt.project.time_signatures.ticks_per_bar_at(0)
         self.submitted_at = time.perf_counter()
@@ -859,6 +867,8 @@ class SuggestController:
 
     # --- candidate actions ---------------------------------------------------------------------------
     def _on_selected(self, candidate) -> None:
+        if not self._owns_panel():
+            return
         if candidate is None or self.prompt is None:
             self._show_ghosts([])
             if self.overlay is not None:
@@ -892,7 +902,7 @@ class SuggestController:
 
     def accept(self, candidate) -> bool:
         """Insert ``candidate`` after the prompt into its track: one undo step."""
-        if candidate is None or self.prompt is None:
+        if candidate is None or self.prompt is None or not self._owns_panel():
             return False
         doc = self.document
         project = doc.project
@@ -949,6 +959,8 @@ class SuggestController:
         return audition, start
 
     def audition(self, candidate) -> None:
+        if not self._owns_panel():
+            return
         made = self.audition_project(candidate)
         if made is None:
             return
