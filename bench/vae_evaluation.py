@@ -139,7 +139,7 @@ def variations(model, segments: np.ndarray, rng) -> dict:
     mu = variation.encode(model, segments)
     amounts = {}
     for amount in (0.0, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0):
-        latents = variation.vary_latents(mu, amount, 4, rng)  # (4, n, D)
+        latents = variation.vary_latents(mu, amount, rng.integers(0, 2**31, 4))  # (4, n, D)
         tokens = variation.decode(model, latents)
         kept = [melody.exact_note_share(segments[s], tokens[c, s]) for c in range(4) for s in range(len(segments))]
         distinct = np.mean([len({tuple(tokens[c, s]) for c in range(4)}) for s in range(len(segments))])
@@ -149,7 +149,7 @@ def variations(model, segments: np.ndarray, rng) -> dict:
         preset = PRESETS[name]
         targets = targets_for(preset.mood)
         faders = variation.mood_faders(model.calibration, targets)
-        tokens = variation.decode(model, variation.vary_latents(mu, 0.3, 1, rng, faders))[0]
+        tokens = variation.decode(model, variation.vary_latents(mu, 0.3, rng.integers(0, 2**31, 1), faders))[0]
         attrs = variation.segment_attribute_rows(tokens).mean(0)
         moods[name] = {
             "valence": preset.mood.valence,

@@ -35,6 +35,7 @@ DEV_PERCENT = 3  # share of training pieces (by a second hash) kept out of train
 
 @dataclass
 class VAETrainSettings:
+    data: str = "corpus"  # "corpus" (the converted music21 collections) or a folder of .mid files
     minutes: float = 45.0  # wall-time budget for the optimisation steps
     max_steps: int | None = None  # stop earlier after this many steps (tests)
     out: Path = Path("models/vae.safetensors")
@@ -60,12 +61,18 @@ def is_dev(source_id: str) -> bool:
     return int.from_bytes(digest[:4], "big") % 100 < DEV_PERCENT
 
 
-def build_segments(cache_dir: Path | None = None, segment_cache: Path | None = None) -> dict[str, np.ndarray]:
-    """Segments and attributes of the train / dev / held-out splits (cached as one .npz, no pickle)."""
+def build_segments(cache_dir: Path | None = None, segment_cache: Path | None = None, data: str = "corpus") -> dict[str, np.ndarray]:
+    """Segments and attributes of the train / dev / held-out splits (cached as one .npz, no pickle).
+
+    ``data``: "corpus" (the converted corpus in ``cache_dir``) or a folder of .mid files.
+    """
     if segment_cache is not None and Path(segment_cache).exists():
-        with np.load(segment_cache, allow_pickle=False) as data:
-            return {k: data[k] for k in data.files}
-    pieces = corpus_data.load_corpus(cache_dir=cache_dir)
+        with np.load(segment_cache, allow_pickle=False) as cached:
+            return {k: cached[k] for k in cached.files}
+    if data == "corpus":
+        pieces = corpus_data.load_corpus(cache_dir=cache_dir)
+    else:
+        pieces = corpus_data.load_midi_folder(Path(data))
     train_pieces, heldout_pieces = corpus_data.split(pieces)
     groups = {"train": [], "dev": [], "heldout": []}
     for piece in train_pieces:
@@ -183,7 +190,9 @@ def train(settings: VAETrainSettings, log=print) -> dict:
     """Train and write ``settings.out``; returns the training facts."""
     torch.set_num_threads(1)
     torch.manual_seed(settings.seed)
-    segments = build_segments(settings.cache_dir, settings.segment_cache)
+    segments = build_segments(settings.cache_dir, settings.segment_cache, settings.data)
+    if len(segments["train"]) == 0:
+        raise ValueError("no 2-bar segments of 4/4 material on the 16th grid in the training data")
     train_tokens = torch.from_numpy(segments["train"].astype(np.int64))
     train_attributes = torch.from_numpy(segments["train_attributes"])
     dev_tokens = segments["dev"][:1024]
@@ -258,7 +267,8 @@ def finish(model: MelodyVAE, settings: VAETrainSettings, segments: dict, step: i
     calibration = calibrate(model, segments["train"][sample], segments["train_attributes"][sample])
     dev = reconstruction(model, segments["dev"])
     facts = {
-        "data": "music21 corpus: " + ", ".join(corpus_data.DEFAULT_COLLECTIONS) + " (4/4, 2/4, 2/2 pieces; 2-bar segments, stride 1 bar)",
+        "data": ("music21 corpus: " + ", ".join(corpus_data.DEFAULT_COLLECTIONS) if settings.data == "corpus" else "the .mid files of a folder")
+        + " (4/4, 2/4, 2/2 pieces; 2-bar segments, stride 1 bar)",
         "train_segments": int(len(segments["train"])),
         "dev_segments": int(len(segments["dev"])),
         "heldout_segments": int(len(segments["heldout"])),
@@ -281,7 +291,7 @@ def export_checkpoint(settings: VAETrainSettings, log=print) -> dict:
     saved = torch.load(_checkpoint_path(settings), weights_only=True)
     model = MelodyVAE(settings.config)
     model.load_state_dict(saved["model"])
-    segments = build_segments(settings.cache_dir, settings.segment_cache)
+    segments = build_segments(settings.cache_dir, settings.segment_cache, settings.data)
     return finish(model, settings, segments, int(saved["step"]), float(saved["spent_s"]), json.loads(saved["history"]), log)
 
 

@@ -95,11 +95,11 @@ def mood_faders(calibration: dict, targets) -> dict[int, float]:
     return out
 
 
-def vary_latents(mu: np.ndarray, amount: float, count: int, rng: np.random.Generator, faders: dict[int, float] | None = None) -> np.ndarray:
-    """(count, k, latent_dim) latents around ``mu`` (k, latent_dim): see the module docstring."""
+def vary_latents(mu: np.ndarray, amount: float, seeds, faders: dict[int, float] | None = None) -> np.ndarray:
+    """(len(seeds), k, latent_dim) latents around ``mu`` (k, latent_dim), one per seed: see the module docstring."""
     if not 0.0 <= amount <= 1.0:
         raise ValueError("amount must be in range 0..1")
-    eps = rng.standard_normal((count, *mu.shape)).astype(np.float32)
+    eps = np.stack([np.random.default_rng(seed).standard_normal(mu.shape) for seed in seeds]).astype(np.float32)
     z = (1.0 - amount) * mu[None] + amount * eps
     for dim, value in (faders or {}).items():
         z[..., dim] = value

@@ -531,6 +531,7 @@ def install_variations(window):
         menu.addSeparator()
         for name in ("vary", "mark_start", "interpolate", "interpolate_candidate", "interpolate_files"):
             menu.addAction(actions[name])
+    window.addToolBarBreak()  # its own row: the slider and the steps box need the width
     controller.toolbar = build_toolbar(window, actions, controller)
     controller.actions = actions
     window.variation_controller = controller
