@@ -50,11 +50,13 @@ def refine(model, tokens: torch.Tensor, mu: torch.Tensor, steps: int, lr: float 
     """``mu`` after up to ``steps`` Adam steps on cross-entropy(decoder(z), tokens) + prior_weight * |z|^2 / 2."""
     import torch.nn.functional as F
 
+    # Adam written out: torch.optim's first step imports torch._dynamo (seconds), too slow for a click
+    beta1, beta2, eps = 0.9, 0.999, 1e-8
     z = mu.detach().clone().requires_grad_(True)
-    optimizer = torch.optim.Adam([z], lr=lr)
+    m, v = torch.zeros_like(z), torch.zeros_like(z)
     inputs = model._shifted(tokens)
     with torch.enable_grad():
-        for _ in range(steps):
+        for t in range(1, steps + 1):
             logits, _ = model.decoder(z, inputs)
             done = (logits.argmax(-1) == tokens).all(dim=1)
             if bool(done.all()):
@@ -63,8 +65,11 @@ def refine(model, tokens: torch.Tensor, mu: torch.Tensor, steps: int, lr: float 
             loss = loss + prior_weight * 0.5 * z.pow(2).sum()
             (grad,) = torch.autograd.grad(loss, z)
             grad[done] = 0.0  # exact already: leave it
-            z.grad = grad
-            optimizer.step()
+            m.mul_(beta1).add_(grad, alpha=1 - beta1)
+            v.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+            step = lr * (m / (1 - beta1**t)) / ((v / (1 - beta2**t)).sqrt() + eps)
+            with torch.no_grad():
+                z -= step * (~done).unsqueeze(1)
     return z.detach()
 
 
