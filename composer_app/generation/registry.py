@@ -56,6 +56,10 @@ register(GeneratorInfo(
     "2-layer LSTM over the shared tokens with the same per-bar mood controls",
 ))
 register(GeneratorInfo(
+    "vae", "vae.safetensors", "composer_app.generation.vae:VAEGenerator",
+    "MusicVAE-style melody VAE over 2-bar groups: variations and interpolations, with mood faders",
+))
+register(GeneratorInfo(
     "gan", "gan.safetensors", "composer_app.generation.gan:GanGenerator",
     "convolutional conditional GAN (MidiNet-style): one bar of piano roll at a time",
 ))

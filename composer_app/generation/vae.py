@@ -21,14 +21,18 @@ the file alone; loading never unpickles anything.
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
+import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
 from composer_app.generation import melody
+from composer_app.generation.candidate import Candidate
+from composer_app.generation.generator import INTERPOLATE, VARY, Cancelled, Generator, InterpolateRequest, VaryRequest
 
 MODEL_KIND = "vae"
 
@@ -213,3 +217,160 @@ def load_vae(path: Path) -> MelodyVAE:
         raise ValueError(f"{path} holds a {metadata.get('kind')!r} model, not a VAE")
     model = model_from_state(VAEConfig.from_json(metadata["config"]), load_file(str(path)), metadata)
     return model.eval()
+
+
+# ----------------------------------------------------------------------------------------------
+# The VAE on the Generator interface: variations of a clip and interpolations between two clips
+
+
+class VAEGenerator(Generator):
+    """Variations (``vary``) and interpolations (``interpolate``) of 2-bar groups, in one decoding batch.
+
+    A clip is cut into 8-beat groups (``melody.clip_to_segments``); the latent operations are in
+    ``variation``. Candidates keep the clip's tempo and meter, its channel and (without a mood) its
+    mean velocity; a mood sets the velocity from the mood table.
+    """
+
+    kind = MODEL_KIND
+    capabilities = frozenset({VARY, INTERPOLATE})
+    config_class = VAEConfig
+
+    CODE_CACHE_SIZE = 512  # segments whose refined codes are kept ("more like this" re-encodes nothing)
+
+    def __init__(self, model: MelodyVAE, metadata: dict | None = None, name: str | None = None):
+        super().__init__(model.config, metadata, name)
+        self.model = model.eval()
+        self._codes: dict[bytes, np.ndarray] = {}
+
+    def codes(self, segments: np.ndarray) -> np.ndarray:
+        """Latent codes of token segments (``variation.encode``), each segment encoded once per process."""
+        from composer_app.generation import variation
+
+        keys = [np.asarray(row, dtype=np.int8).tobytes() for row in segments]
+        missing, seen = [], set()
+        for i, key in enumerate(keys):
+            if key not in self._codes and key not in seen:
+                seen.add(key)
+                missing.append(i)
+        if missing:
+            found = variation.encode(self.model, np.asarray(segments)[missing])
+            if len(self._codes) + len(missing) > self.CODE_CACHE_SIZE:
+                self._codes.clear()
+            for i, code in zip(missing, found):
+                self._codes[keys[i]] = code
+        return np.stack([self._codes[key] for key in keys])
+
+    @classmethod
+    def from_state(cls, metadata: dict, state: dict) -> VAEGenerator:
+        config = VAEConfig.from_json(metadata["config"])
+        return cls(model_from_state(config, state, metadata), metadata)
+
+    def save(self, path, metadata: dict | None = None) -> None:
+        save_vae(self.model, path, metadata)
+
+    def parameter_count(self) -> int:
+        return self.model.parameter_count()
+
+    @classmethod
+    def train(cls, settings) -> dict:
+        """``composer-app train --model vae``: the generic settings mapped onto ``training_vae``."""
+        from composer_app.generation.training import output_path
+        from composer_app.generation.training_vae import VAETrainSettings, train
+
+        corpus = settings.data == "corpus"
+        return train(VAETrainSettings(
+            data=settings.data, minutes=settings.minutes, max_steps=settings.max_steps, out=output_path(settings),
+            resume=settings.resume, seed=settings.seed, cache_dir=settings.cache_dir,
+            checkpoint_dir=Path("cache/checkpoints/vae") if corpus else output_path(settings).parent / "vae-checkpoints",
+            segment_cache=Path("cache/vae-segments.npz") if corpus else None,
+        ))
+
+    @property
+    def calibration(self) -> dict:
+        return self.model.calibration
+
+    def _vary(self, request: VaryRequest, cancel, emit) -> None:
+        from composer_app.generation import variation
+
+        started = time.perf_counter()
+        clip = request.clip
+        segments, length_steps = melody.clip_to_segments(clip.notes, clip.ticks_per_quarter)
+        mu = self.codes(segments)
+        targets = _segment_targets(request.moods, len(segments), clip)
+        seeds = [request.seed + i for i in range(request.candidates)]  # candidate i: seed + i, as suggestions
+        latents = variation.vary_latents(mu, float(request.amount), seeds)
+        for k, target in enumerate(targets):
+            if target is not None:
+                for dim, value in variation.mood_faders(self.calibration, target).items():
+                    latents[:, k, dim] = value
+        if cancel():
+            raise Cancelled("variation cancelled")
+        tokens = variation.decode(self.model, latents)  # (candidates, k, steps): one batch
+        velocity = _velocity(clip, targets)
+        for i in range(request.candidates):
+            emit(_candidate(tokens[i], clip, length_steps, velocity, self.name, seeds[i], i, started))
+
+    def _interpolate(self, request: InterpolateRequest, cancel, emit) -> None:
+        from composer_app.generation import variation
+
+        started = time.perf_counter()
+        a, length_a = melody.clip_to_segments(request.start.notes, request.start.ticks_per_quarter)
+        b, length_b = melody.clip_to_segments(request.end.notes, request.end.ticks_per_quarter)
+        a, b = variation.pair_segments(a, b)
+        mu = self.codes(np.concatenate([a, b]))
+        latents = variation.interpolate_latents(mu[: len(a)], mu[len(a) :], request.steps)
+        if cancel():
+            raise Cancelled("interpolation cancelled")
+        tokens = variation.decode(self.model, latents)  # (steps, k, steps_per_segment): one batch
+        clip = request.start
+        length_steps = max(length_a, length_b)
+        v_a, v_b = _velocity(request.start, ()), _velocity(request.end, ())
+        for j in range(request.steps):
+            t = j / (request.steps - 1)
+            velocity = int(round((1 - t) * v_a + t * v_b))
+            emit(_candidate(tokens[j], clip, length_steps, velocity, self.name, request.seed, j, started))
+
+
+def _segment_targets(moods, count: int, clip) -> list:
+    """The AttributeTargets of each 8-beat group (None without a mood); a mood per bar: its group's first bar."""
+    if not moods:
+        return [None] * count
+    from composer_app.mood.targets import targets_for
+
+    out = []
+    for k in range(count):
+        bar = k * melody.SEGMENT_BARS
+        out.append(targets_for(moods[min(bar, len(moods) - 1)]))
+    return out
+
+
+def _velocity(clip, targets) -> int:
+    """The mood's velocity target, else the clip's mean velocity (90 for an empty clip)."""
+    values = [t.velocity_mean for t in targets if t is not None and t.velocity_mean is not None]
+    if values:
+        return int(round(float(np.mean(values))))
+    return int(round(float(np.mean([n.velocity for n in clip.notes])))) if clip.notes else 90
+
+
+def _candidate(segments: np.ndarray, clip, length_steps: int, velocity: int, generator: str, seed: int, index: int, started: float) -> Candidate:
+    """Decoded segments -> a Candidate in the clip's ticks, cut at the clip's length rounded up to a bar."""
+    from composer_app.core.attributes import compute_attributes
+    from composer_app.core.note import Note
+    from composer_app.core.theory import Key, estimate_key
+
+    tpq = clip.ticks_per_quarter
+    bar_ticks = clip.time_signatures.ticks_per_bar_at(0)
+    length_ticks = max(1, -(-int(round(length_steps * tpq / melody.STEPS_PER_QUARTER)) // bar_ticks)) * bar_ticks
+    channel = clip.notes[0].channel if clip.notes else 0
+    velocity = int(np.clip(velocity, 1, 127))
+    notes = []
+    for start, duration, pitch in melody.segments_to_note_rows(segments, tpq):
+        if start < length_ticks:
+            notes.append(Note(start, pitch, min(duration, length_ticks - start), velocity, channel))
+    estimate = estimate_key(notes)
+    key = estimate.key if estimate is not None else Key.parse("C major")
+    attributes = compute_attributes(notes, tpq, start_tick=0, end_tick=length_ticks)
+    return Candidate(
+        tuple(sorted(notes)), tpq, clip.tempo_map, clip.time_signatures, key, length_ticks // bar_ticks, length_ticks,
+        generator, seed, attributes, time.perf_counter() - started, True, index,
+    )
