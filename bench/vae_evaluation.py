@@ -167,7 +167,7 @@ def main() -> int:
     parser.add_argument("--segments", type=Path, default=Path("/work/main/cache/vae-segments.npz"))
     parser.add_argument("--heldout", type=int, default=2976, help="held-out segments to reconstruct (all by default)")
     parser.add_argument("--sweep-segments", type=int, default=200)
-    parser.add_argument("--pairs", type=int, default=200)
+    parser.add_argument("--pairs", type=int, default=500)
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
     import torch

@@ -34,7 +34,7 @@ dimensions (Pati & Lerch 2020) control them while every other dimension stays fr
 KL annealing (beta 0 -> {beta_max} over the first {anneal:.0%} of training) and free bits ({free_bits} nats per
 dimension, Kingma et al. 2016) keep the posterior from collapsing: see active dimensions below.
 
-**Encoding.** Vary and Interpolate encode a clip's groups with the encoder's posterior mean followed by up to 10
+**Encoding.** Vary and Interpolate encode a clip's groups with the encoder's posterior mean followed by up to 15
 gradient steps on z that raise the decoder's likelihood of the group (semi-amortized inference, Kim et al. 2018;
 `variation.encode`), with a small prior term (0.1 · |z|²/2) so codes stay where the decoder was trained. A group stops
 as soon as the decoder's teacher-forced argmax equals it. On this small, briefly trained model the encoder alone leaves

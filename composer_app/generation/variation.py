@@ -25,8 +25,9 @@ import torch
 from composer_app.generation import melody
 
 
-REFINE_STEPS = 10  # gradient steps on z after the encoder (0: the encoder's mean as it is)
+REFINE_STEPS = 15  # gradient steps on z after the encoder (0: the encoder's mean as it is)
 REFINE_LEARNING_RATE = 0.15  # Adam step size on z
+REFINE_MARGIN = 1.0  # a segment stops once every right token leads the runner-up by this many logits
 REFINE_PRIOR_WEIGHT = 0.1  # weight of the prior term 0.5 * |z|^2: keeps refined codes where the decoder was trained
 
 
@@ -35,8 +36,10 @@ def encode(model, segments: np.ndarray, refine_steps: int = REFINE_STEPS) -> np.
 
     The encoder's mean is a one-shot guess (the "amortization gap", Cremer et al. 2018); a few
     gradient steps on z that raise the decoder's likelihood of the segment (semi-amortized inference,
-    Kim et al. 2018) make the decoder reproduce far more of it. A segment stops moving as soon as
-    the decoder's teacher-forced argmax equals it (greedy decoding then reproduces it exactly).
+    Kim et al. 2018) make the decoder reproduce far more of it. Each segment keeps the code where the
+    right token leads the runner-up by the widest margin at its closest step (a code right at a
+    decision boundary would flip with the rounding of another batch size); it stops moving once that
+    margin reaches ``REFINE_MARGIN`` logits.
     """
     tokens = torch.from_numpy(np.asarray(segments, dtype=np.int64))
     mu, _ = model.encode(tokens)
@@ -47,30 +50,40 @@ def encode(model, segments: np.ndarray, refine_steps: int = REFINE_STEPS) -> np.
 
 def refine(model, tokens: torch.Tensor, mu: torch.Tensor, steps: int, lr: float = REFINE_LEARNING_RATE,
            prior_weight: float = REFINE_PRIOR_WEIGHT) -> torch.Tensor:
-    """``mu`` after up to ``steps`` Adam steps on cross-entropy(decoder(z), tokens) + prior_weight * |z|^2 / 2."""
+    """``mu`` after up to ``steps`` Adam steps on cross-entropy(decoder(z), tokens) + prior_weight * |z|^2 / 2.
+
+    Returns, per segment, the code seen with the largest smallest lead of the right token over the
+    runner-up (> 0: greedy decoding reproduces the segment); a segment stops at ``REFINE_MARGIN``.
+    """
     import torch.nn.functional as F
 
     # Adam written out: torch.optim's first step imports torch._dynamo (seconds), too slow for a click
     beta1, beta2, eps = 0.9, 0.999, 1e-8
     z = mu.detach().clone().requires_grad_(True)
     m, v = torch.zeros_like(z), torch.zeros_like(z)
+    best_z, best_margin = mu.detach().clone(), torch.full((len(z),), float("-inf"))
     inputs = model._shifted(tokens)
     with torch.enable_grad():
-        for t in range(1, steps + 1):
+        for t in range(1, steps + 2):
             logits, _ = model.decoder(z, inputs)
-            done = (logits.argmax(-1) == tokens).all(dim=1)
-            if bool(done.all()):
+            with torch.no_grad():  # the smallest lead of the right token over the runner-up, per segment
+                target = logits.gather(-1, tokens.unsqueeze(-1)).squeeze(-1)
+                runner_up = logits.scatter(-1, tokens.unsqueeze(-1), float("-inf")).amax(-1)
+                margin = (target - runner_up).amin(dim=1)
+                better = margin > best_margin
+                best_z[better], best_margin[better] = z.detach()[better], margin[better]
+                done = best_margin >= REFINE_MARGIN
+            if t > steps or bool(done.all()):
                 break
             loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), tokens.reshape(-1), reduction="sum")
             loss = loss + prior_weight * 0.5 * z.pow(2).sum()
             (grad,) = torch.autograd.grad(loss, z)
-            grad[done] = 0.0  # exact already: leave it
             m.mul_(beta1).add_(grad, alpha=1 - beta1)
             v.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
             step = lr * (m / (1 - beta1**t)) / ((v / (1 - beta2**t)).sqrt() + eps)
             with torch.no_grad():
                 z -= step * (~done).unsqueeze(1)
-    return z.detach()
+    return best_z
 
 
 def decode(model, latents: np.ndarray) -> np.ndarray:
