@@ -209,6 +209,8 @@ def test_compare_all_generators_in_the_window(qtbot, artifacts_dir, tmp_path, mo
         qtbot.waitExposed(window)
         mood = controller.mood_panel
         combo = mood.generator_combo
+        # the controller fills the list from its own (queued) slot of the READY signal the wait above caught
+        qtbot.waitUntil(lambda: combo.findData(COMPARE_GENERATORS) >= 0, timeout=10_000)
         assert combo.itemText(combo.findData("gan")) == f"gan — {registry.describe('gan')}"
         combo.setCurrentIndex(combo.findData(COMPARE_GENERATORS))
         mood.apply_preset("tense")
