@@ -141,7 +141,7 @@ def main() -> int:
             f"{latency.get('interpolate_16_steps_4_bars_s', 0):.3f} s | ≤ 0.5 s |",
         ]
     for row in realism.get("rows", []):
-        if row.get("kind") in ("generator", "reference"):
+        if row.get("kind") == "generator":
             lines.append(f"| realism: classifier accuracy, {row['name']} vs real phrases (logistic / boosting) | "
                          f"{pct(row['logistic'])} / {pct(row['boosting'])} | no higher than the default continuations |")
     lines += [
