@@ -43,7 +43,7 @@ def test_continuations_land_on_chord_tones_when_a_chord_track_covers_them(melody
     def rate(**kwargs):
         rates = []
         for seed in (1,):
-            for candidate in engine.suggest(melody, bars=4, candidates=4, seed=seed, **kwargs):
+            for candidate in engine.suggest(melody, bars=2, candidates=4, seed=seed, **kwargs):
                 rates.append(chord_tone_rate(candidate.notes, relative, candidate.time_signatures)[0])
         return float(np.mean(rates))
 
@@ -51,5 +51,5 @@ def test_continuations_land_on_chord_tones_when_a_chord_track_covers_them(melody
     guided = rate(chords=chords)
     assert guided >= 0.85 and guided > free + 0.2
     own = [chord_tone_rate(c.notes, relative, c.time_signatures)[0]
-           for c in engine.suggest(melody.with_chords(chords), bars=4, candidates=4, seed=1)]
+           for c in engine.suggest(melody.with_chords(chords), bars=2, candidates=4, seed=1)]
     assert np.mean(own) >= 0.85  # a project's chord track is followed without being passed

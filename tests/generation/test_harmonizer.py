@@ -84,12 +84,13 @@ def test_harmonize_the_c_major_melody_into_four_voices(shipped):
 def test_locked_notes_stay_and_fewer_voices_are_written(shipped):
     project = load_midi(EXAMPLES / "c_major_melody.mid")
     bass = [Note(0, 48, 960), Note(960, 43, 960), Note(1920, 45, 1920)]
-    result = harmonize(project, voices=4, seed=5, locked={3: bass}, model=shipped)
+    two_bars = project.time_signatures.bar_to_tick(2)
+    result = harmonize(project, voices=4, seed=5, locked={3: bass}, model=shipped, end_tick=two_bars)
     new_bass = result.tracks[2].notes
     for n in bass:
         assert any(m.pitch == n.pitch and m.start_tick <= n.start_tick < m.end_tick for m in new_bass)
-    assert [t.name for t in harmonize(project, voices=2, seed=1, model=shipped).tracks] == ["Bass"]
-    assert [t.name for t in harmonize(project, voices=3, seed=1, model=shipped).tracks] == ["Alto", "Bass"]
+    assert [t.name for t in harmonize(project, voices=2, seed=1, model=shipped, end_tick=two_bars).tracks] == ["Bass"]
+    assert [t.name for t in harmonize(project, voices=3, seed=1, model=shipped, end_tick=two_bars).tracks] == ["Alto", "Bass"]
 
 
 def test_a_chord_track_steers_the_voices(shipped):
@@ -107,8 +108,9 @@ def test_a_chord_track_steers_the_voices(shipped):
                     inside += n.pitch % 12 in event.chord.pitch_classes
         return inside / total
 
-    steered = chord_tone_share(harmonize(project.with_chords(chords), seed=2, model=shipped))
-    free = chord_tone_share(harmonize(project, seed=2, model=shipped))
+    four_bars = bars.bar_to_tick(4)
+    steered = chord_tone_share(harmonize(project.with_chords(chords), seed=2, model=shipped, end_tick=four_bars))
+    free = chord_tone_share(harmonize(project, seed=2, model=shipped, end_tick=four_bars))
     assert steered > 0.85 and steered > free + 0.1
 
 
