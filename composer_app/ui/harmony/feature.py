@@ -151,12 +151,12 @@ class HarmonyActions(ActionCollection):
 
     def create_actions(self) -> None:
         f = self.feature
-        self.add("suggest_chords", "Suggest &chords…", f.suggest_chords, "Ctrl+Shift+G",
-                 tip="Chord progressions for the selection or the current track (Ctrl+Shift+G)")
+        self.add("suggest_chords", "Suggest &chords…", f.suggest_chords, "Ctrl+Shift+K",
+                 tip="Chord progressions for the selection or the current track (Ctrl+Shift+K)")
         self.add("harmonize", "&Harmonize into four voices", f.harmonize, "Ctrl+Shift+H",
                  tip="Alto, tenor and bass under the melody, as tracks (Ctrl+Shift+H)")
-        self.add("accompany", "&Accompany…", f.accompany, "Ctrl+Shift+B",
-                 tip="A bass line and a pattern in a style that play the chords (Ctrl+Shift+B)")
+        self.add("accompany", "&Accompany…", f.accompany, "Ctrl+Shift+M",
+                 tip="A bass line and a pattern in a style that play the chords (Ctrl+Shift+M)")
         self.add("estimate_chords", "&Estimate chords from the notes", f.estimate_chords, None)
         self.add("clear_chords", "C&lear chords", f.clear_chords, None)
 

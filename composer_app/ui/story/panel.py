@@ -65,7 +65,7 @@ class StoryActions(ActionCollection):
     def create_actions(self) -> None:
         self.add("open_text", "Open Story &Text…", lambda: self._panel().open_text_dialog())
         self.add("read", "&Read Story", lambda: self._panel().read())
-        self.add("score", "&Score Story", lambda: self._panel().score(), "Ctrl+Shift+G")
+        self.add("score", "&Score Story", lambda: self._panel().score(), "Ctrl+Alt+Y")
         self.add("regenerate", "Re&generate Scene", lambda: self._panel().regenerate_selected())
         self.add("render", "Render to &WAV…", lambda: self._panel().render_dialog())
         self.add("cancel", "&Cancel Story Job", lambda: self._panel().cancel())
