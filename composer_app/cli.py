@@ -86,6 +86,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `composer-app info X | head`: the reader left; say nothing, like other tools
+        try:
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - Python flushes stdout at exit
+        except OSError:
+            pass
+        return 141  # 128 + SIGPIPE, as a shell reports it
     except Exception as error:  # anything unexpected: one line, exit 1
         if os.environ.get("COMPOSER_APP_DEBUG"):
             traceback.print_exc()

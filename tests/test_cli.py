@@ -141,3 +141,15 @@ def test_installed_console_script_runs_info():
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["notes"] == 32
+
+
+def test_a_reader_that_leaves_early_gets_no_error_line():
+    """``composer-app info X | head -c 1``: the closed pipe is not an "unexpected error"."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "composer_app", "info", str(EXAMPLES / "c_major_melody.mid"), "--json"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=REPO,
+    )
+    process.stdout.close()  # long before the interpreter has started and written anything
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=60) == 141
+    assert stderr == ""
