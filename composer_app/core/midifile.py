@@ -47,7 +47,9 @@ from pathlib import Path
 from typing import Iterable
 
 from composer_app.core.chords import MAX_CHORD_EVENTS, Chord, ChordEvent, ChordTrack
+from composer_app.core import limits
 from composer_app.core.fileio import read_bytes_bounded, write_bytes_atomically
+from composer_app.core.limits import LimitError, cut_text
 from composer_app.core.note import Note
 from composer_app.core.project import LoopRegion, Marker, Project
 from composer_app.core.theory import Key
@@ -61,8 +63,8 @@ from composer_app.core.timing import (
 from composer_app.core.track import CONTROLLER_PAN, CONTROLLER_VOLUME, DEFAULT_VOLUME, DRUM_CHANNEL, PAN_CENTRE, Track
 from composer_app.errors import BadInputError
 
-MAX_FILE_BYTES = 32 * 1024 * 1024  # larger files are refused before a byte of them is read
-MAX_EVENTS = 1_000_000  # events of all tracks together; about 3-4 MB of MIDI, far beyond a song
+MAX_FILE_BYTES = limits.MAX_MIDI_FILE_BYTES  # larger files are refused before a byte of them is read
+MAX_EVENTS = limits.MAX_MIDI_EVENTS  # events of all tracks together; about 3-4 MB of MIDI, far beyond a song
 MAX_VARIABLE_LENGTH_BYTES = 4  # the SMF limit for delta times and lengths (0x0FFFFFFF at most)
 MIDI_SUFFIXES = (".mid", ".midi", ".smf", ".kar")
 MIDI_MAGIC = b"MThd"
@@ -150,6 +152,8 @@ def load_midi_bytes(data: bytes, name: str = "", *, title_fallback: str | None =
         return _build_project(parsed, title_fallback)
     except MidiFileError:
         raise
+    except LimitError as error:  # beyond core.limits: the notes, tracks or span of the file
+        raise MidiFileError(f"{label}: {error}; refusing to load it") from None
     except (IndexError, KeyError, ValueError, TypeError, OverflowError, UnicodeError) as error:
         # The reader checks every bound itself; this is a safety net, not the expected path.
         raise MidiFileError(f"{label}: corrupt MIDI data ({type(error).__name__}: {error})") from error
@@ -393,11 +397,12 @@ class _Reader:
 
 def _decode_text(payload: bytes) -> str:
     """Text meta events: UTF-8 when they are valid UTF-8 (what we write), else Latin-1."""
+    payload = payload[: limits.MAX_NAME_BYTES + 4]  # a 30 MB name is cut, not decoded whole
     try:
         text = payload.decode("utf-8")
     except UnicodeDecodeError:
-        text = payload.decode("latin-1")
-    return text.strip("\x00").strip()
+        text = payload.decode("utf-8", "ignore") if len(payload) > limits.MAX_NAME_BYTES else payload.decode("latin-1")
+    return cut_text(text.strip("\x00").strip())
 
 
 def _key_from_signature(sharps: int, minor: bool) -> Key:
@@ -407,6 +412,9 @@ def _key_from_signature(sharps: int, minor: bool) -> Key:
 
 def _build_project(parsed: _ParsedFile, title_fallback: str) -> Project:
     tpq = parsed.ticks_per_quarter
+    notes = sum(len(raw.notes) for raw in parsed.tracks)
+    if notes > limits.MAX_NOTES:  # checked before a Note is built
+        raise LimitError(f"{notes:,} notes (the limit is {limits.MAX_NOTES:,})")
     raw_tracks = list(parsed.tracks)
     conductor = None
     if parsed.format == 1 and raw_tracks and not raw_tracks[0].has_channel_events:
@@ -431,7 +439,7 @@ def _build_project(parsed: _ParsedFile, title_fallback: str) -> Project:
             loop = LoopRegion(*app["loop"])
         except (TypeError, ValueError):
             pass
-    title = (parsed.tracks[0].name if parsed.tracks else None) or title_fallback
+    title = cut_text((parsed.tracks[0].name if parsed.tracks else None) or title_fallback)
     return Project(
         chords=_chords_from_app(app.get("chords")) or _chords_from_markers(parsed.chord_markers),
         tracks=tuple(tracks),

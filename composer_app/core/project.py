@@ -7,6 +7,8 @@ from typing import Any, Mapping
 
 from composer_app.core.chords import ChordTrack
 from composer_app.core.mood_timeline import MoodTimeline
+from composer_app.core import limits
+from composer_app.core.limits import LimitError
 from composer_app.core.theory import Key
 from composer_app.core.timing import (
     DEFAULT_TICKS_PER_QUARTER,
@@ -42,6 +44,7 @@ class Marker:
         check_int("tick", self.tick, 0)
         if not isinstance(self.name, str):
             raise TypeError("name must be a str")
+        limits.check_name("name", self.name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,12 +72,15 @@ class Project:
     mood_timeline: MoodTimeline = field(default_factory=MoodTimeline)
 
     def __post_init__(self) -> None:
-        check_int("ticks_per_quarter", self.ticks_per_quarter, 1, 0x7FFF)
+        check_int("ticks_per_quarter", self.ticks_per_quarter, 1, limits.MAX_TICKS_PER_QUARTER)
         tracks = tuple(self.tracks)
         for track in tracks:
             if not isinstance(track, Track):
                 raise TypeError("tracks must be Track values")
         object.__setattr__(self, "tracks", tracks)
+        if not isinstance(self.title, str):
+            raise TypeError("title must be a str")
+        limits.check_name("title", self.title)
         if self.tempo_map is None:
             object.__setattr__(self, "tempo_map", TempoMap(ticks_per_quarter=self.ticks_per_quarter))
         elif self.tempo_map.ticks_per_quarter != self.ticks_per_quarter:
@@ -93,6 +99,39 @@ class Project:
             raise TypeError("chords must be a ChordTrack")
         if not isinstance(self.mood_timeline, MoodTimeline):
             raise TypeError("mood_timeline must be a MoodTimeline")
+        self._check_limits()
+
+    def _check_limits(self) -> None:
+        """Raise ``LimitError`` if the document is beyond ``core.limits`` (cheap: O(tracks + changes))."""
+        tpq = self.ticks_per_quarter
+        if len(self.tracks) > limits.MAX_TRACKS:
+            raise LimitError(f"{len(self.tracks):,} tracks (the limit is {limits.MAX_TRACKS:,})")
+        notes = sum(len(t.notes) for t in self.tracks)
+        if notes > limits.MAX_NOTES:
+            raise LimitError(f"{notes:,} notes (the limit is {limits.MAX_NOTES:,})")
+        if len(self.tempo_map.changes) > limits.MAX_TEMPO_CHANGES:
+            raise LimitError(f"{len(self.tempo_map.changes):,} tempo changes (the limit is {limits.MAX_TEMPO_CHANGES:,})")
+        if len(self.time_signatures.changes) > limits.MAX_METER_CHANGES:
+            raise LimitError(
+                f"{len(self.time_signatures.changes):,} time-signature changes (the limit is {limits.MAX_METER_CHANGES:,})"
+            )
+        longest_ticks = limits.max_note_ticks(tpq)
+        for track in self.tracks:
+            if track.longest_note_ticks > longest_ticks:
+                raise LimitError(
+                    f"a note of {limits.quarters_text(track.longest_note_ticks, tpq)} quarter notes in track {track.name[:40]!r} "
+                    f"(the limit is {limits.MAX_NOTE_QUARTERS:,})"
+                )
+            limits.check_span("a note ending", track.end_tick, tpq)
+        limits.check_span("a tempo change", self.tempo_map.changes[-1].tick, tpq)
+        limits.check_span("a time-signature change", self.time_signatures.changes[-1].tick, tpq)
+        if self.loop is not None:
+            limits.check_span("the loop's end", self.loop.end_tick, tpq)
+        if len(self.markers) > limits.MAX_MARKERS:
+            raise LimitError(f"{len(self.markers):,} markers (the limit is {limits.MAX_MARKERS:,})")
+        if self.markers:
+            limits.check_span("a marker", self.markers[-1].tick, tpq)
+        limits.check_span("a chord ending", self.chords.end_tick, tpq)
 
     @property
     def end_tick(self) -> int:

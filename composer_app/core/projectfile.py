@@ -25,7 +25,15 @@ A file looks like this (notes one per line, as ``NOTE_FIELDS``)::
 
 Loading validates every field and turns any problem into one ``ProjectFileError`` naming the
 file and the field ("song.composer: tracks[1].notes[7]: pitch must be in range 0..127").
-A file from a newer version of the format is refused with a message saying so.
+A file from a newer version of the format is refused with a message saying so. The size of the
+file and the number of JSON items in it are checked before it is parsed, and the document must
+stay within ``core.limits`` (tracks, notes, span, note length).
+
+What loading repairs rather than refuses, so that whatever loads can be saved again: text with
+lone surrogates (``"\ud800"``, which UTF-8 cannot hold) gets U+FFFD in their place, titles and
+track names longer than ``limits.MAX_NAME_BYTES`` are cut, and a settings entry holding NaN or
+Infinity (which strict JSON cannot hold) is dropped, so the editor falls back to its default for
+it. Notes, tempi and meters are never repaired: a wrong one is an error naming the field.
 """
 
 from __future__ import annotations
@@ -39,6 +47,8 @@ from typing import Any
 from composer_app.core.chords import MAX_CHORD_EVENTS, Chord, ChordEvent, ChordTrack
 from composer_app.core.fileio import read_bytes_bounded, write_bytes_atomically
 from composer_app.core.mood_timeline import MoodTimeline
+from composer_app.core import limits
+from composer_app.core.limits import DROP, cut_text, sanitize_json_value
 from composer_app.core.note import Note
 from composer_app.core.project import LoopRegion, Marker, Project
 from composer_app.core.track import DEFAULT_VOLUME, PAN_CENTRE
@@ -52,8 +62,8 @@ PROJECT_SUFFIX = ".composer"
 FORMAT_NAME = "composer-app project"
 FORMAT_VERSION = 1
 NOTE_FIELDS = ("start_tick", "pitch", "duration_ticks", "velocity", "channel")
-MAX_TICKS_PER_QUARTER = 0x7FFF  # what a MIDI file header can hold
-MAX_PROJECT_BYTES = 256 * 1024 * 1024  # about ten million notes; larger files are refused unread
+MAX_TICKS_PER_QUARTER = limits.MAX_TICKS_PER_QUARTER  # what a MIDI file header can hold
+MAX_PROJECT_BYTES = limits.MAX_PROJECT_FILE_BYTES  # larger files are refused unread
 
 
 class ProjectFileError(BadInputError):
@@ -105,11 +115,23 @@ _CHORD_ROW = re.compile(r'\[\n\s*(\d+),\n\s*(\d+),\n\s*("[^"\\\n]*")\n\s*\]')  #
 def project_to_json(project: Project) -> str:
     """The text of a project file: indented JSON with each note (and tempo, meter) on one line.
 
-    Raises ``ValueError`` or ``TypeError`` if ``settings`` holds something JSON cannot hold.
+    Raises ``ProjectFileError`` naming the setting if ``settings`` holds something JSON cannot hold
+    (NaN, Infinity, an object that is not JSON, text with a lone surrogate).
     """
+    _check_settings_saveable(project.settings)
     text = json.dumps(project_to_dict(project), indent=1, ensure_ascii=False, allow_nan=False)
     text = _NUMBER_ARRAY.sub(lambda m: "[" + ", ".join(part.strip() for part in m.group(1).split(",")) + "]", text)
     return _CHORD_ROW.sub(lambda m: f"[{m.group(1)}, {m.group(2)}, {m.group(3)}]", text) + "\n"
+
+
+def _check_settings_saveable(settings) -> None:
+    for key, value in settings.items():
+        try:
+            json.dumps(value, ensure_ascii=False, allow_nan=False).encode("utf-8")
+            str(key).encode("utf-8")
+        except (TypeError, ValueError) as error:  # UnicodeEncodeError is a ValueError
+            reason = "NaN or Infinity" if "Out of range float" in str(error) else type(error).__name__
+            raise ProjectFileError(f"cannot save: setting {cut_text(str(key), 80)!r} holds a value a project file cannot hold ({reason})") from None
 
 
 def save_project(project: Project, path: str | os.PathLike) -> None:
@@ -119,7 +141,10 @@ def save_project(project: Project, path: str | os.PathLike) -> None:
     folder, is fsync'ed and renamed over ``path``. Raises ``ProjectFileError`` if the file cannot
     be written (the temporary file is removed, the old file kept).
     """
-    data = project_to_json(project).encode("utf-8")
+    try:
+        data = project_to_json(project).encode("utf-8")
+    except ProjectFileError as error:
+        raise ProjectFileError(f"{os.fspath(path)}: {error}") from None
     try:
         write_bytes_atomically(path, data)
     except OSError as error:
@@ -148,8 +173,16 @@ def load_project(path: str | os.PathLike) -> Project:
 def load_project_bytes(data: bytes, name: str = "") -> Project:
     """Read the bytes of a project file (``name`` labels error messages)."""
     label = name or "project data"
+    if len(data) > MAX_PROJECT_BYTES:
+        raise ProjectFileError(f"{label}: too large ({len(data):,} bytes; the limit is {MAX_PROJECT_BYTES:,})")
     if not data.strip():
         raise ProjectFileError(f"{label}: empty file")
+    # json.loads builds an object per item: count them (commas and brackets bound them) first.
+    items = data.count(b",") + data.count(b"[") + data.count(b"{")
+    if items > limits.MAX_PROJECT_JSON_ITEMS:
+        raise ProjectFileError(
+            f"{label}: too many items for a project file ({items:,}; the limit is {limits.MAX_PROJECT_JSON_ITEMS:,})"
+        )
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
@@ -163,6 +196,8 @@ def load_project_bytes(data: bytes, name: str = "") -> Project:
     try:
         return project_from_dict(document)
     except _Invalid as error:
+        raise ProjectFileError(f"{label}: {error}") from None
+    except (TypeError, ValueError) as error:  # the document as a whole: limits.LimitError and the like
         raise ProjectFileError(f"{label}: {error}") from None
 
 
@@ -180,12 +215,14 @@ def project_from_dict(document: Any) -> Project:
         )
     tpq = _field(document, "ticks_per_quarter", int)
     _build("", check_int, "ticks_per_quarter", tpq, 1, MAX_TICKS_PER_QUARTER)
-    title = _field(document, "title", str)
+    title = cut_text(_field(document, "title", str))
     note_fields = document.get("note_fields", list(NOTE_FIELDS))
     if note_fields != list(NOTE_FIELDS):
         raise _Invalid("note_fields", f"must be {list(NOTE_FIELDS)}")
-    tempo_map = TempoMap(_changes(document, "tempo_map", TempoChange, 2), tpq)
-    time_signatures = TimeSignatureMap(_changes(document, "time_signatures", TimeSignatureChange, 3), tpq)
+    tempo_map = _build("tempo_map", TempoMap, _changes(document, "tempo_map", TempoChange, 2), tpq)
+    time_signatures = _build(
+        "time_signatures", TimeSignatureMap, _changes(document, "time_signatures", TimeSignatureChange, 3), tpq
+    )
     key = None
     if document.get("key") is not None:
         key = _build("key", Key.parse, _field(document, "key", str))
@@ -198,16 +235,23 @@ def project_from_dict(document: Any) -> Project:
         raise _Invalid("markers", "must be a list")
     for i, row in enumerate(markers_value):
         tick, name = _row(row, f"markers[{i}]", 2)
-        markers.append(_build(f"markers[{i}]", Marker, tick, name))
+        markers.append(_build(f"markers[{i}]", Marker, tick, cut_text(name) if isinstance(name, str) else name))
     settings = document.get("settings", {})
     if not isinstance(settings, dict):
         raise _Invalid("settings", "must be an object")
+    settings = sanitize_json_value(settings)
+    if settings is DROP:
+        settings = {}
+    if len(json.dumps(settings, ensure_ascii=False).encode("utf-8")) > limits.MAX_SETTINGS_BYTES:
+        raise _Invalid("settings", f"larger than {limits.MAX_SETTINGS_BYTES:,} bytes")
 
     mood_timeline = MoodTimeline()
     if document.get("mood_timeline") is not None:  # absent in files written before it existed
         mood_timeline = _build("mood_timeline", MoodTimeline.from_list, document["mood_timeline"])
 
     tracks_value = _field(document, "tracks", list)
+    if len(tracks_value) > limits.MAX_TRACKS:
+        raise _Invalid("tracks", f"{len(tracks_value):,} tracks (the limit is {limits.MAX_TRACKS:,})")
     tracks = [_track(value, f"tracks[{i}]") for i, value in enumerate(tracks_value)]
     return Project(
         tracks=tuple(tracks),
@@ -243,7 +287,7 @@ def _chords(document: dict) -> ChordTrack:
 def _track(value: Any, path: str) -> Track:
     if not isinstance(value, dict):
         raise _Invalid(path, "must be an object")
-    name = _field(value, "name", str, path)
+    name = cut_text(_field(value, "name", str, path))
     program = _field(value, "program", int, path)
     channel = _field(value, "channel", int, path)
     mute = _field(value, "mute", bool, path)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass
 
+from composer_app.core.limits import check_meter_fits
 from composer_app.core.validate import check_int
 
 DEFAULT_TICKS_PER_QUARTER = 480
@@ -171,6 +172,8 @@ class TimeSignatureMap:
     """Immutable list of time-signature changes with tick <-> bar conversion.
 
     A change that does not fall on a bar line starts a new bar there (as notation programs do).
+    Every meter's beat must be a whole number of ticks (``limits.check_meter_fits``: no 4/8 at
+    1 tick per quarter), else ``LimitError``.
     """
 
     __slots__ = ("changes", "_ticks", "_bar_at_change", "_tpq")
@@ -179,6 +182,8 @@ class TimeSignatureMap:
         check_int("ticks_per_quarter", ticks_per_quarter, 1)
         self._tpq = ticks_per_quarter
         self.changes: tuple[TimeSignatureChange, ...] = _normalised(changes, TimeSignatureChange(0, 4, 4))
+        for change in self.changes:  # a beat of half a tick would make bars and beats uncountable
+            check_meter_fits(change.numerator, change.denominator, ticks_per_quarter)
         self._ticks = [c.tick for c in self.changes]
         bars = [0]
         for previous, change in zip(self.changes, self.changes[1:]):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Iterable
 
+from composer_app.core.limits import check_name
 from composer_app.core.note import MIDI_CHANNEL_MAX, Note
 from composer_app.core.validate import check_int
 
@@ -33,19 +34,30 @@ class Track:
     solo: bool = False
     volume: int = DEFAULT_VOLUME
     pan: int = PAN_CENTRE
+    # Measured once when the track is built (the project checks its limits with them).
+    _end_tick: int = field(default=0, init=False, repr=False, compare=False)
+    _longest_note_ticks: int = field(default=0, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str):
             raise TypeError("name must be a str")
+        check_name("name", self.name)
         check_int("program", self.program, 0, 127)
         check_int("channel", self.channel, 0, MIDI_CHANNEL_MAX)
         check_int("volume", self.volume, 0, 127)
         check_int("pan", self.pan, 0, 127)
         notes = tuple(self.notes)
+        end_tick = longest = 0
         for note in notes:
             if not isinstance(note, Note):
                 raise TypeError("notes must be Note values")
+            if note.duration_ticks > longest:
+                longest = note.duration_ticks
+            if note.start_tick + note.duration_ticks > end_tick:
+                end_tick = note.start_tick + note.duration_ticks
         object.__setattr__(self, "notes", tuple(sorted(notes)))
+        object.__setattr__(self, "_end_tick", end_tick)
+        object.__setattr__(self, "_longest_note_ticks", longest)
 
     @property
     def is_drums(self) -> bool:
@@ -54,7 +66,12 @@ class Track:
     @property
     def end_tick(self) -> int:
         """The end of the last-sounding note (0 for an empty track)."""
-        return max((n.end_tick for n in self.notes), default=0)
+        return self._end_tick
+
+    @property
+    def longest_note_ticks(self) -> int:
+        """The duration of the longest note (0 for an empty track)."""
+        return self._longest_note_ticks
 
     def with_notes(self, notes: Iterable[Note]) -> Track:
         return replace(self, notes=tuple(notes))

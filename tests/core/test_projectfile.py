@@ -77,9 +77,9 @@ def test_file_is_versioned_readable_json_with_one_note_per_line(tmp_path):
 def test_settings_that_json_cannot_hold_are_refused_before_the_file_is_touched(tmp_path):
     path = tmp_path / "p.composer"
     save_project(Project(title="old"), path)
-    with pytest.raises((TypeError, ValueError)):
+    with pytest.raises(ProjectFileError, match="setting 'bad'"):
         save_project(Project(settings={"bad": object()}), path)
-    with pytest.raises(ValueError):
+    with pytest.raises(ProjectFileError, match="setting 'nan' .*NaN or Infinity"):
         save_project(Project(settings={"nan": float("nan")}), path)
     assert load_project(path).title == "old"
 

@@ -1,0 +1,205 @@
+"""Hostile files (issue 9): each one is a clear MidiFileError/ProjectFileError, and what loads can be saved.
+
+The bytes are the ones the issue reports: a 37-byte file with a note at tick 2^28 - 1, one
+tick per quarter under a 4/8 meter, 65,535 tracks, a one-hour note, a start tick of 10^4000,
+NaN in the settings, a lone surrogate in the title, a 100 MB track name.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+
+import pytest
+
+from composer_app.core import limits
+from composer_app.core.document_io import load_document
+from composer_app.core.midifile import MidiFileError, load_midi_bytes, project_to_midi_bytes
+from composer_app.core.note import Note
+from composer_app.core.project import Project
+from composer_app.core.projectfile import (
+    ProjectFileError,
+    load_project,
+    load_project_bytes,
+    project_to_json,
+    save_project,
+)
+from composer_app.core.timing import TimeSignatureChange, TimeSignatureMap
+from composer_app.core.track import Track
+
+END_OF_TRACK = b"\x00\xff\x2f\x00"
+
+
+def vlq(value: int) -> bytes:
+    out = [value & 0x7F]
+    value >>= 7
+    while value:
+        out.append(0x80 | (value & 0x7F))
+        value >>= 7
+    return bytes(reversed(out))
+
+
+def smf(file_format: int, tpq: int, tracks: list[bytes]) -> bytes:
+    header = b"MThd" + struct.pack(">IHHH", 6, file_format, len(tracks), tpq)
+    return header + b"".join(b"MTrk" + struct.pack(">I", len(t)) + t for t in tracks)
+
+
+def note(delta: int, length: int, pitch: int = 60) -> bytes:
+    return vlq(delta) + bytes((0x90, pitch, 100)) + vlq(length) + bytes((0x80, pitch, 64))
+
+
+def project_document(**changes) -> dict:
+    document = json.loads(project_to_json(Project(tracks=(Track("Melody", notes=[Note(0, 60, 480)]),), title="Sketch")))
+    document.update(changes)
+    return document
+
+
+# -- MIDI files -------------------------------------------------------------------------------
+
+
+def test_a_note_at_tick_2_28_at_one_tick_per_quarter_is_refused():
+    data = smf(0, 1, [note(2**28 - 1, 1) + END_OF_TRACK])
+    assert len(data) < 45
+    with pytest.raises(MidiFileError, match=r"beyond the limit of 65,536 quarter notes"):
+        load_midi_bytes(data, "far.mid")
+
+
+def test_a_one_hour_note_is_refused_as_too_long():
+    data = smf(0, 1, [note(0, 7200) + END_OF_TRACK])  # 7,200 quarters at 120 BPM: one hour
+    with pytest.raises(MidiFileError, match=r"a note of 7,200 quarter notes .*\(the limit is 4,096\)"):
+        load_midi_bytes(data, "hour.mid")
+
+
+def test_one_tick_per_quarter_under_a_4_8_meter_is_a_clear_error_not_a_zero_division():
+    meter = b"\x00\xff\x58\x04\x04\x03\x18\x08"
+    data = smf(0, 1, [meter + note(0, 4) + END_OF_TRACK])
+    with pytest.raises(MidiFileError, match=r"4/8 meter .* 1 tick per quarter cannot \(use a multiple of 2\)"):
+        load_midi_bytes(data, "meter.mid")
+
+
+def test_the_time_signature_map_itself_refuses_a_beat_of_half_a_tick():
+    with pytest.raises(limits.LimitError):
+        TimeSignatureMap([TimeSignatureChange(0, 4, 8)], 1)
+    assert TimeSignatureMap([TimeSignatureChange(0, 4, 8)], 2).ticks_per_bar_at(0) == 4
+
+
+def test_65535_tracks_are_refused():
+    data = smf(1, 480, [note(0, 1) + END_OF_TRACK] * 65535)
+    with pytest.raises(MidiFileError, match=r"65,535 tracks \(the limit is 256\)"):
+        load_midi_bytes(data, "tracks.mid")
+
+
+def test_format_2_patterns_beyond_the_span_are_a_clear_error():
+    pattern = note(0, 2**28 - 1) + END_OF_TRACK
+    data = smf(2, 480, [pattern] * 3)
+    with pytest.raises(MidiFileError, match=r"refusing to load it$"):
+        load_midi_bytes(data, "patterns.mid")
+
+
+def test_a_30_mb_track_name_is_cut_to_the_name_limit():
+    name = b"x" * 30_000_000
+    track = b"\x00\xff\x03" + vlq(len(name)) + name + note(0, 480) + END_OF_TRACK
+    project = load_midi_bytes(smf(0, 480, [track]), "named.mid")
+    assert len(project.tracks[0].name.encode()) <= limits.MAX_NAME_BYTES
+    assert project.tracks[0].name.endswith("…")
+    assert load_midi_bytes(project_to_midi_bytes(project)).tracks[0].name == project.tracks[0].name
+
+
+def test_a_file_at_the_limits_still_loads():
+    data = smf(0, 1, [note(limits.MAX_SPAN_QUARTERS - limits.MAX_NOTE_QUARTERS, limits.MAX_NOTE_QUARTERS) + END_OF_TRACK])
+    project = load_midi_bytes(data, "edge.mid")
+    assert project.end_tick == limits.MAX_SPAN_QUARTERS
+
+
+# -- project files ----------------------------------------------------------------------------
+
+
+def test_a_start_tick_of_10_to_the_4000_is_a_clear_error():
+    text = json.dumps(project_document()).replace("[0, 60, 480, 100, 0]", "[1" + "0" * 4000 + ", 60, 480, 100, 0]")
+    with pytest.raises(ProjectFileError, match=r"p.composer: .*beyond the limit of 65,536 quarter notes"):
+        load_project_bytes(text.encode(), "p.composer")
+
+
+def test_nan_and_infinity_in_settings_are_dropped_so_the_project_saves_again(tmp_path):
+    text = json.dumps(project_document(settings={"mood": {"valence": 0.5, "arousal": float("nan")}, "zoom": 2.0,
+                                                 "points": [1.0, float("inf")]}))
+    assert "NaN" in text and "Infinity" in text
+    project = load_project_bytes(text.encode(), "p.composer")
+    assert project.settings == {"mood": {"valence": 0.5}, "zoom": 2.0}
+    save_project(project, tmp_path / "again.composer")
+    assert load_project(tmp_path / "again.composer") == project
+
+
+def test_lone_surrogates_in_title_and_names_are_replaced_so_the_project_saves_again(tmp_path):
+    document = project_document(title="Sketch \ud800")
+    document["tracks"][0]["name"] = "Lead \udfff"
+    text = json.dumps(document)  # ensure_ascii: the surrogates travel as \ud800 escapes
+    assert "\\ud800" in text
+    project = load_project_bytes(text.encode(), "p.composer")
+    assert project.title == "Sketch \ufffd"
+    assert project.tracks[0].name == "Lead \ufffd"
+    save_project(project, tmp_path / "again.composer")
+    assert load_project(tmp_path / "again.composer").title == "Sketch \ufffd"
+
+
+def test_a_project_that_cannot_be_saved_says_which_setting(tmp_path):
+    project = Project(settings={"mood": float("nan")})
+    with pytest.raises(ProjectFileError, match=r"again.composer: cannot save: setting 'mood' .*NaN or Infinity"):
+        save_project(project, tmp_path / "again.composer")
+    assert not (tmp_path / "again.composer").exists()
+
+
+def test_a_100_mb_track_name_is_refused_by_the_file_size(tmp_path):
+    document = project_document()
+    document["tracks"][0]["name"] = "x" * 100_000_000
+    path = tmp_path / "big.composer"
+    path.write_text(json.dumps(document))
+    with pytest.raises(ProjectFileError, match=r"too large \(100,000,\d+ bytes; the limit is 33,554,432\)"):
+        load_document(path)
+
+
+def test_a_long_name_within_the_file_limit_is_cut():
+    document = project_document()
+    document["tracks"][0]["name"] = "ü" * 2_000_000
+    project = load_project_bytes(json.dumps(document, ensure_ascii=False).encode(), "p.composer")
+    assert len(project.tracks[0].name.encode()) <= limits.MAX_NAME_BYTES
+
+
+def test_millions_of_tiny_json_items_are_refused_before_parsing():
+    text = '{"format": "composer-app project", "x": [' + ",".join(["[]"] * 5_000_000) + "]}"
+    with pytest.raises(ProjectFileError, match=r"too many items for a project file"):
+        load_project_bytes(text.encode(), "p.composer")
+
+
+def test_a_project_with_too_many_tracks_is_refused():
+    document = project_document()
+    document["tracks"] = document["tracks"] * 300
+    with pytest.raises(ProjectFileError, match=r"tracks: 300 tracks \(the limit is 256\)"):
+        load_project_bytes(json.dumps(document).encode(), "p.composer")
+
+
+def test_a_meter_the_resolution_cannot_count_is_refused_in_a_project_file():
+    document = project_document(ticks_per_quarter=1, time_signatures=[[0, 4, 8]])
+    document["tracks"][0]["notes"] = [[0, 60, 1, 100, 0]]
+    with pytest.raises(ProjectFileError, match=r"time_signatures: a 4/8 meter"):
+        load_project_bytes(json.dumps(document).encode(), "p.composer")
+
+
+# -- the values themselves ----------------------------------------------------------------------
+
+
+def test_the_document_values_refuse_what_the_readers_refuse():
+    with pytest.raises(limits.LimitError):
+        Project(tracks=(Track(notes=[Note(0, 60, limits.MAX_NOTE_QUARTERS * 480 + 1)]),))
+    with pytest.raises(limits.LimitError):
+        Project(tracks=(Track(),) * (limits.MAX_TRACKS + 1))
+    with pytest.raises(ValueError, match="lone surrogate"):
+        Track(name="\ud800")
+    with pytest.raises(ValueError, match="lone surrogate"):
+        Project(title="\ud800")
+
+
+def test_cut_text_never_splits_a_character():
+    cut = limits.cut_text("€" * 1000, 100)
+    assert cut.endswith("…") and len(cut.encode()) <= 100
+    assert limits.cut_text("ok") == "ok"
