@@ -153,3 +153,126 @@ def test_a_reader_that_leaves_early_gets_no_error_line():
     stderr = process.stderr.read().decode()
     assert process.wait(timeout=60) == 141
     assert stderr == ""
+
+
+# -- hostile files (issue 9): under 1 GB of address space and 30 s, one line and exit 2 ----------
+
+MEMORY_LIMIT_BYTES = 1_000_000_000  # the promise: no command uses more than about 1 GB on any file
+TIME_LIMIT_S = 30
+
+
+def bounded(*args: str, env_extra: dict | None = None) -> subprocess.CompletedProcess:
+    """``composer-app ARGS`` under ``prlimit --as`` (past it allocations fail) and a wall-clock limit."""
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "JACK_NO_START_SERVER": "1", **(env_extra or {})}
+    env.pop("COMPOSER_APP_DEBUG", None)
+    return subprocess.run(
+        ["prlimit", f"--as={MEMORY_LIMIT_BYTES}", "--", sys.executable, "-m", "composer_app", *args],
+        capture_output=True, text=True, cwd=REPO, env=env, timeout=TIME_LIMIT_S,
+    )
+
+
+def _vlq(value: int) -> bytes:
+    out = [value & 0x7F]
+    value >>= 7
+    while value:
+        out.append(0x80 | (value & 0x7F))
+        value >>= 7
+    return bytes(reversed(out))
+
+
+def _smf(file_format: int, tpq: int, tracks: list[bytes]) -> bytes:
+    import struct
+
+    header = b"MThd" + struct.pack(">IHHH", 6, file_format, len(tracks), tpq)
+    return header + b"".join(b"MTrk" + struct.pack(">I", len(t)) + t for t in tracks)
+
+
+_END = b"\x00\xff\x2f\x00"
+_SLOWEST_TEMPO = b"\x00\xff\x51\x03\xff\xff\xff"  # 16.7 s per quarter note
+HOSTILE_MIDI = {
+    # issue 9's files: a note at tick 2^28 - 1 at 1 tick per quarter (7.5 GB in suggest) ...
+    "far_note": (_smf(0, 1, [_vlq(2**28 - 1) + b"\x90\x3c\x64\x01\x80\x3c\x40" + _END]), "beyond the limit of 65,536 quarter"),
+    # ... a one-hour note (render: 33 s, 6 GB, 635 MB written) ...
+    "hour_note": (_smf(0, 1, [b"\x00\x90\x3c\x64" + _vlq(7200) + b"\x80\x3c\x40" + _END]), "a note of 7,200 quarter notes"),
+    # ... the 44-byte variant at the slowest tempo (numpy asked for 1.4 PiB) ...
+    "slow_long_note": (_smf(0, 1, [_SLOWEST_TEMPO + b"\x00\x90\x3c\x64" + _vlq(2**28 - 1) + b"\x80\x3c\x40" + _END]), "a note of 268,435,455 quarter notes"),
+    # ... 1 tick per quarter under 4/8 (ZeroDivisionError) ...
+    "meter_4_8": (_smf(0, 1, [b"\x00\xff\x58\x04\x04\x03\x18\x08\x00\x90\x3c\x64\x04\x80\x3c\x40" + _END]), "4/8 meter"),
+    # ... 65,535 tracks (1.3 MB) and format-2 patterns laid end to end past the span.
+    "tracks": (_smf(1, 480, [b"\x00\x90\x3c\x64\x01\x80\x3c\x40" + _END] * 65535), "65,535 tracks"),
+    "format_2": (_smf(2, 480, [b"\x00\x90\x3c\x64" + _vlq(2**28 - 1) + b"\x80\x3c\x40" + _END] * 3), "refusing to load it"),
+}
+
+
+@pytest.fixture(scope="module")
+def hostile_folder(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("hostile")
+    for name, (data, _) in HOSTILE_MIDI.items():
+        (folder / f"{name}.mid").write_bytes(data)
+    # Within every file limit, but 19 hours of music: render refuses it, info describes it.
+    slow = _smf(0, 1, [_SLOWEST_TEMPO + b"\x00\x90\x3c\x64" + _vlq(4096) + b"\x80\x3c\x40" + _END])
+    (folder / "nineteen_hours.mid").write_bytes(slow)
+    return folder
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE_MIDI))
+@pytest.mark.parametrize("command", ["info", "suggest", "render"])
+def test_hostile_midi_files_are_one_line_and_exit_2_within_1_gb_and_30_s(hostile_folder, tmp_path, command, name):
+    path = str(hostile_folder / f"{name}.mid")
+    args = {"info": [path], "suggest": [path, "-o", str(tmp_path / "out")], "render": [path, "-o", str(tmp_path / "x.wav")]}
+    result = bounded(command, *args[command])
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr, result.stderr[-2000:]
+    assert HOSTILE_MIDI[name][1] in result.stderr
+    assert not (tmp_path / "x.wav").exists() and not (tmp_path / "out").exists()
+
+
+def test_render_refuses_nineteen_hours_of_music_before_synthesizing(hostile_folder, tmp_path):
+    result = bounded("render", str(hostile_folder / "nineteen_hours.mid"), "-o", str(tmp_path / "x.wav"))
+    assert (result.returncode, result.stderr) == (
+        2, "composer-app: the music lasts 19:05:20 (h:mm:ss); a render is limited to 1:00:00 (h:mm:ss)\n"
+    )
+    info = bounded("info", str(hostile_folder / "nineteen_hours.mid"), "--json")
+    assert info.returncode == 0 and json.loads(info.stdout)["length_seconds"] > 68_000
+
+
+def test_a_temperature_that_overflows_sampling_is_refused_with_a_reason(tmp_path):
+    result = composer_app("suggest", str(EXAMPLES / "c_major_melody.mid"), "-o", str(tmp_path), "--temperature", "1e-40")
+    assert result.returncode == 2
+    assert result.stderr == (
+        "composer-app: --temperature must be in range 0.05..5 (lower values overflow the sampling arithmetic "
+        "and give no notes)\n"
+    )
+
+
+def _models_with(tmp_path: Path, make) -> Path:
+    folder = tmp_path / "models"
+    folder.mkdir()
+    make(folder / "transformer.safetensors")
+    return folder
+
+
+def test_suggest_with_nan_weights_says_so_and_exits_2(tmp_path):
+    from safetensors.torch import load_file, save_file
+
+    from composer_app.generation import registry
+
+    def nan_weights(target):
+        shipped = registry.weights_path("transformer")
+        state = load_file(str(shipped))
+        state["embed.weight"][0, 0] = float("nan")
+        save_file(state, str(target), metadata=registry.read_metadata(shipped))
+
+    models = _models_with(tmp_path, nan_weights)
+    result = bounded("suggest", str(EXAMPLES / "c_major_melody.mid"), "-o", str(tmp_path / "out"),
+                     env_extra={"COMPOSER_APP_MODELS": str(models)})
+    assert result.returncode == 2, result.stderr
+    assert "hold NaN or infinite values (in embed.weight)" in result.stderr and result.stderr.count("\n") == 1
+    assert not (tmp_path / "out").exists()
+
+
+def test_suggest_with_a_fifo_for_weights_does_not_hang(tmp_path):
+    models = _models_with(tmp_path, os.mkfifo)
+    result = bounded("suggest", str(EXAMPLES / "c_major_melody.mid"), "-o", str(tmp_path / "out"),
+                     env_extra={"COMPOSER_APP_MODELS": str(models)})
+    assert result.returncode == 2 and result.stderr.endswith("not a regular file\n"), result.stderr

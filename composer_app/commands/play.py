@@ -1,14 +1,38 @@
-"""`composer-app play IN.mid [--port NAME] [--channel N] [--synth]`: play live, return when done."""
+"""`composer-app play IN.mid [--port NAME] [--channel N] [--synth]`: play live, return when done.
+
+Nothing is left sounding however play ends: at the end, on Ctrl-C (SIGINT), on SIGTERM and SIGHUP
+(a closed terminal, a service manager stopping it), every open output gets note-offs for what
+sounds and all-notes-off on all 16 channels before the command exits (128 + the signal's number,
+as shells report it). When every output is lost while playing (the MIDI peer quit, the JACK
+server died) it says so and exits 1 within ``HEALTH_TIMEOUT_S`` instead of playing on to nothing.
+"""
 
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 
 from composer_app.commands.ports import MIDI_API_CHOICES, MIDI_API_HELP
 
 HELP = "play a .mid or project file live to a MIDI port or through FluidSynth (returns when it ends)"
 PROG = "composer-app play"
+STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
+HEALTH_TIMEOUT_S = 1.0  # how long the loss of every output may go unnoticed
+
+
+class _StopSignal(BaseException):
+    """SIGTERM or SIGHUP arrived: unwind to the ``finally`` that silences and closes the outputs."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _raise_stop(signum, _frame):
+    for number in STOP_SIGNALS:  # a second signal must not interrupt the clean-up
+        signal.signal(number, signal.SIG_IGN)
+    raise _StopSignal(signum)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -57,11 +81,31 @@ def _open_sinks(args, errors) -> list:
 
 def run(args: argparse.Namespace) -> int:
     from composer_app.core.document_io import load_document
-    from composer_app.playback.transport import Transport
 
     project = load_document(args.file)
+    previous = {number: signal.signal(number, _raise_stop) for number in STOP_SIGNALS}
+    try:
+        return _play(args, project)
+    except _StopSignal as stop:
+        name = signal.Signals(stop.signum).name
+        print(f"{PROG}: stopped by {name}; all notes off sent", file=sys.stderr)
+        return 128 + stop.signum
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+def _play(args: argparse.Namespace, project) -> int:
+    from composer_app.playback.transport import Transport
+
     errors: list[str] = []
-    sinks = _open_sinks(args, errors)
+    sinks: list = []
+    try:
+        sinks = _open_sinks(args, errors)
+    finally:
+        if sys.exc_info()[0] is not None:  # a signal while opening: close what is open
+            for sink in sinks:
+                sink.close()
     for error in errors:
         print(f"{PROG}: {error}", file=sys.stderr)
     if not sinks:
@@ -71,26 +115,29 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    if project.note_count == 0:
-        print(f"{args.file}: no notes to play")
-        for sink in sinks:
-            sink.close()
-        return 0
-    where = "; ".join(sink.status for sink in sinks)
-    print(f"playing {args.file} ({project.note_count} notes, {project.duration_seconds:.1f} s): {where}", flush=True)
-    transport = Transport(sinks)
+    transport = None
     try:
+        if project.note_count == 0:
+            print(f"{args.file}: no notes to play")
+            return 0
+        where = "; ".join(sink.status for sink in sinks)
+        print(f"playing {args.file} ({project.note_count} notes, {project.duration_seconds:.1f} s): {where}", flush=True)
+        transport = Transport(sinks)
         transport.play(project)
         # Wait for the end; give up early if every output has been lost.
         while not transport.wait(0.1):
-            if not any(sink.ok for sink in sinks):
+            if not any(sink.check() for sink in sinks):
                 break
     finally:
-        transport.close()  # stops, panics and closes every sink, also on Ctrl-C
+        if transport is not None:
+            transport.close()  # stops, panics and closes every sink, also on Ctrl-C and SIGTERM
+        for sink in sinks:
+            sink.close()  # (a sink closes once; this covers a signal before the transport existed)
     lost = [sink.status for sink in sinks if sink.failed]
     for status in lost:
         print(f"{PROG}: {status}", file=sys.stderr)
     if lost and len(lost) == len(sinks):
+        print(f"{PROG}: stopped: every output was lost", file=sys.stderr)
         return 1
     print("done")
     return 0

@@ -18,6 +18,10 @@ from pathlib import Path
 from composer_app.errors import BadInputError
 
 HELP = "suggest continuations of a MIDI clip (writes OUTDIR/candidate-1.mid …)"
+# Below this the logits divided by the temperature overflow float32 (1e-40 gave NaN and empty
+# candidates with exit 0); at 0.05 sampling is already all but greedy.
+MIN_TEMPERATURE = 0.05
+MAX_TEMPERATURE = 5.0
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -48,8 +52,11 @@ def run(args: argparse.Namespace) -> int:
         raise BadInputError(f"--bars must be in range 1..{MAX_BARS}")
     if not 1 <= args.candidates <= MAX_CANDIDATES:
         raise BadInputError(f"--candidates must be in range 1..{MAX_CANDIDATES}")
-    if not (math.isfinite(args.temperature) and 0 < args.temperature <= 5):
-        raise BadInputError("--temperature must be in range (0, 5]")
+    if not (math.isfinite(args.temperature) and MIN_TEMPERATURE <= args.temperature <= MAX_TEMPERATURE):
+        raise BadInputError(
+            f"--temperature must be in range {MIN_TEMPERATURE:g}..{MAX_TEMPERATURE:g} (lower values overflow the "
+            "sampling arithmetic and give no notes)"
+        )
     if args.seed is not None and not 0 <= args.seed < 2**31:
         raise BadInputError("--seed must be in range 0..2147483647")
     path = Path(args.input)
@@ -99,11 +106,7 @@ def run(args: argparse.Namespace) -> int:
     name = ",".join(names)
     seed = args.seed if args.seed is not None else int.from_bytes(os.urandom(3), "big")
     started = time.perf_counter()
-    try:
-        models = {each: registry.load_generator(each) for each in names}
-    except registry.WeightsError as error:  # not the user's input: exit 1, one clear line
-        print(f"composer-app: {error}", file=sys.stderr)
-        return 1
+    models = {each: registry.load_generator(each) for each in names}  # WeightsError: one clear line, exit 2
     try:
         if len(names) > 1:  # the same request to each, one shared plan: candidates from every generator
             candidates = compare(
@@ -116,6 +119,14 @@ def run(args: argparse.Namespace) -> int:
             )
     except ValueError as error:  # e.g. a meter the encoding does not cover
         raise BadInputError(f"{path}: {error}") from None
+    empty = [number for number, candidate in enumerate(candidates, start=1) if not candidate.notes]
+    if len(empty) == len(candidates):
+        print(
+            f"composer-app: the generator produced no notes for any of the {len(candidates)} candidates "
+            f"(generator {name}, seed {seed}); nothing written",
+            file=sys.stderr,
+        )
+        return 1
     out_dir = Path(args.output)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -156,4 +167,6 @@ def run(args: argparse.Namespace) -> int:
         for target, candidate in written:
             print(f"{target}  {len(candidate.notes)} notes  {candidate.generator}  seed {candidate.seed}")
         print(f"{len(written)} candidates by {name} in {seconds:.2f} s (seed {seed})")
+    if empty:
+        print(f"composer-app: candidate {', '.join(map(str, empty))} holds no notes", file=sys.stderr)
     return 0

@@ -21,8 +21,9 @@ _SURROGATE = re.compile("[\ud800-\udfff]")  # in a str every surrogate code poin
 # -- files ---------------------------------------------------------------------------------------
 MAX_MIDI_FILE_BYTES = 32 * 1024 * 1024  # a MIDI file larger than this is refused before a byte is read
 MAX_PROJECT_FILE_BYTES = 32 * 1024 * 1024  # likewise a project file (500,000 notes take about 15 MB)
-MAX_WEIGHTS_FILE_BYTES = 256 * 1024 * 1024  # likewise a .safetensors file (the shipped one is 3.7 MB)
+MAX_WEIGHTS_FILE_BYTES = 64 * 1024 * 1024  # likewise a .safetensors file (shipped ones are < 50 MB; fp32 copies x2)
 MAX_WEIGHTS_HEADER_BYTES = 1024 * 1024  # the JSON header of a .safetensors file (names, shapes, config)
+MAX_WEIGHTS_CONFIG_VALUE = 65_536  # any number in a model's config (widths, layers, context length)
 MAX_MIDI_EVENTS = 1_000_000  # events of all tracks of a MIDI file together (about 3-4 MB of MIDI)
 # JSON items (commas and brackets) a project file may hold: json.loads builds a Python object for
 # each (up to ~60 bytes), so they are counted in the raw bytes before parsing. 500,000 notes of 5
