@@ -10,6 +10,7 @@ server died) it says so and exits 1 within ``HEALTH_TIMEOUT_S`` instead of playi
 from __future__ import annotations
 
 import argparse
+import logging
 import signal
 import sys
 
@@ -83,6 +84,8 @@ def run(args: argparse.Namespace) -> int:
     from composer_app.core.document_io import load_document
 
     project = load_document(args.file)
+    # Lost outputs are reported once, below, in this command's own words (not again by the logger).
+    logging.getLogger("composer_app.playback").addHandler(logging.NullHandler())
     previous = {number: signal.signal(number, _raise_stop) for number in STOP_SIGNALS}
     try:
         return _play(args, project)

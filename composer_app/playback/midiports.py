@@ -197,6 +197,51 @@ def _port_not_found(wanted: str, names, api: str) -> PortNotFoundError:
     return PortNotFoundError(f"no MIDI port matches {wanted!r} on {api} (ports: {listing})")
 
 
+class _JackServerWatch:
+    """Notices the JACK server going away, which rtmidi does not report (its port list goes stale).
+
+    A second, port-less JACK client of ours, opened through libjack with ``ctypes`` only to be told
+    of the server's shutdown (``jack_on_shutdown``; it needs no activation, so it never joins the
+    audio graph). Where libjack cannot be loaded there is no watch and ``lost`` stays False.
+    """
+
+    JACK_NO_START_SERVER = 0x01  # jack_options_t: never spawn a server
+
+    def __init__(self, client_name: str) -> None:
+        import ctypes
+        import ctypes.util
+
+        self.lost = False
+        self._client = None
+        try:
+            lib = ctypes.CDLL(ctypes.util.find_library("jack") or "libjack.so.0")
+        except OSError:
+            return
+        lib.jack_client_open.restype = ctypes.c_void_p
+        lib.jack_client_open.argtypes = [ctypes.c_char_p, ctypes.c_int, ctypes.POINTER(ctypes.c_int)]
+        callback_type = ctypes.CFUNCTYPE(None, ctypes.c_void_p)
+        lib.jack_on_shutdown.argtypes = [ctypes.c_void_p, callback_type, ctypes.c_void_p]
+        lib.jack_client_close.argtypes = [ctypes.c_void_p]
+        status = ctypes.c_int()
+        with quiet_native_stderr():
+            client = lib.jack_client_open(f"{client_name} watch".encode()[:60], self.JACK_NO_START_SERVER,
+                                          ctypes.byref(status))
+        if not client:
+            return
+        self._lib, self._client = lib, client
+        self._callback = callback_type(self._on_shutdown)  # kept: libjack holds only the pointer
+        lib.jack_on_shutdown(client, self._callback, None)
+
+    def _on_shutdown(self, _arg) -> None:  # on a libjack thread
+        self.lost = True
+
+    def close(self) -> None:
+        client, self._client = self._client, None
+        if client and not self.lost:  # a client of a dead server is left as it is
+            with quiet_native_stderr():
+                self._lib.jack_client_close(client)
+
+
 class MidiPortSink(Sink):
     """Send to an external MIDI port (hardware synth, DAW, soft synth) or a virtual output port.
 
@@ -223,6 +268,7 @@ class MidiPortSink(Sink):
         self.channel = channel
         self.virtual = virtual
         self._rt, self.api = _open_client("output", api, client_name)
+        self._jack_watch = _JackServerWatch(client_name) if self.api == "jack" else None
         try:
             if virtual:
                 name = port_name or VIRTUAL_OUTPUT_NAME
@@ -248,6 +294,8 @@ class MidiPortSink(Sink):
                 self.port_name = found
         except BaseException:
             self._rt.delete()
+            if self._jack_watch is not None:
+                self._jack_watch.close()
             raise
         super().__init__(self.port_name)
         where = "virtual port" if virtual else "port"
@@ -260,6 +308,8 @@ class MidiPortSink(Sink):
         self._rt.send_message(msg.bytes())
 
     def _check(self) -> str | None:
+        if self._jack_watch is not None and self._jack_watch.lost:
+            return f"the JACK server stopped; MIDI port {self.port_name!r} is gone"
         if self.virtual:
             return None
         if self.port_name not in self._rt.get_ports():
@@ -267,8 +317,13 @@ class MidiPortSink(Sink):
         return None
 
     def _close(self) -> None:
+        if self._jack_watch is not None and self._jack_watch.lost:
+            self._jack_watch.close()
+            return  # rtmidi's client of a dead server: closing it could block; the process ends soon
         self._rt.close_port()
         self._rt.delete()
+        if self._jack_watch is not None:
+            self._jack_watch.close()
 
 
 class MidiInput:

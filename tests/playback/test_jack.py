@@ -283,3 +283,130 @@ def test_ports_command_lists_jack_ports(jack_server, midi_dump):
     assert done.returncode == 0
     assert f"MIDI outputs (jack):\n  {midi_dump.port}\n" in done.stdout
     assert "MIDI inputs: none (no MIDI input ports on jack)" in done.stdout
+
+
+# -- the play command under every stop (issue 9) -------------------------------------------------
+
+
+def _held_note_clip(tmp_path, seconds: int = 20):
+    """A clip whose one note (channel 3, pitch 67) sounds for ``seconds``: a stuck note would ring."""
+    clip = tmp_path / "held.mid"
+    save_midi(Project(tracks=(Track(channel=2, notes=[Note(0, 67, 960 * seconds, velocity=99, channel=2)]),),
+                      tempo_map=TempoMap.constant(120), ticks_per_quarter=480), clip)
+    return clip
+
+
+def _start_play(clip, port: str, extra_env: dict | None = None) -> subprocess.Popen:
+    import os
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "composer_app", "play", str(clip), "--port", port, "--midi-api", "jack"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, **(extra_env or {})},
+    )
+    line = process.stdout.readline()
+    assert line.startswith(f"playing {clip}"), line + process.stderr.read()
+    return process
+
+
+@pytest.mark.parametrize("signal_name", ["SIGTERM", "SIGHUP", "SIGINT"])
+def test_play_killed_by_a_signal_sends_note_off_and_all_notes_off_to_the_peer(
+    jack_server, midi_dump, tmp_path, signal_name
+):
+    import signal
+
+    clip = _held_note_clip(tmp_path)
+    midi_dump.clear()
+    process = _start_play(clip, midi_dump.port)
+    note_on = mido.Message("note_on", channel=2, note=67, velocity=99)
+    deadline = time.monotonic() + 10
+    while note_on not in midi_dump.messages() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert note_on in midi_dump.messages()
+    process.send_signal(getattr(signal, signal_name))
+    _, err = process.communicate(timeout=20)
+    expected_code = {"SIGINT": 130}.get(signal_name, 128 + getattr(signal, signal_name))
+    assert process.returncode == expected_code, err
+    midi_dump.wait_for(2 + 1 + 48)
+    received = midi_dump.messages()
+    after = received[received.index(note_on) + 1 :]
+    assert mido.Message("note_off", channel=2, note=67, velocity=64) in after
+    all_notes_off = {m.channel for m in after if m.type == "control_change" and m.control == CC_ALL_NOTES_OFF}
+    assert all_notes_off == set(range(16))
+    assert err.count("\n") == 1 and "Traceback" not in err
+    if signal_name != "SIGINT":
+        assert err == f"composer-app play: stopped by {signal_name}; all notes off sent\n"
+
+
+def test_play_ends_with_a_clear_message_when_its_peer_quits(jack_server, midi_dump, tmp_path):
+    clip = _held_note_clip(tmp_path)
+    process = _start_play(clip, midi_dump.port)
+    time.sleep(0.3)
+    midi_dump.stop()
+    started = time.monotonic()
+    _, err = process.communicate(timeout=20)
+    assert time.monotonic() - started < 3  # not the 20 s the clip lasts
+    assert process.returncode == 1
+    assert err == (
+        f"composer-app play: MIDI port '{midi_dump.port}' disappeared (jack); playback goes on without it\n"
+        "composer-app play: stopped: every output was lost\n"
+    )
+
+
+def test_play_ends_with_a_clear_message_when_the_jack_server_dies(tmp_path):
+    """A JACK server of this test's own, killed (-9) while play sends to a peer on it."""
+    import os
+    import signal
+    import uuid
+
+    from tests.jack_fixtures import JACK_START_TIMEOUT_S, _require
+
+    name = f"composer-kill-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+    env = {**os.environ, "JACK_NO_START_SERVER": "1", "JACK_DEFAULT_SERVER": name}
+    server = subprocess.Popen([_require("jackd"), "-n", name, "-d", "dummy", "-r", "48000", "-p", "256"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, start_new_session=True)
+    dump = None
+    try:
+        subprocess.run(["jack_wait", "-s", name, "-w", "-t", str(JACK_START_TIMEOUT_S)], env=env, check=True,
+                       capture_output=True, timeout=JACK_START_TIMEOUT_S + 5)
+        dump = subprocess.Popen(["jack_midi_dump", "peer"], env=env, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL, start_new_session=True)
+        deadline = time.monotonic() + 10
+        while "peer:input" not in subprocess.run(["jack_lsp", "-s", name], capture_output=True, text=True).stdout:
+            assert time.monotonic() < deadline, "the peer's port did not appear"
+            time.sleep(0.05)
+        process = _start_play(_held_note_clip(tmp_path), "peer:input", {"JACK_DEFAULT_SERVER": name})
+        time.sleep(0.3)
+        server.send_signal(signal.SIGKILL)
+        server.wait(10)
+        started = time.monotonic()
+        _, err = process.communicate(timeout=20)
+        assert time.monotonic() - started < 5
+        assert process.returncode == 1, err
+        assert err.endswith("composer-app play: stopped: every output was lost\n"), err
+        assert "Traceback" not in err
+    finally:
+        for child in (dump, server):
+            if child is not None and child.poll() is None:
+                child.kill()
+                child.wait(10)
+        _release_registry_slot(name, env)
+
+
+def _release_registry_slot(name: str, env: dict) -> None:
+    """Give back the slot a killed JACK server keeps in JACK's registry of at most 8 servers.
+
+    A server killed with -9 never unregisters, and libjack reclaims the slot only for a server of
+    the same name: start one under that name and stop it properly, or after eight such tests no
+    JACK server on the machine could start ("Too many servers already active").
+    """
+    import signal
+
+    again = subprocess.Popen(["jackd", "-n", name, "-d", "dummy", "-r", "48000", "-p", "256"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, start_new_session=True)
+    subprocess.run(["jack_wait", "-s", name, "-w", "-t", "10"], env=env, capture_output=True, timeout=15)
+    again.send_signal(signal.SIGTERM)
+    try:
+        again.wait(10)
+    except subprocess.TimeoutExpired:
+        again.kill()
+        again.wait(10)
