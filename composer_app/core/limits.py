@@ -20,19 +20,19 @@ _SURROGATE = re.compile("[\ud800-\udfff]")  # in a str every surrogate code poin
 
 # -- files ---------------------------------------------------------------------------------------
 MAX_MIDI_FILE_BYTES = 32 * 1024 * 1024  # a MIDI file larger than this is refused before a byte is read
-MAX_PROJECT_FILE_BYTES = 32 * 1024 * 1024  # likewise a project file (500,000 notes take about 15 MB)
+MAX_PROJECT_FILE_BYTES = 32 * 1024 * 1024  # likewise a project file (200,000 notes take about 6 MB)
 MAX_WEIGHTS_FILE_BYTES = 64 * 1024 * 1024  # likewise a .safetensors file (shipped ones are < 50 MB; fp32 copies x2)
 MAX_WEIGHTS_HEADER_BYTES = 1024 * 1024  # the JSON header of a .safetensors file (names, shapes, config)
 MAX_WEIGHTS_CONFIG_VALUE = 65_536  # any number in a model's config (widths, layers, context length)
 MAX_MIDI_EVENTS = 1_000_000  # events of all tracks of a MIDI file together (about 3-4 MB of MIDI)
 # JSON items (commas and brackets) a project file may hold: json.loads builds a Python object for
-# each (up to ~60 bytes), so they are counted in the raw bytes before parsing. 500,000 notes of 5
-# numbers need about 3.5 million.
-MAX_PROJECT_JSON_ITEMS = 4_000_000
+# each (up to ~60 bytes), so they are counted in the raw bytes before parsing. 200,000 notes of 5
+# numbers need about 1.4 million.
+MAX_PROJECT_JSON_ITEMS = 2_000_000
 
 # -- documents -----------------------------------------------------------------------------------
 MAX_TRACKS = 256  # tracks in a document (the editor shows one row per track)
-MAX_NOTES = 500_000  # notes in a document, all tracks together
+MAX_NOTES = 200_000  # notes in a document, all tracks together (loading, scheduling, saving stay within seconds)
 MAX_TEMPO_CHANGES = 10_000  # entries in a tempo map
 MAX_METER_CHANGES = 10_000  # entries in a time-signature map
 MAX_MARKERS = 10_000  # named positions (sections) in a document
@@ -44,6 +44,7 @@ MAX_SPAN_QUARTERS = 65_536
 MAX_NOTE_QUARTERS = 4_096  # one note's length in quarter notes (1,024 bars of 4/4)
 MAX_NAME_BYTES = 1_024  # a title or a track name, in bytes of UTF-8 text (longer ones are cut on reading)
 MAX_SETTINGS_BYTES = 1024 * 1024  # a document's settings as JSON text
+MAX_SETTINGS_DEPTH = 32  # objects and lists nested in the settings (deeper values are dropped on reading)
 
 # -- rendering -----------------------------------------------------------------------------------
 MAX_RENDER_SECONDS = 3_600  # seconds of music an offline render writes (one hour: about 20 s to render)
@@ -122,13 +123,16 @@ def check_name(what: str, text: str) -> None:
         raise LimitError(f"{what} is longer than {MAX_NAME_BYTES:,} bytes")
 
 
-def sanitize_json_value(value: Any) -> Any:
-    """A copy of a parsed JSON value that JSON can write again, or ``_DROP`` if it cannot be kept.
+def sanitize_json_value(value: Any, depth: int = 0) -> Any:
+    """A copy of a parsed JSON value that JSON can write again, or ``DROP`` if it cannot be kept.
 
     Lone surrogates in strings (and keys) become U+FFFD; non-finite numbers (NaN, Infinity), which
-    strict JSON cannot hold, make the value unkeepable: in an object the key is dropped, in a list
-    the whole list is (a list with a hole would shift its meaning).
+    strict JSON cannot hold, and values nested deeper than ``MAX_SETTINGS_DEPTH`` make the value
+    unkeepable: in an object the key is dropped, in a list the whole list is (a list with a hole
+    would shift its meaning).
     """
+    if depth > MAX_SETTINGS_DEPTH:
+        return DROP
     if isinstance(value, str):
         return cut_text(value, limit_bytes=MAX_SETTINGS_BYTES)
     if isinstance(value, float):
@@ -138,12 +142,12 @@ def sanitize_json_value(value: Any) -> Any:
     if isinstance(value, dict):
         out = {}
         for key, item in value.items():
-            kept = sanitize_json_value(item)
+            kept = sanitize_json_value(item, depth + 1)
             if kept is not DROP:
                 out[cut_text(str(key), MAX_SETTINGS_BYTES)] = kept
         return out
     if isinstance(value, (list, tuple)):
-        items = [sanitize_json_value(item) for item in value]
+        items = [sanitize_json_value(item, depth + 1) for item in value]
         return DROP if any(item is DROP for item in items) else items
     return DROP
 
