@@ -106,7 +106,11 @@ def run(args: argparse.Namespace) -> int:
     name = ",".join(names)
     seed = args.seed if args.seed is not None else int.from_bytes(os.urandom(3), "big")
     started = time.perf_counter()
-    models = {each: registry.load_generator(each) for each in names}  # WeightsError: one clear line, exit 2
+    try:
+        models = {each: registry.load_generator(each) for each in names}  # a WeightsError (hostile, broken) is exit 2
+    except registry.WeightsNotFoundError as error:  # not the user's input: exit 1, one clear line
+        print(f"composer-app: {error}", file=sys.stderr)
+        return 1
     try:
         if len(names) > 1:  # the same request to each, one shared plan: candidates from every generator
             candidates = compare(

@@ -22,7 +22,11 @@ DEFAULT_GENERATOR = "transformer"
 
 
 class WeightsError(BadInputError):
-    """Weights are missing, unreadable or do not fit their model; the message says which file (exit 2)."""
+    """Weights are unreadable, hostile or do not fit their model; the message says which file (exit 2)."""
+
+
+class WeightsNotFoundError(WeightsError):
+    """No weights file where one should be: an installation problem rather than bad input (exit 1)."""
 
 
 @dataclass(frozen=True)
@@ -175,7 +179,7 @@ def _read_header(path: Path) -> dict:
     try:
         status = path.stat()
     except FileNotFoundError:
-        raise WeightsError(f"weights not found: {path} (train them with 'composer-app train')") from None
+        raise WeightsNotFoundError(f"weights not found: {path} (train them with 'composer-app train')") from None
     except OSError as error:
         raise WeightsError(f"cannot read weights {path}: {error.strerror or error}") from None
     if not stat.S_ISREG(status.st_mode):  # a FIFO or a device would block or never end
