@@ -94,67 +94,49 @@ def check_meter_fits(numerator: int, denominator: int, ticks_per_quarter: int) -
 
 
 def cut_text(text: str, limit_bytes: int = MAX_NAME_BYTES) -> str:
-    """``text`` made safe to keep and save: lone surrogates replaced, cut to ``limit_bytes`` of UTF-8.
-
-    A cut text ends with "…" (within the limit) and never splits a character.
-    """
+    """``text`` cut to at most ``limit_bytes`` of UTF-8, ending with "…", never splitting a character."""
     if not isinstance(text, str):
         raise TypeError("text must be a str")
-    clean = _SURROGATE.sub("\ufffd", text) if _has_surrogates(text) else text
-    if len(clean) * 4 <= limit_bytes or len(clean.encode("utf-8")) <= limit_bytes:
-        return clean
-    data = clean.encode("utf-8")[: limit_bytes - 3]
+    if len(text) * 4 <= limit_bytes or _utf8_length(text) <= limit_bytes:
+        return text
+    data = text.encode("utf-8", "surrogatepass")[: limit_bytes - 3]
     return data.decode("utf-8", "ignore") + "…"
 
 
-def _has_surrogates(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return True
-    return False
+def _utf8_length(text: str) -> int:
+    return len(text.encode("utf-8", "surrogatepass"))
+
+
+def has_lone_surrogate(text: str) -> bool:
+    """True if ``text`` holds a surrogate code point (``"\ud800"``): UTF-8 cannot hold it, so neither can a file."""
+    return _SURROGATE.search(text) is not None
 
 
 def check_name(what: str, text: str) -> None:
-    """Raise ``ValueError`` unless ``text`` is valid UTF-8 text of at most ``MAX_NAME_BYTES``."""
-    if _has_surrogates(text):
-        raise ValueError(f"{what} holds a lone surrogate (not valid text)")
-    if len(text) * 4 > MAX_NAME_BYTES and len(text.encode("utf-8")) > MAX_NAME_BYTES:
+    """Raise ``LimitError`` if ``text`` is longer than ``MAX_NAME_BYTES`` of UTF-8."""
+    if len(text) * 4 > MAX_NAME_BYTES and _utf8_length(text) > MAX_NAME_BYTES:
         raise LimitError(f"{what} is longer than {MAX_NAME_BYTES:,} bytes")
 
 
-def sanitize_json_value(value: Any, depth: int = 0) -> Any:
-    """A copy of a parsed JSON value that JSON can write again, or ``DROP`` if it cannot be kept.
+def check_json_value(value: Any, path: str, depth: int = 0) -> None:
+    """Raise ``ValueError`` naming the place if a parsed JSON value could not be written again.
 
-    Lone surrogates in strings (and keys) become U+FFFD; non-finite numbers (NaN, Infinity), which
-    strict JSON cannot hold, and values nested deeper than ``MAX_SETTINGS_DEPTH`` make the value
-    unkeepable: in an object the key is dropped, in a list the whole list is (a list with a hole
-    would shift its meaning).
+    Strict JSON holds no NaN or Infinity, UTF-8 no lone surrogate; and nesting is limited to
+    ``MAX_SETTINGS_DEPTH`` (deeper values would exhaust the recursion of whatever walks them).
     """
     if depth > MAX_SETTINGS_DEPTH:
-        return DROP
-    if isinstance(value, str):
-        return cut_text(value, limit_bytes=MAX_SETTINGS_BYTES)
+        raise ValueError(f"{path}: nested deeper than {MAX_SETTINGS_DEPTH}")
     if isinstance(value, float):
-        return value if math.isfinite(value) else DROP
-    if value is None or isinstance(value, (bool, int)):
-        return value
-    if isinstance(value, dict):
-        out = {}
+        if not math.isfinite(value):
+            raise ValueError(f"{path}: {value} (NaN and Infinity cannot be saved again)")
+    elif isinstance(value, str):
+        if has_lone_surrogate(value):
+            raise ValueError(f"{path}: text with a lone surrogate (not valid text; it cannot be saved again)")
+    elif isinstance(value, dict):
         for key, item in value.items():
-            kept = sanitize_json_value(item, depth + 1)
-            if kept is not DROP:
-                out[cut_text(str(key), MAX_SETTINGS_BYTES)] = kept
-        return out
-    if isinstance(value, (list, tuple)):
-        items = [sanitize_json_value(item, depth + 1) for item in value]
-        return DROP if any(item is DROP for item in items) else items
-    return DROP
-
-
-class _Drop:
-    def __repr__(self) -> str:
-        return "DROP"
-
-
-DROP = _Drop()  # what sanitize_json_value returns for a value that cannot be kept
+            if has_lone_surrogate(str(key)):
+                raise ValueError(f"{path}: a key with a lone surrogate (it cannot be saved again)")
+            check_json_value(item, f"{path}.{cut_text(str(key), 40)}", depth + 1)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            check_json_value(item, f"{path}[{index}]", depth + 1)

@@ -677,7 +677,7 @@ def _conductor_events(project: Project) -> list[_Event]:
     """Title, time signatures, key signature, tempi and our meta event (the loop, a mode)."""
     events: list[_Event] = []
     if project.title:
-        events.append((0, _META, _meta_bytes(0x03, project.title.encode("utf-8"))))
+        events.append((0, _META, _meta_bytes(0x03, project.title.encode("utf-8", "replace"))))
     for change in project.time_signatures.changes:
         clocks_per_beat = max(1, 96 // change.denominator)  # MIDI clocks (24 per quarter) per metronome click
         payload = bytes((change.numerator, change.denominator.bit_length() - 1, clocks_per_beat, 8))
@@ -687,7 +687,7 @@ def _conductor_events(project: Project) -> list[_Event]:
     for change in project.tempo_map.changes:
         events.append((change.tick, _META, _meta_bytes(0x51, change.microseconds_per_quarter.to_bytes(3, "big"))))
     for marker in project.markers:
-        events.append((marker.tick, _META, _meta_bytes(0x06, marker.name.encode("utf-8"))))
+        events.append((marker.tick, _META, _meta_bytes(0x06, marker.name.encode("utf-8", "replace"))))
     app = {}
     if project.key is not None and project.key.mode not in ("major", "minor"):
         app["key"] = project.key.name
@@ -714,7 +714,7 @@ def _track_events(track: Track, key: Key | None = None, extra_program_channels: 
     The key signature is repeated from the conductor track because notation programs
     (MuseScore 3) read it only from tracks that have notes.
     """
-    events: list[_Event] = [(0, _META, _meta_bytes(0x03, track.name.encode("utf-8")))]
+    events: list[_Event] = [(0, _META, _meta_bytes(0x03, track.name.encode("utf-8", "replace")))]
     if key is not None:
         events.append((0, _META, _key_signature_event(key)))
     app: dict = {}

@@ -29,11 +29,11 @@ A file from a newer version of the format is refused with a message saying so. T
 file and the number of JSON items in it are checked before it is parsed, and the document must
 stay within ``core.limits`` (tracks, notes, span, note length).
 
-What loading repairs rather than refuses, so that whatever loads can be saved again: text with
-lone surrogates (``"\ud800"``, which UTF-8 cannot hold) gets U+FFFD in their place, titles and
-track names longer than ``limits.MAX_NAME_BYTES`` are cut, and a settings entry holding NaN or
-Infinity (which strict JSON cannot hold) is dropped, so the editor falls back to its default for
-it. Notes, tempi and meters are never repaired: a wrong one is an error naming the field.
+Whatever loads can be saved again: a value no project file can hold is refused with the field
+named, namely NaN or Infinity in the settings (strict JSON has neither), text with a lone surrogate
+(``"\ud800"``, which UTF-8 cannot hold) and settings nested deeper than
+``limits.MAX_SETTINGS_DEPTH``. Only over-long titles and names are repaired: cut to
+``limits.MAX_NAME_BYTES``.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ from composer_app.core.chords import MAX_CHORD_EVENTS, Chord, ChordEvent, ChordT
 from composer_app.core.fileio import read_bytes_bounded, write_bytes_atomically
 from composer_app.core.mood_timeline import MoodTimeline
 from composer_app.core import limits
-from composer_app.core.limits import DROP, cut_text, sanitize_json_value
+from composer_app.core.limits import check_json_value, cut_text, has_lone_surrogate
 from composer_app.core.note import Note
 from composer_app.core.project import LoopRegion, Marker, Project
 from composer_app.core.track import DEFAULT_VOLUME, PAN_CENTRE
@@ -115,7 +115,7 @@ _CHORD_ROW = re.compile(r'\[\n\s*(\d+),\n\s*(\d+),\n\s*("[^"\\\n]*")\n\s*\]')  #
 def project_to_json(project: Project) -> str:
     """The text of a project file: indented JSON with each note (and tempo, meter) on one line.
 
-    Raises ``ProjectFileError`` naming the setting if ``settings`` holds something JSON cannot hold
+    Raises ``ValueError`` naming the setting if ``settings`` holds something JSON cannot hold
     (NaN, Infinity, an object that is not JSON, text with a lone surrogate).
     """
     _check_settings_saveable(project.settings)
@@ -131,7 +131,9 @@ def _check_settings_saveable(settings) -> None:
             str(key).encode("utf-8")
         except (TypeError, ValueError) as error:  # UnicodeEncodeError is a ValueError
             reason = "NaN or Infinity" if "Out of range float" in str(error) else type(error).__name__
-            raise ProjectFileError(f"cannot save: setting {cut_text(str(key), 80)!r} holds a value a project file cannot hold ({reason})") from None
+            raise ValueError(
+                f"cannot save: setting {cut_text(str(key), 80)!r} holds a value a project file cannot hold ({reason})"
+            ) from None
 
 
 def save_project(project: Project, path: str | os.PathLike) -> None:
@@ -143,7 +145,11 @@ def save_project(project: Project, path: str | os.PathLike) -> None:
     """
     try:
         data = project_to_json(project).encode("utf-8")
-    except ProjectFileError as error:
+    except UnicodeEncodeError:  # a lone surrogate in the title or a name
+        raise ProjectFileError(
+            f"{os.fspath(path)}: cannot save: the title or a name holds a lone surrogate (not valid text)"
+        ) from None
+    except (TypeError, ValueError) as error:
         raise ProjectFileError(f"{os.fspath(path)}: {error}") from None
     try:
         write_bytes_atomically(path, data)
@@ -215,7 +221,7 @@ def project_from_dict(document: Any) -> Project:
         )
     tpq = _field(document, "ticks_per_quarter", int)
     _build("", check_int, "ticks_per_quarter", tpq, 1, MAX_TICKS_PER_QUARTER)
-    title = cut_text(_field(document, "title", str))
+    title = _text(document, "title")
     note_fields = document.get("note_fields", list(NOTE_FIELDS))
     if note_fields != list(NOTE_FIELDS):
         raise _Invalid("note_fields", f"must be {list(NOTE_FIELDS)}")
@@ -235,13 +241,13 @@ def project_from_dict(document: Any) -> Project:
         raise _Invalid("markers", "must be a list")
     for i, row in enumerate(markers_value):
         tick, name = _row(row, f"markers[{i}]", 2)
-        markers.append(_build(f"markers[{i}]", Marker, tick, cut_text(name) if isinstance(name, str) else name))
+        if isinstance(name, str):
+            name = _checked_text(name, f"markers[{i}]")
+        markers.append(_build(f"markers[{i}]", Marker, tick, name))
     settings = document.get("settings", {})
     if not isinstance(settings, dict):
         raise _Invalid("settings", "must be an object")
-    settings = sanitize_json_value(settings)
-    if settings is DROP:
-        settings = {}
+    _build("", check_json_value, settings, "settings")
     if len(json.dumps(settings, ensure_ascii=False).encode("utf-8")) > limits.MAX_SETTINGS_BYTES:
         raise _Invalid("settings", f"larger than {limits.MAX_SETTINGS_BYTES:,} bytes")
 
@@ -287,7 +293,7 @@ def _chords(document: dict) -> ChordTrack:
 def _track(value: Any, path: str) -> Track:
     if not isinstance(value, dict):
         raise _Invalid(path, "must be an object")
-    name = cut_text(_field(value, "name", str, path))
+    name = _text(value, "name", path)
     program = _field(value, "program", int, path)
     channel = _field(value, "channel", int, path)
     mute = _field(value, "mute", bool, path)
@@ -300,6 +306,17 @@ def _track(value: Any, path: str) -> Track:
         note_path = f"{path}.notes[{i}]"
         notes.append(_build(note_path, Note, *_row(row, note_path, len(NOTE_FIELDS))))
     return _build(path, Track, name, program, channel, tuple(notes), mute, solo, volume, pan)
+
+
+def _text(document: dict, key: str, parent: str = "") -> str:
+    """A string field: refused if UTF-8 cannot hold it (a lone surrogate), cut to ``MAX_NAME_BYTES``."""
+    return _checked_text(_field(document, key, str, parent), f"{parent}.{key}" if parent else key)
+
+
+def _checked_text(text: str, path: str) -> str:
+    if has_lone_surrogate(text):
+        raise _Invalid(path, "text with a lone surrogate (not valid text; it cannot be saved again)")
+    return cut_text(text)
 
 
 def _field(document: dict, key: str, kind: type, parent: str = "") -> Any:
