@@ -57,7 +57,7 @@ TIME_LIMIT_S = 30.0  # loading plus one entry point: what one command does (the 
 MEMORY_LIMIT_BYTES = 1_000_000_000  # per worker, beyond its address space at start
 ENTRY_POINTS = ("load", "info", "suggest_plan", "render_schedule", "save_again")
 MUTATORS = ("bytes", "midi_structure", "project_fields", "project_text")
-CHECKPOINT_INPUTS = 5_000
+CHECKPOINT_INPUTS = 1_000
 
 
 class InputTimeout(BaseException):
