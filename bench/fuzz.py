@@ -432,7 +432,11 @@ def _worker(connection, run_seed: int, start: int, stop: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     signal.signal(signal.SIGALRM, _alarm)
     for index in range(start, stop):
-        mutator, name, data = make_input(seeds, run_seed, index)
+        try:
+            mutator, name, data = make_input(seeds, run_seed, index)
+        except (MemoryError, RecursionError):  # the mutation itself was too big to build (not the app)
+            connection.send(("skipped", index))
+            continue
         connection.send(("start", index, mutator, name, data))
         started = time.perf_counter()
         try:
@@ -455,13 +459,16 @@ def fuzz(inputs: int, run_seed: int = 9, progress: bool = False, checkpoint=None
     by_entry = {e: {"tried": 0, "ok": 0, "refused": 0, "escapes": 0} for e in ENTRY_POINTS}
     by_mutator = {m: {"inputs": 0, "escapes": 0} for m in MUTATORS}
     escapes: list[dict] = []
+    skipped: list[int] = []  # inputs whose mutation could not be built within the worker's memory
     slowest_s = 0.0
     started = time.perf_counter()
     next_index = 0
     current = None
 
     def summary(complete: bool) -> dict:
-        return _summary(next_index, escapes, run_seed, started, slowest_s, by_entry, by_mutator, complete)
+        figures = _summary(next_index, escapes, run_seed, started, slowest_s, by_entry, by_mutator, complete)
+        figures["skipped_inputs"] = len(skipped)
+        return figures
     while next_index < inputs:
         receiver, sender = context.Pipe(duplex=False)
         process = context.Process(target=_worker, args=(sender, run_seed, next_index, inputs), daemon=True)
@@ -480,6 +487,10 @@ def fuzz(inputs: int, run_seed: int = 9, progress: bool = False, checkpoint=None
                 break
             if message[0] == "start":
                 current = message[1:]
+                continue
+            if message[0] == "skipped":
+                skipped.append(message[1])
+                next_index = message[1] + 1
                 continue
             _, index, mutator, name, outcomes, seconds = message
             slowest_s = max(slowest_s, seconds)
