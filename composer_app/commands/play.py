@@ -18,22 +18,26 @@ from composer_app.commands.ports import MIDI_API_CHOICES, MIDI_API_HELP
 
 HELP = "play a .mid or project file live to a MIDI port or through FluidSynth (returns when it ends)"
 PROG = "composer-app play"
-STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
+# Ctrl-C too: a KeyboardInterrupt raised at an arbitrary point of the main thread (inside a sink's
+# check, between a lock's acquire and its try) could leave a lock held and the clean-up hanging.
+STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
 HEALTH_TIMEOUT_S = 1.0  # how long the loss of every output may go unnoticed
+WAIT_STEP_S = 0.1  # how often the playing loop looks at stop requests and at the outputs' health
 
 
-class _StopSignal(BaseException):
-    """SIGTERM or SIGHUP arrived: unwind to the ``finally`` that silences and closes the outputs."""
+class _StopRequest:
+    """A signal handler that only records the first stop signal; the playing loop acts on it.
 
-    def __init__(self, signum: int):
-        super().__init__(signum)
-        self.signum = signum
+    Nothing is raised inside the interrupted code, so every lock is released normally and the
+    clean-up (note-offs, all-notes-off, closing the ports) runs in the ordinary ``finally``.
+    """
 
+    def __init__(self):
+        self.signum: int | None = None
 
-def _raise_stop(signum, _frame):
-    for number in STOP_SIGNALS:  # a second signal must not interrupt the clean-up
-        signal.signal(number, signal.SIG_IGN)
-    raise _StopSignal(signum)
+    def __call__(self, signum, _frame):
+        if self.signum is None:
+            self.signum = signum
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -86,19 +90,20 @@ def run(args: argparse.Namespace) -> int:
     project = load_document(args.file)
     # Lost outputs are reported once, below, in this command's own words (not again by the logger).
     logging.getLogger("composer_app.playback").addHandler(logging.NullHandler())
-    previous = {number: signal.signal(number, _raise_stop) for number in STOP_SIGNALS}
+    stop = _StopRequest()
+    previous = {number: signal.signal(number, stop) for number in STOP_SIGNALS}
     try:
-        return _play(args, project)
-    except _StopSignal as stop:
-        name = signal.Signals(stop.signum).name
-        print(f"{PROG}: stopped by {name}; all notes off sent", file=sys.stderr)
-        return 128 + stop.signum
+        code = _play(args, project, stop)
     finally:
         for number, handler in previous.items():
             signal.signal(number, handler)
+    if stop.signum is not None:
+        print(f"{PROG}: stopped by {signal.Signals(stop.signum).name}; all notes off sent", file=sys.stderr)
+        return 128 + stop.signum
+    return code
 
 
-def _play(args: argparse.Namespace, project) -> int:
+def _play(args: argparse.Namespace, project, stop: _StopRequest) -> int:
     from composer_app.playback.transport import Transport
 
     errors: list[str] = []
@@ -106,9 +111,13 @@ def _play(args: argparse.Namespace, project) -> int:
     try:
         sinks = _open_sinks(args, errors)
     finally:
-        if sys.exc_info()[0] is not None:  # a signal while opening: close what is open
+        if sys.exc_info()[0] is not None:  # an error while opening: close what is open
             for sink in sinks:
                 sink.close()
+    if stop.signum is not None:  # stopped while the ports opened: nothing has sounded yet
+        for sink in sinks:
+            sink.close()
+        return 0
     for error in errors:
         print(f"{PROG}: {error}", file=sys.stderr)
     if not sinks:
@@ -128,14 +137,16 @@ def _play(args: argparse.Namespace, project) -> int:
         transport = Transport(sinks)
         transport.play(project)
         # Wait for the end; give up early if every output has been lost.
-        while not transport.wait(0.1):
-            if not any(sink.check() for sink in sinks):
+        while not transport.wait(WAIT_STEP_S):
+            if stop.signum is not None or not any(sink.check() for sink in sinks):
                 break
     finally:
         if transport is not None:
-            transport.close()  # stops, panics and closes every sink, also on Ctrl-C and SIGTERM
+            transport.close()  # stops, panics and closes every sink, also after a stop signal
         for sink in sinks:
             sink.close()  # (a sink closes once; this covers a signal before the transport existed)
+    if stop.signum is not None:
+        return 0  # run() reports the signal
     lost = [sink.status for sink in sinks if sink.failed]
     for status in lost:
         print(f"{PROG}: {status}", file=sys.stderr)
