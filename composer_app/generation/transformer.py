@@ -25,6 +25,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from composer_app.generation.engine import TokenGenerator
+from composer_app.generation.token_weights import load_token_state, save_token_model
 from composer_app.generation.tokenizer import BAR, BOS, VOCAB_SIZE
 
 MODEL_KIND = "transformer"
@@ -226,25 +227,11 @@ class MusicTransformer(nn.Module):
 
 def save_transformer(model: MusicTransformer, path: Path, metadata: dict | None = None) -> None:
     """Write fp16 weights + config (and any string metadata) to a .safetensors file."""
-    from safetensors.torch import save_file
-
-    state = {k: v.detach().to(torch.float16).contiguous() for k, v in model.state_dict().items() if k != "head.weight"}
-    meta = {"kind": MODEL_KIND, "config": model.config.to_json()}
-    meta.update({k: v if isinstance(v, str) else json.dumps(v) for k, v in (metadata or {}).items()})
-    path = Path(path)
-    tmp = path.with_suffix(".tmp")
-    save_file(state, str(tmp), metadata=meta)
-    tmp.replace(path)
+    save_token_model(model, path, MODEL_KIND, metadata)
 
 
 def model_from_state(config: TransformerConfig, state: dict) -> MusicTransformer:
-    model = MusicTransformer(config)
-    state = {k: v.float() for k, v in state.items()}
-    state.setdefault("head.weight", state["embed.weight"])
-    missing, unexpected = model.load_state_dict(state, strict=False)
-    if missing or unexpected:
-        raise ValueError(f"weights do not match the config (missing {missing[:3]}, unexpected {unexpected[:3]})")
-    return model
+    return load_token_state(MusicTransformer(config), state)
 
 
 class TransformerGenerator(TokenGenerator):
