@@ -437,7 +437,12 @@ def _worker(connection, run_seed: int, start: int, stop: int) -> None:
         except (MemoryError, RecursionError):  # the mutation itself was too big to build (not the app)
             connection.send(("skipped", index))
             continue
-        connection.send(("start", index, mutator, name, data))
+        try:
+            connection.send(("start", index, mutator, name, data))
+        except MemoryError:  # too big to pickle under the limit: nothing was written, skip it
+            del data
+            connection.send(("skipped", index))
+            continue
         started = time.perf_counter()
         try:
             outcomes = run_entry_points(name, data, timed=True)
