@@ -18,6 +18,8 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
+from composer_app.core.limits import LimitError
+
 LOG_FILE_NAME = "composer-app.log"
 LOG_MAX_BYTES = 1_000_000  # one file rotates at about 1 MB
 LOG_BACKUP_COUNT = 3  # composer-app.log.1 … .3 are kept: at most ~4 MB in all
@@ -25,7 +27,7 @@ LOG_FORMAT = "%(asctime)s %(levelname)s [%(processName)s %(threadName)s] %(name)
 
 log = logging.getLogger("composer_app")
 
-ErrorListener = Callable[[str], None]  # called with one line describing an unhandled exception
+ErrorListener = Callable[[str, bool], None]  # (one line describing an unhandled exception, whether it is a bug)
 _listeners: list[ErrorListener] = []
 _handler: logging.Handler | None = None
 _previous_hooks: tuple | None = None  # (sys.excepthook, threading.excepthook) before ours
@@ -67,7 +69,7 @@ def setup_logging(folder: Path, level: int = logging.INFO) -> Path:
 
 
 def add_error_listener(callback: ErrorListener) -> None:
-    """Call ``callback(one_line)`` after each unhandled exception has been logged."""
+    """Call ``callback(one_line, internal)`` after each unhandled exception has been logged."""
     _listeners.append(callback)
 
 
@@ -83,21 +85,31 @@ def one_line(error: BaseException) -> str:
 
 
 def log_unhandled(error_type, error, tb, where: str = "") -> None:
-    """Log an exception that nothing caught, with its traceback, and tell the listeners."""
+    """Log an exception that nothing caught, with its traceback, and tell the listeners.
+
+    A ``LimitError`` is not a bug: an edit would take the document beyond ``core.limits`` (a note
+    nudged past the last bar the app allows, say). It is logged as a warning without a traceback and
+    the listeners get ``internal=False`` with the limit's own message.
+    """
     if error_type is not None and issubclass(error_type, KeyboardInterrupt):
         return
-    log.error("unhandled exception%s", f" in {where}" if where else "", exc_info=(error_type, error, tb))
-    line = one_line(error) if error is not None else str(error_type)
+    if isinstance(error, LimitError):
+        log.warning("edit refused%s: %s", f" in {where}" if where else "", error)
+        line, internal = f"Not done: {error}", False
+    else:
+        log.error("unhandled exception%s", f" in {where}" if where else "", exc_info=(error_type, error, tb))
+        line, internal = (one_line(error) if error is not None else str(error_type)), True
     for callback in list(_listeners):
         try:
-            callback(line)
+            callback(line, internal)
         except Exception:  # a listener must not turn one error into two
             log.debug("error listener failed", exc_info=True)
 
 
 def _excepthook(error_type, error, tb) -> None:
     log_unhandled(error_type, error, tb)
-    _previous_hooks[0](error_type, error, tb)  # still on stderr for whoever started the app
+    if not isinstance(error, LimitError):
+        _previous_hooks[0](error_type, error, tb)  # still on stderr for whoever started the app
 
 
 def _thread_excepthook(args) -> None:

@@ -36,9 +36,10 @@ def start_logging() -> Path:
     return path
 
 
-def _show_error(line: str) -> None:
+def _show_error(line: str, internal: bool) -> None:
     # May run on any thread: the signal is queued to the GUI thread.
-    app_signals().status_message.emit(f"Internal error: {line} (details: Help ▸ Open log folder)", ERROR_STATUS_MS)
+    text = f"Internal error: {line} (details: Help ▸ Open log folder)" if internal else line
+    app_signals().status_message.emit(text, ERROR_STATUS_MS)
 
 
 class DiagnosticsActions(ActionCollection):

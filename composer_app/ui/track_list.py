@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from composer_app.core.limits import cut_text
 from composer_app.core.track import Track
 from composer_app.ui.document import Document
 from composer_app.ui.gm import GM_PROGRAM_NAMES
@@ -108,7 +109,7 @@ class TrackRow(QWidget):
         grid.addWidget(self.channel, 1, 2, 1, 3)
         grid.addLayout(mix, 2, 1, 1, 4)
         grid.setColumnStretch(1, 1)
-        self.name.editingFinished.connect(lambda: self._change("Rename track", name=self.name.text()))
+        self.name.editingFinished.connect(self._rename)
         self.program.activated.connect(lambda p: self._change("Change instrument", program=p))
         self.channel.valueChanged.connect(lambda c: self._change("Change channel", merge=True, channel=c - 1))
         self.mute.toggled.connect(lambda on: self._change("Mute track" if on else "Unmute track", mute=on))
@@ -120,6 +121,12 @@ class TrackRow(QWidget):
         """A click anywhere on the row (not only on its free space) makes it the edited track."""
         self.panel.document.set_current_track(self.index)
         super().mousePressEvent(event)
+
+    def _rename(self) -> None:
+        name = cut_text(self.name.text())  # a pasted page of text keeps its first MAX_NAME_BYTES
+        if name != self.name.text():
+            self.name.setText(name)
+        self._change("Rename track", name=name)
 
     def _change(self, text: str, merge: bool = False, **values) -> None:
         document = self.panel.document

@@ -23,6 +23,7 @@ from PySide6.QtCore import QEvent, QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QPen
 from PySide6.QtWidgets import QMenu
 
+from composer_app.core.limits import cut_text
 from composer_app.core.project import Marker
 from composer_app.core.timing import (
     TempoChange,
@@ -398,7 +399,7 @@ class MarkerLane(_ItemLane):
         self.open_editor(self.x_of(tick), marker.name, lambda text: self._commit(tick, marker, text), width_px=120)
 
     def _commit(self, tick: int, old: Marker | None, text: str) -> None:
-        name = text.strip()
+        name = cut_text(text.strip())  # a pasted page keeps its first MAX_NAME_BYTES
         if not name:
             _say("Marker unchanged: type a name (Delete removes a marker)")
             return
