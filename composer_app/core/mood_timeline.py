@@ -25,21 +25,15 @@ DEFAULT_BLEND_BARS = 1.0
 
 
 def _unit(name: str, value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{name} must be a number")
-    number = float(value)
-    if not -1.0 <= number <= 1.0:  # also rejects NaN
-        raise ValueError(f"{name} must be in range -1..1")
-    return number
+    return _ranged(name, value, -1.0, 1.0)
 
 
 def _ranged(name: str, value: object, low: float, high: float) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError(f"{name} must be a number")
-    number = float(value)
-    if not low <= number <= high:
+    if not low <= value <= high:  # compared before float(): an int of 400 digits has no float; NaN fails too
         raise ValueError(f"{name} must be in range {low:g}..{high:g}")
-    return number
+    return float(value)
 
 
 @dataclass(frozen=True, slots=True)

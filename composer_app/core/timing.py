@@ -11,7 +11,7 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass
 
-from composer_app.core.limits import check_meter_fits
+from composer_app.core.limits import check_meter_fits, check_span
 from composer_app.core.validate import check_int
 
 DEFAULT_TICKS_PER_QUARTER = 480
@@ -99,6 +99,7 @@ class TempoMap:
         self.changes: tuple[TempoChange, ...] = _normalised(
             changes, TempoChange(0, DEFAULT_MICROSECONDS_PER_QUARTER)
         )
+        check_span("a tempo change", self.changes[-1].tick, ticks_per_quarter)  # before any float of a tick
         self._ticks = [c.tick for c in self.changes]
         seconds = [0.0]
         for previous, change in zip(self.changes, self.changes[1:]):

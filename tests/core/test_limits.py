@@ -120,6 +120,22 @@ def test_a_start_tick_of_10_to_the_4000_is_a_clear_error():
         load_project_bytes(text.encode(), "p.composer")
 
 
+def test_a_tempo_change_at_tick_10_to_the_400_is_a_clear_error_not_an_overflow():
+    """Found by the fuzz run (seed 12, input 29,082): the tempo map turned the tick into a float first."""
+    document = project_document()
+    document["tempo_map"] = [[0, 500000], [10**400, 600000]]
+    with pytest.raises(ProjectFileError, match=r"p.composer: tempo_map: a tempo change at quarter ~10\^\d+ lies beyond the limit"):
+        load_project_bytes(json.dumps(document).encode(), "p.composer")
+
+
+@pytest.mark.parametrize("row", [[10**400, 0.1, 0.1, 1, "x"], [1, 10**400, 0.1, 1, "x"], [1, 0.1, 0.1, 10**400, "x"]])
+def test_a_mood_point_with_a_400_digit_number_is_a_clear_error_not_an_overflow(row):
+    document = project_document()
+    document["mood_timeline"] = [row]
+    with pytest.raises(ProjectFileError, match=r"p.composer: mood_timeline: points\[0\]: \w+ must be in range"):
+        load_project_bytes(json.dumps(document).encode(), "p.composer")
+
+
 @pytest.mark.parametrize("settings, field", [
     ({"mood": {"valence": 0.5, "arousal": float("nan")}}, r"settings.mood.arousal: nan \(NaN and Infinity cannot be saved again\)"),
     ({"points": [1.0, float("inf")]}, r"settings.points\[1\]: inf"),
