@@ -27,7 +27,8 @@ does not support, which ``suggest`` reports in one line, exit 2), more
 than ``TIME_LIMIT_S`` for what one command does (loading plus one entry point, as ``info``,
 ``suggest`` or ``render`` would), or a ``MemoryError`` under the worker's address-space limit
 (its size at start plus ``MEMORY_LIMIT_BYTES``). A worker that dies is restarted and its input
-counted as an escape. One worker process, one thread; escapes are saved for replay.
+counted as an escape. One thread per worker process (``--workers``: each runs a contiguous range of the
+indexes, so input i is the same whatever the number of workers); escapes are saved for replay.
 
     python bench/fuzz.py --inputs 100000          # at scale (writes bench/results/fuzz.json)
     python bench/fuzz.py --inputs 150 --no-write  # what the test suite runs
@@ -44,6 +45,7 @@ import resource
 import signal
 import struct
 import sys
+import threading
 import time
 import traceback
 from pathlib import Path
@@ -454,83 +456,114 @@ def _worker(connection, run_seed: int, start: int, stop: int) -> None:
     connection.send(("finished",))
 
 
-def fuzz(inputs: int, run_seed: int = 9, progress: bool = False, checkpoint=None) -> dict:
-    """Run ``inputs`` inputs in one worker process (restarted if it dies); return the figures.
+def fuzz(inputs: int, run_seed: int = 9, progress: bool = False, checkpoint=None, workers: int = 1) -> dict:
+    """Run inputs 0..``inputs``-1 in ``workers`` worker processes (each restarted if it dies); return the figures.
 
-    ``checkpoint(figures)`` is called every ``CHECKPOINT_INPUTS`` inputs (a long run leaves figures
-    even if it is stopped).
+    Worker ``w`` runs a contiguous range of the indexes, so input ``i`` is the same whatever the
+    number of workers. ``checkpoint(figures)`` is called every ``CHECKPOINT_INPUTS`` inputs (a long
+    run leaves figures even if it is stopped).
     """
-    context = multiprocessing.get_context("spawn")
-    by_entry = {e: {"tried": 0, "ok": 0, "refused": 0, "escapes": 0} for e in ENTRY_POINTS}
-    by_mutator = {m: {"inputs": 0, "escapes": 0} for m in MUTATORS}
-    escapes: list[dict] = []
-    skipped: list[int] = []  # inputs whose mutation could not be built within the worker's memory
-    slowest_s = 0.0
-    started = time.perf_counter()
-    next_index = 0
-    current = None
+    run = _Run(run_seed, progress, checkpoint)
+    bounds = [inputs * w // workers for w in range(workers + 1)]
+    threads = [threading.Thread(target=run.run_range, args=(a, b), daemon=True) for a, b in zip(bounds, bounds[1:]) if b > a]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return run.summary(complete=True)
 
-    def summary(complete: bool) -> dict:
-        figures = _summary(next_index, escapes, run_seed, started, slowest_s, by_entry, by_mutator, complete)
-        figures["skipped_inputs"] = len(skipped)
+
+class _Run:
+    """The figures of one run, added to by one thread per worker process."""
+
+    def __init__(self, run_seed: int, progress: bool, checkpoint) -> None:
+        self.run_seed, self.progress, self.checkpoint = run_seed, progress, checkpoint
+        self.by_entry = {e: {"tried": 0, "ok": 0, "refused": 0, "escapes": 0} for e in ENTRY_POINTS}
+        self.by_mutator = {m: {"inputs": 0, "escapes": 0} for m in MUTATORS}
+        self.escapes: list[dict] = []
+        self.skipped: list[int] = []  # inputs whose mutation could not be built or sent within the worker's memory
+        self.slowest_s = 0.0
+        self.done = 0  # inputs finished (run, skipped or escaped), all workers together
+        self.started = time.perf_counter()
+        self.lock = threading.Lock()
+
+    def summary(self, complete: bool) -> dict:
+        with self.lock:
+            figures = _summary(self.done, self.escapes, self.run_seed, self.started, self.slowest_s,
+                               self.by_entry, self.by_mutator, complete)
+            figures["skipped_inputs"] = len(self.skipped)
         return figures
-    while next_index < inputs:
-        receiver, sender = context.Pipe(duplex=False)
-        process = context.Process(target=_worker, args=(sender, run_seed, next_index, inputs), daemon=True)
-        process.start()
-        sender.close()
-        finished = False
-        while True:
-            try:
-                if not receiver.poll(TIME_LIMIT_S * 3 + 60):
-                    raise EOFError("the worker stopped answering")
-                message = receiver.recv()
-            except (EOFError, OSError):
+
+    def _count(self, mutator: str | None, outcomes: dict | None, record=None) -> None:
+        """One input finished: add its outcomes (None: skipped) and report progress."""
+        with self.lock:
+            if outcomes is not None:
+                self.by_mutator[mutator]["inputs"] += 1
+                escaped = False
+                for entry, outcome in outcomes.items():
+                    counts = self.by_entry[entry]
+                    counts["tried"] += 1
+                    if outcome.startswith("escape"):
+                        counts["escapes"] += 1
+                        escaped = True
+                    else:
+                        counts[outcome] += 1
+                if escaped:
+                    self.by_mutator[mutator]["escapes"] += 1
+                    self.escapes.append(record())
+            self.done += 1
+            done = self.done
+        if self.progress and done % 1000 == 0:
+            rate = done / (time.perf_counter() - self.started)
+            print(f"{done:,} inputs, {len(self.escapes)} escapes, {rate:.0f}/s", flush=True)
+        if self.checkpoint is not None and done % CHECKPOINT_INPUTS == 0:
+            self.checkpoint(self.summary(complete=False))
+
+    def run_range(self, start: int, stop: int) -> None:
+        """Inputs start..stop-1 in one worker process, restarted after the input it died on."""
+        context = multiprocessing.get_context("spawn")
+        next_index = start
+        current = None
+        while next_index < stop:
+            receiver, sender = context.Pipe(duplex=False)
+            process = context.Process(target=_worker, args=(sender, self.run_seed, next_index, stop), daemon=True)
+            process.start()
+            sender.close()
+            finished = False
+            while True:
+                try:
+                    if not receiver.poll(TIME_LIMIT_S * 3 + 60):
+                        raise EOFError("the worker stopped answering")
+                    message = receiver.recv()
+                except (EOFError, OSError):
+                    break
+                if message[0] == "finished":
+                    finished = True
+                    break
+                if message[0] == "start":
+                    current = message[1:]
+                    continue
+                if message[0] == "skipped":
+                    with self.lock:
+                        self.skipped.append(message[1])
+                    next_index = message[1] + 1
+                    self._count(None, None)
+                    continue
+                _, index, mutator, name, outcomes, seconds = message
+                with self.lock:
+                    self.slowest_s = max(self.slowest_s, seconds)
+                data = current[3] if current else b""
+                self._count(mutator, outcomes, lambda: _record(index, mutator, name, data, outcomes))
+                next_index = index + 1
+            if finished:
                 break
-            if message[0] == "finished":
-                finished = True
-                break
-            if message[0] == "start":
-                current = message[1:]
-                continue
-            if message[0] == "skipped":
-                skipped.append(message[1])
-                next_index = message[1] + 1
-                continue
-            _, index, mutator, name, outcomes, seconds = message
-            slowest_s = max(slowest_s, seconds)
-            by_mutator[mutator]["inputs"] += 1
-            escaped = False
-            for entry, outcome in outcomes.items():
-                counts = by_entry[entry]
-                counts["tried"] += 1
-                if outcome.startswith("escape"):
-                    counts["escapes"] += 1
-                    escaped = True
-                else:
-                    counts[outcome] += 1
-            if escaped:
-                by_mutator[mutator]["escapes"] += 1
-                escapes.append(_record(index, mutator, name, current[3] if current else b"", outcomes))
-            next_index = index + 1
-            if progress and next_index % 1000 == 0:
-                rate = next_index / (time.perf_counter() - started)
-                print(f"{next_index:,} inputs, {len(escapes)} escapes, {rate:.0f}/s", flush=True)
-            if checkpoint is not None and next_index % CHECKPOINT_INPUTS == 0:
-                checkpoint(summary(complete=False))
-        if finished:
-            break
-        process.kill()
-        process.join(10)
-        if current is not None and current[0] == next_index:  # the worker died on this input
-            index, mutator, name, data = current
-            by_mutator[mutator]["inputs"] += 1
-            by_mutator[mutator]["escapes"] += 1
-            by_entry["load"]["tried"] += 1
-            by_entry["load"]["escapes"] += 1
-            escapes.append(_record(index, mutator, name, data, {"load": f"escape: worker died (exit {process.exitcode})"}))
-            next_index += 1
-    return summary(complete=True)
+            process.kill()
+            process.join(10)
+            if current is not None and current[0] == next_index:  # the worker died on this input
+                index, mutator, name, data = current
+                outcome = f"escape: worker died (exit {process.exitcode})"
+                self._count(mutator, {"load": outcome}, lambda: _record(index, mutator, name, data, {"load": outcome}))
+                next_index += 1
 
 
 def _summary(next_index, escapes, run_seed, started, slowest_s, by_entry, by_mutator, complete) -> dict:
@@ -564,6 +597,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--inputs", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=9, help="the run's seed (input i is always the same)")
+    parser.add_argument("--workers", type=int, default=1, help="worker processes (each runs a range of the inputs)")
     parser.add_argument("--no-write", action="store_true", help=f"do not write {RESULTS.relative_to(REPO)}")
     parser.add_argument("--json", action="store_true", help="print every figure as one JSON object at the end")
     args = parser.parse_args()
@@ -571,7 +605,8 @@ def main() -> int:
         RESULTS.parent.mkdir(parents=True, exist_ok=True)
         RESULTS.write_text(json.dumps(figures, indent=1) + "\n")
 
-    result = fuzz(args.inputs, args.seed, progress=True, checkpoint=None if args.no_write else write)
+    result = fuzz(args.inputs, args.seed, progress=True, checkpoint=None if args.no_write else write,
+                  workers=max(1, args.workers))
     print(json.dumps({k: result[k] for k in ("inputs", "escapes", "seconds", "inputs_per_second")}))
     for entry, counts in result["by_entry_point"].items():
         print(f"  {entry:<16} tried {counts['tried']:>7,}  ok {counts['ok']:>7,}  refused {counts['refused']:>7,}  "

@@ -30,7 +30,7 @@ def seeds(fuzz):
 
 def test_a_small_budget_of_mutated_files_escapes_nowhere():
     done = subprocess.run(
-        [sys.executable, str(REPO / "bench" / "fuzz.py"), "--inputs", str(SMALL_BUDGET_INPUTS), "--no-write", "--json"],
+        [sys.executable, str(REPO / "bench" / "fuzz.py"), "--inputs", str(SMALL_BUDGET_INPUTS), "--workers", "2", "--no-write", "--json"],
         capture_output=True, text=True, cwd=REPO, timeout=600,
     )
     figures = json.loads(done.stdout.splitlines()[-1])
