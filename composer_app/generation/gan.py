@@ -10,9 +10,10 @@ tonic is C (``key_shift``), and transposed back to the prompt's key when it is p
   steps); at every resolution it sees the *previous bar* through a convolutional conditioner
   (MidiNet's 2-D conditioner, here over time with the symbols as channels) and the bar's attribute
   vector (``attribute_vector``: minor or major, onsets per step, register, bar length), broadcast
-  over time. Softmax over the symbols at each step; a step is decoded as rest, hold or onset by
-  their probability mass, then the onset's pitch (``decode_steps``).
-  The request's temperature scales the noise (below 1: closer to the mean bar, above: wilder).
+  over time. Softmax over the symbols at each step; a step is drawn as rest, hold or onset by
+  their probability mass, then the onset's pitch (``decode_steps``, seeded per sample).
+  The request's temperature scales the noise and the draws (below 1: closer to the most likely
+  bar, above: wilder).
 * **Critic** (``BarCritic``): the bar (one-hot when real, the softmax when generated), the previous
   bar and the attributes -> convolutions -> one score (a Wasserstein critic, no sigmoid).
 
@@ -26,9 +27,10 @@ condition after 300 steps); fresh noise per bar and per sample, and the mode-col
 (``distinct_bar_share``) during and after training.
 
 Generation (``GanGenerator._continue``) continues a prompt bar by bar: the prompt's last bar (its top
-line) is the first condition, each generated bar the next one; the plan's per-bar pitch-class bias
-(scale, mode) is added to the onset logits before the most likely symbol of each step is taken,
-and each candidate is the best of a few noise draws ranked by the plan's targets.
+line) is the first condition, each generated bar the next one; each bar is conditioned on minor or
+major by the plan's third (the Transformer's KEY control), the plan's per-bar pitch-class bias
+(scale, mode) is added to the onset logits before each step is drawn, and each candidate is the
+best of ``DEFAULT_OVERSAMPLE`` samples ranked by the plan's targets.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ import torch.nn.functional as F
 
 from composer_app.generation import tokenizer as tk
 from composer_app.generation.generator import CONTINUE, Cancelled, Generator
+from composer_app.generation.sampling import sample_seed
 
 MODEL_KIND = "gan"
 STEPS_PER_BAR = 16  # 16th notes of a 4/4 bar; shorter bars use the first steps, longer ones two chunks
@@ -58,7 +61,12 @@ REGISTER_CENTRE, REGISTER_SCALE = 66.0, 12.0  # attribute register = (mean pitch
 REGISTER_SPREAD = 7  # semitones around the register target a melody may roam without cost (attribute loss)
 MINOR_DEGREES, MAJOR_DEGREES = (3, 8, 10), (4, 9, 11)  # pitch classes above the tonic that carry the mode
 MODE_FLIP_PROBABILITY = 0.3  # augmentation: share of training pairs turned into the parallel mode
-DEFAULT_OVERSAMPLE = 3  # each candidate is the best of this many noise draws
+# Each candidate is the best of this many samples, ranked by the plan's targets. A GAN bar costs one
+# forward pass (about 1/30 of the Transformer's per sample), so it ranks more samples than the token
+# models (best of 3-4): with 3, the valence control missed on some prompts (models/gan.md).
+DEFAULT_OVERSAMPLE = 10
+DRAW_STEPS = True  # each step drawn from the generator's distribution (False: its most likely symbol)
+DRAW_SEED_INDEX = 7919  # sample_seed index of a sample's draw seed (apart from its noise seed)
 
 
 @dataclass
@@ -245,14 +253,33 @@ class BarCritic(nn.Module):
         return self.score(x.flatten(1)).view(-1)
 
 
-def decode_steps(logits: torch.Tensor) -> torch.Tensor:
+def decode_steps(logits: torch.Tensor, gumbel: torch.Tensor | None = None, temperature: float = 1.0) -> torch.Tensor:
     """Logits (B, n_symbols, steps) -> symbols (B, steps): per step, rest, hold or an onset by their
     probability mass (an onset's mass is spread over the pitches, so a plain argmax over the 50
-    symbols would almost never start a note), then the onset's most likely pitch."""
+    symbols would almost never start a note), then the onset's pitch.
+
+    Without ``gumbel`` both choices take the most likely option. With ``gumbel`` noise
+    (B, 3 + N_PITCHES, steps: ``gumbel_noise``) both are drawn from the generator's own
+    distributions at ``temperature`` (the Gumbel-max trick: argmax of log-probability / T + noise).
+    """
     probs = torch.softmax(logits, dim=1)
-    kind = torch.stack([probs[:, REST], probs[:, HOLD], probs[:, 2:].sum(dim=1)], dim=1).argmax(dim=1)
-    pitch = probs[:, 2:].argmax(dim=1) + 2
+    mass = torch.stack([probs[:, REST], probs[:, HOLD], probs[:, 2:].sum(dim=1)], dim=1)
+    onset_logits = logits[:, 2:]
+    if gumbel is not None:
+        temperature = max(float(temperature), 1e-3)
+        mass = mass.clamp_min(1e-12).log() / temperature + gumbel[:, :3]
+        onset_logits = onset_logits / temperature + gumbel[:, 3:]
+    kind = mass.argmax(dim=1)
+    pitch = onset_logits.argmax(dim=1) + 2
     return torch.where(kind == 2, pitch, kind)
+
+
+def gumbel_noise(seeds, steps: int, n_symbols: int = N_SYMBOLS) -> torch.Tensor:
+    """Standard Gumbel noise (len(seeds), 3 + n_symbols - 2, steps) for ``decode_steps``: each row
+    from its own seed (a sample draws the same bar whatever else is in the batch)."""
+    shape = (3 + n_symbols - 2, steps)
+    rows = [torch.rand(shape, generator=torch.Generator().manual_seed(int(s))).clamp(1e-10, 1 - 1e-7) for s in seeds]
+    return -torch.log(-torch.log(torch.stack(rows)))
 
 
 def one_hot(symbols: torch.Tensor, n_symbols: int = N_SYMBOLS) -> torch.Tensor:
@@ -340,7 +367,8 @@ class GanGenerator(Generator):
 
     @torch.no_grad()
     def sample_bars(self, previous: np.ndarray, attributes: np.ndarray, seeds: list[int], bias: np.ndarray | None = None) -> np.ndarray:
-        """One bar per seed: (N, steps) symbols after ``previous`` (steps,) with ``attributes`` (A,).
+        """One bar per seed: (N, steps) symbols after ``previous`` (steps,) with ``attributes`` (A,),
+        decoded as in generation (``DRAW_STEPS``) at temperature 1.
 
         ``bias`` (n_symbols,) is added to the logits (the plan's scale and mode on the onsets).
         """
@@ -351,11 +379,10 @@ class GanGenerator(Generator):
         logits = self.model(noise, prev, attrs)
         if bias is not None:
             logits = logits + torch.as_tensor(bias, dtype=torch.float32)[None, :, None]
-        return decode_steps(logits).numpy()
+        return self._decode(logits, [sample_seed(int(s), DRAW_SEED_INDEX) for s in seeds], 1.0)
 
     def _continue(self, request, plan, cancel, emit) -> None:
         from composer_app.generation.plan import analyse_prompt, render_candidate
-        from composer_app.generation.sampling import sample_seed
 
         started = time.perf_counter()
         tonic = plan.bars[0].key.tonic_pc
@@ -385,7 +412,9 @@ class GanGenerator(Generator):
             targets = bar.targets
             per_line = targets.note_density if targets is not None and targets.note_density is not None else bar.density / max(plan.voices, 1.0)
             for chunk_start, steps in chunks:
-                attributes = attribute_vector(float(bar.key.mode == "minor"), per_line / 4.0, bar.register - shift, steps)
+                # minor or major as the Transformer's and the LSTM's KEY control: by the plan's third
+                # (a dorian or harmonic-minor key is minor, although its mode is not named "minor")
+                attributes = attribute_vector(float(bar.controls.key % 2), per_line / 4.0, bar.register - shift, steps)
                 symbols = self._sample_many(previous, attributes, seeds, b * len(chunks) + chunk_start, bias, request.temperature)
                 symbols[:, steps:] = REST
                 offset = b * bar_grid + chunk_start * GRID_PER_STEP
@@ -407,10 +436,9 @@ class GanGenerator(Generator):
     ) -> np.ndarray:
         """One bar for each sample (its own previous bar and noise seed) in one batch.
 
-        ``temperature`` scales the noise (the GAN's "temperature": 0 = the mean bar, 1 = as trained).
+        ``temperature`` scales the noise and is the temperature of the steps' draws (the GAN's
+        "temperature": below 1 closer to the most likely bar, 1 = as trained, above: wilder).
         """
-        from composer_app.generation.sampling import sample_seed
-
         noise = temperature * torch.stack([
             torch.randn(self.config.noise_dim, generator=torch.Generator().manual_seed(sample_seed(s, bar_index)))
             for s in seeds
@@ -418,7 +446,20 @@ class GanGenerator(Generator):
         prev = one_hot(torch.as_tensor(previous, dtype=torch.long))
         attrs = torch.as_tensor(np.broadcast_to(attributes, (len(seeds), len(attributes))).copy())
         logits = self.model(noise, prev, attrs) + torch.as_tensor(bias)[None, :, None]
-        return decode_steps(logits).numpy()
+        return self._decode(logits, [sample_seed(sample_seed(s, bar_index), DRAW_SEED_INDEX) for s in seeds], temperature)
+
+    @staticmethod
+    def _decode(logits: torch.Tensor, draw_seeds: list[int], temperature: float) -> np.ndarray:
+        """Symbols of a batch of bars (logits with the plan's bias): each step drawn, seeded per sample,
+        from the generator's distributions (``DRAW_STEPS``; False: the most likely symbols).
+
+        Drawing rather than taking the most likely symbol is what the mode-collapse check and the
+        valence control gained most from (models/gan.md): the argmax turned noise draws that
+        differ a little into the same bar, and let the plan's mode bias act only near ties."""
+        if not DRAW_STEPS:
+            return decode_steps(logits).numpy()
+        gumbel = gumbel_noise(draw_seeds, logits.shape[2], logits.shape[1])
+        return decode_steps(logits, gumbel, temperature).numpy()
 
 
 def distinct_bar_share(bars: np.ndarray) -> float:

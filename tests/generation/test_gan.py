@@ -9,6 +9,7 @@ import torch
 
 from composer_app.cli import main
 from composer_app.core.clip import Clip
+from composer_app.core.note import Note
 from composer_app.generation import engine, gan, registry
 from composer_app.mood import Mood
 
@@ -78,6 +79,40 @@ def test_gan_bars_are_reproducible_by_seed(tmp_path):
     bars = generator.sample_bars(previous, attributes, list(range(8)))
     assert bars.shape == (8, 16) and ((bars >= 0) & (bars < gan.N_SYMBOLS)).all()
     assert (generator.sample_bars(previous, attributes, list(range(8))) == bars).all()
+
+
+def test_drawn_steps_are_reproducible_per_sample_and_follow_the_distribution(tmp_path):
+    generator = _tiny_gan(tmp_path)
+    previous = np.full(16, gan.REST)
+    attributes = gan.attribute_vector(0, 0.5, 72, 16)
+    bars = generator.sample_bars(previous, attributes, list(range(8)))
+    assert (generator.sample_bars(previous, attributes, [5])[0] == bars[5]).all()  # whatever the batch
+    # one logit row: the draws follow its softmax; near temperature 0 they are the most likely symbol
+    logits = torch.full((4000, gan.N_SYMBOLS, 1), -30.0)
+    logits[:, 2 + 12] = np.log(0.75)
+    logits[:, 2 + 19] = np.log(0.25)
+    drawn = gan.decode_steps(logits, gan.gumbel_noise(range(4000), 1))[:, 0].numpy()
+    assert set(drawn) == {2 + 12, 2 + 19} and 0.7 < np.mean(drawn == 2 + 12) < 0.8
+    cold = gan.decode_steps(logits[:50], gan.gumbel_noise(range(50), 1), temperature=0.01)
+    assert (cold == gan.decode_steps(logits[:50])).all() and (cold == 2 + 12).all()
+
+
+def test_the_gan_is_told_minor_by_the_plans_third_as_the_token_models(tmp_path, monkeypatch):
+    """A D-dorian tune at the neutral mood: its key is not named "minor", but its third is minor."""
+    generator = _tiny_gan(tmp_path)
+    dorian = (0, 2, 3, 5, 7, 9, 10)
+    degrees = [0, 1, 2, 3, 4, 3, 2, 1, 0, 2, 4, 6, 5, 4, 2, 1, 0, 4, 2, 0, 6, 5, 4, 0] * 2
+    notes = [Note(i * TPQ // 2, 62 + dorian[d % 7] + (12 if d >= 7 else 0), TPQ // 2, 90) for i, d in enumerate(degrees)]
+    clip = Clip.from_notes(notes, TPQ)
+    seen = []
+    sample_many = generator._sample_many
+    monkeypatch.setattr(generator, "_sample_many", lambda previous, attributes, *rest: seen.append(attributes[0]) or sample_many(previous, attributes, *rest))
+    candidates = engine.suggest(clip, Mood(0.0, 0.0), bars=2, candidates=1, seed=1, model=generator)
+    assert candidates[0].key.mode == "dorian"
+    assert seen and all(minor == 1.0 for minor in seen)
+    seen.clear()
+    engine.suggest(clip, Mood(1.0, 0.0), bars=2, candidates=1, seed=1, model=generator)
+    assert seen and all(minor == 0.0 for minor in seen)  # a happy request: major
 
 
 def test_train_gan_tiny_run_and_resume(midi_folder, tmp_path, capsys):
