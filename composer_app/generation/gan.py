@@ -67,6 +67,11 @@ MODE_FLIP_PROBABILITY = 0.3  # augmentation: share of training pairs turned into
 DEFAULT_OVERSAMPLE = 10
 DRAW_STEPS = True  # each step drawn from the generator's distribution (False: its most likely symbol)
 DRAW_SEED_INDEX = 7919  # sample_seed index of a sample's draw seed (apart from its noise seed)
+# Ranking also weighs the GAN's known weakness, leaps: a candidate whose intervals are leaps beyond a
+# major third more often than this share (or than its prompt's; real folk tunes: ~13 %) ...
+RANK_FREE_LEAP_SHARE = 0.15
+RANK_SCALE_LEAP_SHARE = 0.2  # ... loses one ranking unit per this share of extra leaps
+LEAP_SEMITONES = 4  # an interval beyond this is a leap (the realism test's "leaps > M3")
 
 
 @dataclass
@@ -382,7 +387,7 @@ class GanGenerator(Generator):
         return self._decode(logits, [sample_seed(int(s), DRAW_SEED_INDEX) for s in seeds], 1.0)
 
     def _continue(self, request, plan, cancel, emit) -> None:
-        from composer_app.generation.plan import analyse_prompt, render_candidate
+        from composer_app.generation.plan import analyse_prompt, render_candidate, target_distance
 
         started = time.perf_counter()
         tonic = plan.bars[0].key.tonic_pc
@@ -427,8 +432,14 @@ class GanGenerator(Generator):
             grid = np.array(rows[i], dtype=np.int64).reshape(-1, 3)
             candidate = render_candidate(grid, plan, request.prompt, self.name, request.seed, time.perf_counter() - started, True, i // pool)
             groups.setdefault(i // pool, []).append(candidate)
+        free_leaps = max(RANK_FREE_LEAP_SHARE, leap_share(line[:, 2]) if len(line) else 0.0)
         for index in sorted(groups):
-            emit(self.best_of(groups[index], plan))
+            emit(min(groups[index], key=lambda c: target_distance(c, plan) + self.leap_cost(c, free_leaps)))
+
+    @staticmethod
+    def leap_cost(candidate, free_share: float) -> float:
+        """Ranking units for leaps beyond ``free_share`` of a candidate's intervals (0 = none too many)."""
+        return max(0.0, leap_share([n.pitch for n in sorted(candidate.notes)]) - free_share) / RANK_SCALE_LEAP_SHARE
 
     @torch.no_grad()
     def _sample_many(
@@ -460,6 +471,12 @@ class GanGenerator(Generator):
             return decode_steps(logits).numpy()
         gumbel = gumbel_noise(draw_seeds, logits.shape[2], logits.shape[1])
         return decode_steps(logits, gumbel, temperature).numpy()
+
+
+def leap_share(pitches) -> float:
+    """Share of a line's intervals (consecutive pitches) wider than ``LEAP_SEMITONES``."""
+    steps = np.abs(np.diff(np.asarray(pitches, dtype=np.int64)))
+    return float((steps > LEAP_SEMITONES).mean()) if len(steps) else 0.0
 
 
 def distinct_bar_share(bars: np.ndarray) -> float:
