@@ -130,10 +130,11 @@ def test_train_gan_tiny_run_and_resume(midi_folder, tmp_path, capsys):
 
 
 def test_shipped_gan_is_not_mode_collapsed():
-    """Distinct bars among 64 noise draws after one prompt's last bar (target >= 90 %), shipped weights.
+    """Distinct bars among 64 noise draws after one prompt's last bar (target >= 90 %), shipped weights,
+    decoded as in generation (steps drawn).
 
-    Met for bars of 6 notes or more (>= 0.375 onsets per 16th); sparse bars (2-4 notes) give 77-91 %
-    (models/gan.md has the grid)."""
+    Met from 4 notes per bar (>= 0.25 onsets per 16th); bars of 2 notes give 84-98 % (models/gan.md
+    has the grid)."""
     from composer_app.core.midifile import load_midi
     from composer_app.paths import example_clip
 
@@ -146,7 +147,7 @@ def test_shipped_gan_is_not_mode_collapsed():
     line = gan.melody_line(grid)
     last_bar = (int(grid[:, 0].max()) // 48) * 48
     previous = gan.bar_symbols(line, last_bar, 16, 0)
-    for minor, density, pitch in ((0, 0.5, 72.0), (1, 0.375, 65.0)):
+    for minor, density, pitch in ((0, 0.5, 72.0), (1, 0.375, 65.0), (0, 0.25, 66.0), (1, 0.25, 60.0)):
         bars = generator.sample_bars(previous, gan.attribute_vector(minor, density, pitch, 16), list(range(64)))
         assert gan.distinct_bar_share(bars) >= 0.9
     candidates = engine.suggest(project, Mood(0.5, 0.5), bars=4, candidates=4, seed=2, model=generator)
