@@ -137,6 +137,38 @@ def test_mood_lane_drag_add_and_remove_with_the_mouse(qtbot):
     assert len(window.document.project.mood_timeline.points) == 3
 
 
+def test_mood_lane_names_the_nearest_preset_along_the_timeline(qtbot):
+    project = Project(tracks=(Track("Track 1"),)).with_mood_timeline(
+        MoodTimeline((MoodPoint(0, -0.8, -0.5, 1.0, "sad"), MoodPoint(2, 0.8, 0.5, 1.0, "storm")))
+    )
+    window, _panel = story_window(qtbot, project)
+    lane = window.editor.mood_lane
+    spans = lane.name_spans()
+    names = [name for _start, _end, name in spans]
+    assert names[0] == "sad" and names[-1] == "happy"  # the second point's label is not a preset's name
+    start, end, _ = spans[0]
+    assert start == 0 and abs(end - lane.bar_to_x(2)) < 0.6 * (lane.bar_to_x(3) - lane.bar_to_x(2))  # turns in the blend
+    assert all(a[1] == b[0] for a, b in zip(spans, spans[1:]))  # the stretches tile the lane
+    image = lane.grab().toImage()
+    ratio = image.width() / lane.width()
+
+    def ink(x0: float, x1: float, y0: int, y1: int) -> int:
+        """Dark (text) pixels in a lane rectangle."""
+        return sum(
+            1
+            for x in range(int(x0 * ratio), int(x1 * ratio))
+            for y in range(int(y0 * ratio), int(y1 * ratio))
+            if image.pixelColor(x, y).lightness() < 110
+        )
+
+    assert ink(2, 40, 0, 12) > 10  # "sad" written in the strip at the start
+    happy_start = next(s for s, _e, name in spans if name == "happy")
+    assert ink(happy_start + 1, happy_start + 40, 0, 12) > 10  # "happy" where the blend arrives
+    assert ink(lane.bar_to_x(2) + 2, lane.bar_to_x(2) + 40, lane.height() - 14, lane.height() - 1) > 10  # "storm"
+    window.document.apply(window.document.project.with_mood_timeline(MoodTimeline(())), "clear")
+    assert lane.name_spans() == []
+
+
 def test_a_continuation_takes_per_bar_targets_from_the_mood_timeline():
     """Suggest continuation: each bar's targets come from the timeline, so the music turns with the story."""
     import torch

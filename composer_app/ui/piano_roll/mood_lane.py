@@ -1,8 +1,11 @@
 """The mood lane under the roll: the document's mood timeline, drawn and edited like an automation lane.
 
 Two curves over the bars: valence (orange, sad at the bottom … happy at the top) and arousal (blue,
-calm … excited), as the timeline blends them. Each point has a handle on each curve and its emotion
-name (its label, else the nearest preset) written along the top.
+calm … excited), as the timeline blends them. Each point has a handle on each curve. Along the top
+runs a strip of the presets' emotion names: the timeline is split into stretches whose blended mood
+has the same nearest preset (``name_spans``), each tinted and named ("sad", then "melancholic" for
+part of a blend, then "happy"); a point whose own label differs from its preset ("storm") has that
+label written at the bottom beside its handle line.
 
 - drag a handle: up/down sets that axis, left/right moves the point (whole bars);
 - double-click empty space: add a point there with the mood the timeline has at that bar;
@@ -23,11 +26,30 @@ from composer_app.mood.mood import Mood, nearest_preset
 from composer_app.ui.piano_roll.lanes import TimeLane
 
 MOOD_LANE_HEIGHT_PX = 90
-MARGIN_PX = 14  # top margin holds the emotion names
+MARGIN_PX = 14  # top margin holds the strip of preset names
 HANDLE_RADIUS_PX = 5
 VALENCE_COLOR = QColor(235, 140, 40)
 AROUSAL_COLOR = QColor(60, 140, 230)
 CURVE_STEP_PX = 3
+NAME_GAP_PX = 4  # a preset name is written only where its stretch is this much wider than the text
+
+
+# A tint per preset around the circumplex: warm for pleasant-lively, green for pleasant-calm,
+# blue-grey for sad-calm, red-purple for unpleasant-lively (only a background for the name).
+PRESET_TINTS = {
+    "happy": QColor(240, 190, 40),
+    "playful": QColor(250, 160, 60),
+    "triumphant": QColor(240, 120, 30),
+    "epic": QColor(220, 80, 60),
+    "tense": QColor(170, 60, 140),
+    "angry": QColor(200, 30, 40),
+    "mysterious": QColor(100, 80, 170),
+    "melancholic": QColor(90, 110, 170),
+    "sad": QColor(60, 80, 140),
+    "calm": QColor(80, 160, 170),
+    "peaceful": QColor(90, 180, 110),
+    "tender": QColor(200, 130, 160),
+}
 
 
 class MoodLane(TimeLane):
@@ -75,6 +97,28 @@ class MoodLane(TimeLane):
                 if abs(pos.x() - x) <= HANDLE_RADIUS_PX + 2 and abs(pos.y() - self.value_to_y(value)) <= HANDLE_RADIUS_PX + 2:
                     return index, axis
         return None
+
+    def name_spans(self) -> list[tuple[float, float, str]]:
+        """Visible stretches ``(x_start_px, x_end_px, preset name)`` of the blended timeline, left to right.
+
+        Sampled every ``CURVE_STEP_PX`` pixels (as the curves are drawn): each stretch is where the
+        nearest preset (``mood.nearest_preset``) of the timeline's mood stays the same. Empty without
+        points.
+        """
+        timeline = self.timeline
+        if not timeline:
+            return []
+        spans: list[list] = []
+        for x in range(0, self.width() + CURVE_STEP_PX, CURVE_STEP_PX):
+            valence, arousal = timeline.mood_at(max(0.0, self.x_to_bar(x)))
+            name = nearest_preset(Mood(valence, arousal)).name
+            if spans and spans[-1][2] == name:
+                spans[-1][1] = float(x)
+            else:
+                if spans:
+                    spans[-1][1] = float(x)  # stretches meet: each ends where the next begins
+                spans.append([float(x), float(x), name])
+        return [(start, min(end, float(self.width())), name) for start, end, name in spans]
 
     # --- input ------------------------------------------------------------------------------------------
     def mousePressEvent(self, event) -> None:  # noqa: N802
@@ -141,6 +185,7 @@ class MoodLane(TimeLane):
             painter.setPen(colors.text)
             painter.drawText(QPointF(4, 12), "No mood timeline: double-click to add a point, or read a story (Story panel)")
             return
+        self._paint_names(painter, colors)
         for axis, color in (("valence", VALENCE_COLOR), ("arousal", AROUSAL_COLOR)):
             path = QPainterPath()
             for i, x in enumerate(range(0, self.width() + CURVE_STEP_PX, CURVE_STEP_PX)):
@@ -160,10 +205,26 @@ class MoodLane(TimeLane):
                 painter.setPen(QPen(color.darker(140), 1))
                 painter.setBrush(color)
                 painter.drawEllipse(QPointF(x, self.value_to_y(value)), HANDLE_RADIUS_PX, HANDLE_RADIUS_PX)
-            painter.setPen(colors.text)
-            name = point.label or nearest_preset(Mood(point.valence, point.arousal)).name
-            painter.drawText(QPointF(x + 3, 11), name)
+            preset_name = nearest_preset(Mood(point.valence, point.arousal)).name
+            if point.label and point.label.lower() != preset_name:
+                painter.setPen(colors.text)
+                painter.drawText(QPointF(x + 3, self.height() - 4), point.label)
         painter.setPen(VALENCE_COLOR.darker(120))
-        painter.drawText(QRectF(0, 0, self.width() - 4, 12), Qt.AlignmentFlag.AlignRight, "valence")
+        painter.drawText(QRectF(0, MARGIN_PX, self.width() - 4, 12), Qt.AlignmentFlag.AlignRight, "valence")
         painter.setPen(AROUSAL_COLOR.darker(120))
         painter.drawText(QRectF(0, self.height() - 13, self.width() - 4, 12), Qt.AlignmentFlag.AlignRight, "arousal")
+
+    def _paint_names(self, painter: QPainter, colors) -> None:
+        """The strip of preset names along the top: a tint per stretch, its name where it fits."""
+        metrics = painter.fontMetrics()
+        for index, (start, end, name) in enumerate(self.name_spans()):
+            tint = QColor(PRESET_TINTS.get(name, colors.text))
+            tint.setAlpha(45)
+            painter.fillRect(QRectF(start, 0, end - start, MARGIN_PX - 1), tint)
+            if index:
+                painter.setPen(QPen(colors.beat_line, 1))
+                painter.drawLine(QPointF(start, 0), QPointF(start, MARGIN_PX - 1))
+            if end - start >= metrics.horizontalAdvance(name) + NAME_GAP_PX:
+                painter.setPen(colors.text)
+                painter.drawText(QRectF(start + 2, 0, end - start - 4, MARGIN_PX - 1), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, name)
+
