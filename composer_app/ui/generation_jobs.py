@@ -219,12 +219,25 @@ class GenerationJobs(QObject):
         self._queued: tuple[int, SuggestRequest] | None = None  # process path: waits for a restarted worker
         self.generators: list[str] = []
         self.default_generator: str | None = None
+        self._emit_lock = threading.RLock()  # held while a signal is emitted; shutdown() takes it to end emission
+        self._closed = False  # after shutdown(): no signal is emitted any more (the object may be going)
         self._fail_later.connect(self._fail_now, Qt.ConnectionType.QueuedConnection)
+        if parent is not None:
+            # Stop the worker before the owner deletes this object: a reader thread left running
+            # would emit on a deleted object ("Signal source has been deleted"). Qt emits the
+            # owner's destroyed() before it deletes its children.
+            parent.destroyed.connect(lambda *_: self.shutdown())
+
+    def _emit(self, name: str, *args) -> None:
+        """Emit signal ``name`` unless shut down (from any thread)."""
+        with self._emit_lock:
+            if not self._closed:
+                getattr(self, name).emit(*args)
 
     def _fail_now(self, job_id: int, message: str) -> None:
         if self.is_current(job_id):
-            self.errored.emit(job_id, message)
-        self.worker_idle.emit(job_id, -1.0)
+            self._emit("errored", job_id, message)
+        self._emit("worker_idle", job_id, -1.0)
 
     # --- state -----------------------------------------------------------------------------
     @property
@@ -253,8 +266,8 @@ class GenerationJobs(QObject):
     # --- lifecycle ---------------------------------------------------------------------------
     def start(self) -> None:
         """Start the worker; it loads the models first (call once the window is shown)."""
-        if self._thread is not None:
-            return
+        if self._thread is not None or self._closed:
+            return  # running, or shut down (a start queued before shutdown() arrives late)
         self._set_state(LOADING, "Loading the generation model…")
         if self._use_process:
             # spawning (imports + fork/exec, ~35 ms) happens on the reader thread, not here
@@ -264,7 +277,12 @@ class GenerationJobs(QObject):
         self._thread.start()
 
     def shutdown(self, timeout: float = 2.0) -> None:
-        """Cancel everything and stop the worker (window closing)."""
+        """Cancel everything and stop the worker (window closing, or the owner being deleted).
+
+        No signal is emitted after it starts, even by a worker thread that outlives ``timeout``,
+        and ``start`` does nothing after it."""
+        with self._emit_lock:
+            self._closed = True
         with self._lock:
             self._quit = True
             if self._running:
@@ -323,7 +341,7 @@ class GenerationJobs(QObject):
             self._active_id = job.id
             self._lock.notify_all()
         for old in replaced:
-            self.cancelled.emit(old)
+            self._emit("cancelled", old)
         if self._use_process:
             self._spawned.wait(5.0)  # only waits in the first moments after start()
             self._send_or_queue(job.id, request)
@@ -340,7 +358,7 @@ class GenerationJobs(QObject):
             with self._lock:
                 self._outstanding.pop(job_id, None)
             # queued: the caller of submit() learns the id before the failure arrives
-            self._fail_later.emit(job_id, self._message or "The generation process is not running.")
+            self._emit("_fail_later", job_id, self._message or "The generation process is not running.")
             return
         try:
             conn.send(("generate", job_id, request))
@@ -367,7 +385,7 @@ class GenerationJobs(QObject):
                     ids.append(self._running.id)
             self._active_id = None
         for request_id in ids:
-            self.cancelled.emit(request_id)
+            self._emit("cancelled", request_id)
         return ids[-1] if ids else None
 
     def _mark_outstanding_cancelled(self) -> list[int]:
@@ -383,7 +401,7 @@ class GenerationJobs(QObject):
         if state in (READY, ERROR) and self._state == LOADING:
             _freeze_startup_heap()
         self._state, self._message = state, message
-        self.model_state_changed.emit(state, message)
+        self._emit("model_state_changed", state, message)
 
     # --- process path: the supervisor (reader) thread ----------------------------------------------------
     def _spawn_and_read(self) -> None:
@@ -464,7 +482,7 @@ class GenerationJobs(QObject):
             except Exception as exc:  # noqa: BLE001 - an unpicklable result: report, keep reading
                 log.exception("a message from the generation worker could not be read")
                 if self._active_id is not None:
-                    self.errored.emit(self._active_id, f"Generation failed: a result could not be read ({exc})")
+                    self._emit("errored", self._active_id, f"Generation failed: a result could not be read ({exc})")
                 continue
             kind = message[0]
             if kind == "state":
@@ -473,24 +491,24 @@ class GenerationJobs(QObject):
                 self._set_state(state, text)
             elif kind == "started":
                 if self.is_current(message[1]):
-                    self.started.emit(message[1])
+                    self._emit("started", message[1])
             elif kind == "candidate":
                 _, job_id, index, candidate = message
                 if self.is_current(job_id):
-                    self.candidate.emit(job_id, index, candidate)
+                    self._emit("candidate", job_id, index, candidate)
             elif kind == "finished":
                 if self.is_current(message[1]):
-                    self.finished.emit(message[1], message[2])
+                    self._emit("finished", message[1], message[2])
             elif kind == "errored":
                 _, job_id, text, details = message
                 log.error("generation request %d failed: %s\n%s", job_id, text, details)
                 if self.is_current(job_id):
-                    self.errored.emit(job_id, text)
+                    self._emit("errored", job_id, text)
             elif kind == "idle":
                 job_id = message[1]
                 with self._lock:
                     cancelled_at = self._outstanding.pop(job_id, None)
-                self.worker_idle.emit(job_id, time.monotonic() - cancelled_at if cancelled_at else -1.0)
+                self._emit("worker_idle", job_id, time.monotonic() - cancelled_at if cancelled_at else -1.0)
 
     def _death_reason(self) -> str:
         """How the worker ended, in words ("was killed (signal 9, SIGKILL)", "ran out of memory")."""
@@ -509,8 +527,8 @@ class GenerationJobs(QObject):
         text = f"The generation process {reason} and is being restarted: click Suggest again."
         for job_id in outstanding:
             if self.is_current(job_id):
-                self.errored.emit(job_id, text)
-            self.worker_idle.emit(job_id, -1.0)
+                self._emit("errored", job_id, text)
+            self._emit("worker_idle", job_id, -1.0)
 
     # --- thread path ---------------------------------------------------------------------------------
     def _run(self) -> None:
@@ -530,7 +548,7 @@ class GenerationJobs(QObject):
                     self._running = None
                     self._lock.notify_all()
                 idle_after = time.perf_counter() - job.cancel.set_at if job.cancel.set_at else -1.0
-                self.worker_idle.emit(job.id, idle_after)
+                self._emit("worker_idle", job.id, idle_after)
 
     def _load(self) -> None:
         try:
@@ -551,15 +569,15 @@ class GenerationJobs(QObject):
         if job.cancel.is_set():
             return
         if self._engine is None:
-            self.errored.emit(job.id, self._message or "The generation model is not loaded.")
+            self._emit("errored", job.id, self._message or "The generation model is not loaded.")
             return
         job.started_at = time.perf_counter()
-        self.started.emit(job.id)
+        self._emit("started", job.id)
         count = itertools.count()
 
         def on_candidate(candidate) -> None:
             if not job.cancel.is_set():
-                self.candidate.emit(job.id, next(count), candidate)
+                self._emit("candidate", job.id, next(count), candidate)
 
         try:
             results = self._engine.suggest(job.request, cancel=job.cancel, on_candidate=on_candidate)
@@ -567,11 +585,11 @@ class GenerationJobs(QObject):
             if job.cancel.is_set() or type(exc).__name__ in ("Cancelled", "CancelledError", "GenerationCancelled"):
                 return
             log.error("generation request %d failed", job.id, exc_info=exc)
-            self.errored.emit(job.id, _failure_message(exc))
+            self._emit("errored", job.id, _failure_message(exc))
             return
         if job.cancel.is_set():
             return
-        self.finished.emit(job.id, list(results or []))
+        self._emit("finished", job.id, list(results or []))
 
 
 def _freeze_startup_heap() -> None:

@@ -121,3 +121,61 @@ def test_a_worker_that_keeps_dying_is_given_up_with_a_message(rig, qtbot):
 ])
 def test_exit_status_in_words(code, words):
     assert describe_exit(code).startswith(words)
+
+
+def test_a_start_queued_before_shutdown_starts_nothing(qtbot):
+    """install_suggest queues ``jobs.start``; a window closed before the event loop ran it must not
+    get a reader thread that later emits on the deleted jobs ("Signal source has been deleted")."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QWidget
+
+    from composer_app.ui.generation_jobs import GenerationJobs
+
+    owner = QWidget()
+    jobs = GenerationJobs(owner)
+    QTimer.singleShot(0, jobs.start)
+    jobs.shutdown()
+    qtbot.wait(20)  # the queued start runs now
+    assert jobs._thread is None and jobs._process is None
+    owner.deleteLater()
+
+
+def test_deleting_the_owner_stops_the_worker_and_its_signals(qtbot):
+    """The owner (the window) is deleted while the worker still loads: the worker is shut down first,
+    and what it reports afterwards is dropped instead of raised on a deleted object."""
+    import threading
+    import shiboken6
+    from PySide6.QtWidgets import QWidget
+
+    from composer_app.ui.generation_jobs import GenerationJobs
+
+    loading, release = threading.Event(), threading.Event()
+
+    class SlowEngine:
+        def suggest(self, request, cancel, on_candidate):  # pragma: no cover - never asked
+            return []
+
+    def load():
+        loading.set()
+        release.wait(10)
+        return SlowEngine()
+
+    owner = QWidget()
+    jobs = GenerationJobs(owner, engine_loader=load)
+    states = []
+    jobs.model_state_changed.connect(lambda state, message: states.append(state))
+    jobs.start()
+    assert loading.wait(10)
+    thread = jobs._thread
+    errors = []
+    previous_hook = threading.excepthook
+    threading.excepthook = lambda args: errors.append(args.exc_value)
+    try:
+        shiboken6.delete(owner)  # destroyed() -> shutdown() before the jobs object goes
+        assert not shiboken6.isValid(jobs)
+        release.set()  # the engine finishes loading and would report READY
+        thread.join(10)
+        assert not thread.is_alive()
+    finally:
+        threading.excepthook = previous_hook
+    assert errors == []

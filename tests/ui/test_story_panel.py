@@ -107,6 +107,28 @@ def test_cancel_leaves_the_document_unchanged(qtbot):
     assert "Cancelled" in panel.status.text()
 
 
+def test_a_job_is_busy_until_its_ending_is_delivered_and_the_slot_can_start_the_next(qtbot):
+    """Score = read, then score from the read's ``finished`` slot: that second start must never be
+    refused because the reading thread is still winding down (it once left Score doing nothing)."""
+    from composer_app.ui.story.jobs import StoryJobs
+
+    jobs = StoryJobs()
+    results, chained = [], []
+
+    def on_finished(what, result):
+        results.append((what, result))
+        if what == "read":
+            chained.append(jobs.start("score", lambda progress, cancel: "scored"))
+
+    jobs.finished.connect(on_finished)
+    assert jobs.start("read", lambda progress, cancel: "story")
+    assert jobs.wait(10)  # the thread is over, its ending not yet delivered
+    assert jobs.busy and not jobs.start("score", lambda progress, cancel: None)
+    qtbot.waitUntil(lambda: len(results) == 2, timeout=10_000)
+    assert chained == [True] and results == [("read", "story"), ("score", "scored")]
+    assert not jobs.busy
+
+
 def test_a_text_that_is_not_utf8_is_one_line_in_the_status(qtbot, tmp_path):
     window, panel = story_window(qtbot)
     bad = tmp_path / "story.txt"

@@ -4,6 +4,11 @@ The job function gets plain data and gives back plain data (a ``Story``, a ``Sco
 touches widgets. ``StoryJobs`` owns the one worker thread and speaks through signals, which Qt
 delivers on the GUI thread. Cancelling sets an event the scorer checks between scenes and between
 sampling steps.
+
+A job is ``busy`` until its ending (``finished``, ``failed`` or ``cancelled``) is delivered on the GUI
+thread, and no longer once it is: a slot of ``finished`` can start the next job (Score reads the story
+first, then scores it), which it could not while the worker thread was still winding down. When the
+owner is deleted, the job is cancelled and nothing more is emitted.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import threading
 import traceback
 from typing import Callable
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 
 
 class StoryJobs(QObject):
@@ -24,6 +29,7 @@ class StoryJobs(QObject):
     finished = Signal(str, object)  # (what, result)
     failed = Signal(str, str)  # (what, one-line error)
     cancelled = Signal(str)  # (what)
+    _ended = Signal(str, str, object)  # internal, worker -> GUI thread: (ending, what, result or message)
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
@@ -31,15 +37,37 @@ class StoryJobs(QObject):
         self._cancel = threading.Event()
         self._what = ""
         self._warm = False
+        self._running = False  # from start() until the job's ending is delivered on the GUI thread
+        self._emit_lock = threading.Lock()
+        self._closed = False
+        self._ended.connect(self._deliver_ending, Qt.ConnectionType.QueuedConnection)
+        if parent is not None:
+            parent.destroyed.connect(lambda *_: self.close())
 
     @property
     def busy(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+        return self._running
+
+    def close(self) -> None:
+        """Cancel the running job; no signal is emitted any more (the owner is going)."""
+        with self._emit_lock:
+            self._closed = True
+        self._cancel.set()
+
+    def _emit(self, name: str, *args) -> None:
+        with self._emit_lock:
+            if not self._closed:
+                getattr(self, name).emit(*args)
+
+    def _deliver_ending(self, ending: str, what: str, payload: object) -> None:
+        self._running = False
+        getattr(self, ending).emit(what, *(() if ending == "cancelled" else (payload,)))
 
     def start(self, what: str, work: Callable[[Callable[[int, int, str], None], threading.Event], object]) -> bool:
         """Run ``work(progress, cancel)`` in the background; False if a job is already running."""
-        if self.busy:
+        if self._running or self._closed:
             return False
+        self._running = True
         self._cancel = threading.Event()
         self._what = what
         cancel = self._cancel
@@ -47,15 +75,15 @@ class StoryJobs(QObject):
 
         def run() -> None:
             try:
-                result = work(lambda done, total, message: self.progress.emit(done, total, message), cancel)
+                result = work(lambda done, total, message: self._emit("progress", done, total, message), cancel)
             except Exception as error:  # noqa: BLE001 - reported to the user as one line
                 from composer_app.scoring.score import ScoringCancelled
 
                 if isinstance(error, ScoringCancelled) or cancel.is_set():
-                    self.cancelled.emit(what)
+                    self._emit("_ended", "cancelled", what, None)
                 else:
                     traceback.print_exc()
-                    self.failed.emit(what, f"{type(error).__name__}: {error}")
+                    self._emit("_ended", "failed", what, f"{type(error).__name__}: {error}")
                 return
             if not self._warm:
                 # torch and the models are now loaded: keep the garbage collector from rescanning
@@ -63,10 +91,7 @@ class StoryJobs(QObject):
                 gc.collect()
                 gc.freeze()
                 self._warm = True
-            if cancel.is_set():
-                self.cancelled.emit(what)
-            else:
-                self.finished.emit(what, result)
+            self._emit("_ended", "cancelled" if cancel.is_set() else "finished", what, result)
 
         self._thread = threading.Thread(target=run, name=f"story-{what}", daemon=True)
         self._thread.start()
