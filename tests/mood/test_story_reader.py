@@ -6,7 +6,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from composer_app.mood.sentence_encoder import WordPiece, shared_encoder
+from composer_app.mood import mpnet_encoder
+from composer_app.mood.mpnet_encoder import ConcatenatedFile, shared_encoder
+from composer_app.mood.sentence_encoder import WordPiece
 from composer_app.mood.story_reader import read_story_mood, shared_reader, split_sentences
 
 HERE = Path(__file__).parent
@@ -14,26 +16,46 @@ _spec = importlib.util.spec_from_file_location("story_text_emotion", HERE.parent
 scorer = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(scorer)
 
-DEV_MIN_VALENCE = 0.74  # measured 0.76 when the weights were trained (models/story_reader.md)
-DEV_MIN_AROUSAL = 0.80  # measured 0.835
+# The development sentences are trained on now (with the training file); these are regression
+# floors under what the shipped weights score on them (models/story_reader.json), not a measure.
+DEV_MIN_VALENCE = 0.90
+DEV_MIN_AROUSAL = 0.90
 
 
-def test_the_encoder_reproduces_the_published_sentence_similarity():
-    # sentence-transformers' own example for all-MiniLM-L6-v2 gives 0.7553 for this pair
-    vectors = shared_encoder().encode(["A man is eating food.", "A man is eating a piece of bread."])
-    assert float(vectors[0] @ vectors[1]) == pytest.approx(0.7553, abs=0.005)
-    assert np.linalg.norm(vectors, axis=1) == pytest.approx([1.0, 1.0], abs=1e-4)
+def test_the_encoder_reproduces_the_reference_implementation():
+    # transformers' MPNetModel with the same weights and mean pooling (sentence-transformers' recipe
+    # for all-mpnet-base-v2) gives 0.6601 and -0.0413 for these pairs
+    vectors = shared_encoder().encode(["A man is eating food.", "A man is eating a piece of bread.", "The new movie is awesome."])
+    assert float(vectors[0] @ vectors[1]) == pytest.approx(0.6601, abs=0.002)
+    assert float(vectors[0] @ vectors[2]) == pytest.approx(-0.0413, abs=0.002)
+    assert np.linalg.norm(vectors, axis=1) == pytest.approx([1.0, 1.0, 1.0], abs=1e-4)
+    fast = shared_encoder().encode(["A man is eating food."], fast=True)
+    assert float(fast[0] @ vectors[0]) > 0.999  # bfloat16 (where the CPU has it) stays that close
 
 
-def test_wordpiece_splits_like_bert():
+def test_wordpiece_splits_like_the_reference_tokenizer():
     tokenizer = shared_encoder().tokenizer
     assert WordPiece.basic_words("Café, don't!") == ["cafe", ",", "don", "'", "t", "!"]
-    ids = tokenizer.encode("lighthousekeepers")
-    assert ids[0] == tokenizer.cls and ids[-1] == tokenizer.sep
-    names = {i: token for token, i in tokenizer.vocab.items()}
-    pieces = [names[i] for i in ids[1:-1]]
-    assert len(pieces) > 1 and pieces[0] == "lighthouse" and all(p.startswith("##") for p in pieces[1:])
-    assert "".join(p.removeprefix("##") for p in pieces) == "lighthousekeepers"
+    words, ids, owners = tokenizer.words_and_pieces("Café, don't! lighthousekeepers")
+    assert ids == [0, 7672, 1014, 2127, 1009, 1060, 1003, 10175, 24768, 2]  # transformers' MPNetTokenizer
+    assert owners == [-1, 0, 1, 2, 3, 4, 5, 6, 6, -1] and words[6] == "lighthousekeepers"
+
+
+def test_the_weights_are_read_from_the_archive_pieces_as_one_file(tmp_path):
+    pieces = []
+    data = bytes(range(256)) * 40
+    for i, (start, end) in enumerate(((0, 1000), (1000, 1001), (1001, 10240))):
+        piece = tmp_path / f"piece{i}"
+        piece.write_bytes(data[start:end])
+        pieces.append(piece)
+    with ConcatenatedFile(pieces) as joined:
+        joined.seek(995)
+        assert joined.read(10) == data[995:1005]
+        joined.seek(-5, 2)
+        assert joined.read() == data[-5:]
+        joined.seek(0)
+        assert joined.read() == data
+    assert [p.name for p in mpnet_encoder.archive_pieces()] == [f"all-mpnet-base-v2.zip.00{i}" for i in range(1, 6)]
 
 
 def test_dev_set_sign_accuracy():
@@ -43,6 +65,12 @@ def test_dev_set_sign_accuracy():
     assert result["arousal"] >= DEV_MIN_AROUSAL
     lexicon = scorer.score_file(scorer.DEV, lexicon_only=True)
     assert result["valence"] > lexicon["valence"] + 0.1  # the situations reader beats the lexicon alone
+
+
+def test_an_explanation_names_the_situation_words():
+    reading = read_story_mood("Every light in the farmhouse was burning when the fire reached the barn.")
+    assert reading.mood.valence < 0
+    assert "burning" in [e.word for e in reading.evidence] or "fire" in [e.word for e in reading.evidence]
 
 
 def test_held_out_accuracy_is_reported(record_property, capsys):
