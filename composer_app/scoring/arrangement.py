@@ -6,7 +6,11 @@ are the harmony feature's, ``composer_app.arrange.accompany``.)
 - **Chords** (one per bar): the diatonic triad of the scene's key that holds most of the bar's
   melody (duration-weighted chord tones), with the usual cadence pulls: the tonic on a scene's first
   and last bar, the dominant on its second-to-last, a small cost for repeating the previous bar's
-  chord (so the harmony moves). Minor scenes use the harmonic minor's major dominant.
+  chord (so the harmony moves). Minor scenes use the harmonic minor's major dominant. The bar's
+  valence colours the choice (``MODE_COLOUR``): the brighter the mood, the more the major triads of
+  the key are preferred (I, IV, V; in minor III, VI, VII), the darker, the minor ones (ii, iii, vi;
+  i, iv). So mode is graded within a key, as listeners hear it (Gabrielsson & Lindström 2010: mode
+  and harmony carry valence), instead of all major scenes sounding equally major.
 - **Instruments** (timbre, the sixth cue of Eerola, Friberg & Bresin 2013: bright, brassy timbres
   read as more energetic and tense, soft ones — flute, horn, strings — as calmer): one
   melody and one accompaniment General MIDI program per mood quadrant (``INSTRUMENTS``).
@@ -30,6 +34,7 @@ MINOR_TRIADS = {
 }
 CADENCE_BONUS = 1.0  # in quarter notes of melody: tonic at scene ends, dominant before the last bar
 REPEAT_COST = 0.6  # in quarter notes of melody: the same chord as the bar before
+MODE_COLOUR = 3.0  # in quarter notes of melody per unit of valence: bonus of a major triad (minor: the opposite)
 
 # (melody program, accompaniment program, bass program) per quadrant, and names for people.
 INSTRUMENTS = {
@@ -69,9 +74,11 @@ def instruments_for(valence: float, arousal: float) -> tuple[tuple[int, str], tu
 
 
 def choose_chords(
-    melody: list[Note], tpq: int, tonic_pc: int, minor_by_bar: list[bool], scene_of_bar: list[int]
+    melody: list[Note], tpq: int, tonic_pc: int, minor_by_bar: list[bool], scene_of_bar: list[int],
+    valence_by_bar: list[float] | None = None,
 ) -> list[Chord]:
-    """One chord per bar (see the module docstring); ``minor_by_bar[b]`` is bar b's mode."""
+    """One chord per bar (see the module docstring); ``minor_by_bar[b]`` is bar b's mode and
+    ``valence_by_bar[b]`` (-1..1, default 0) its mood's valence."""
     bar_ticks = BEATS_PER_BAR * tpq
     bars = len(minor_by_bar)
     weights = [[0.0] * 12 for _ in range(bars)]
@@ -98,6 +105,8 @@ def choose_chords(
                 score += CADENCE_BONUS
             if chords and chords[-1] == chord:
                 score -= REPEAT_COST
+            if valence_by_bar is not None:
+                score += MODE_COLOUR * valence_by_bar[bar] * (1 if intervals[1] == 4 else -1)
             if score > best_score:
                 best, best_score = chord, score
         chords.append(best)

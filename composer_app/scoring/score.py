@@ -60,8 +60,11 @@ MAX_SILENCE_BEATS = 1.0  # a longer silence across a scene boundary is bridged b
 NEUTRAL_PITCH_MEAN = 69.0  # the engine's neutral register (generation.engine)
 EMPTY_PROMPT_PITCH_MEAN = 67.0  # the register the engine assumes for an empty prompt
 DRUM_CHANNEL = 9
-MODE_VALENCE_DEADBAND = 0.05  # scenes with |valence| below this keep the table's graded mode target
-SCENE_MODE_STRENGTH = 0.3  # the major_strength target of a clearly major (or, negated, minor) scene
+MODE_VALENCE_DEADBAND = 0.01  # scenes with |valence| below this keep the table's graded mode target
+SCENE_MODE_STRENGTH = 0.4  # the major_strength target of a scene of valence +1 (negated: -1); graded below
+FULL_MODE_VALENCE = 1.0  # from this |valence| on a scene gets the full SCENE_MODE_STRENGTH; below, a share
+TEMPO_VALENCE_LEAK = 0.4  # how much of a scene's arousal its quick tempo and high register add to heard valence
+MIN_MODE_SHARE = 0.3  # the share of SCENE_MODE_STRENGTH a scene of valence just past the deadband gets
 OVERSAMPLE = 2  # each scene's melody is the best of this many samples (ranked by the targets)
 
 Progress = Callable[[int, int, str], None]  # (steps done, steps in all, what is happening)
@@ -186,6 +189,17 @@ def _prompt_notes(melody: list[Note], start_bar: int, motif: tuple[Note, ...]) -
     return notes  # (if its last bar is silent the engine starts a bar early; the scene is placed at its bar anyway)
 
 
+def mode_valence(valence: float, arousal: float) -> float:
+    """The valence mode and harmony still have to carry once tempo and register have spoken.
+
+    Cues add up in what listeners hear (Eerola, Friberg & Bresin 2013), and quick, high music sounds
+    happier as well as livelier: an energetic scene's tempo and register (set by its arousal) already
+    add ``TEMPO_VALENCE_LEAK`` × arousal to its heard valence, a calm scene's take it away. So a
+    mildly happy, lively scene gets a milder major than a serene, very happy one.
+    """
+    return valence - TEMPO_VALENCE_LEAK * arousal
+
+
 def _scene_targets(mood: Mood, prompt: list[Note]):
     """The mood's targets for a scene, with two changes for scoring a story.
 
@@ -193,11 +207,17 @@ def _scene_targets(mood: Mood, prompt: list[Note]):
     its prompt). Mode: the scene's valence sign decides it (``MODE_VALENCE_DEADBAND`` around zero
     keeps the table's graded target), because a story turns between scenes and mode is the
     strongest valence cue: a mildly sad scene after a happy one should turn minor, where a single
-    suggestion would keep its prompt's mode.
+    suggestion would keep its prompt's mode. How strongly it is major or minor is graded: full
+    strength from ``FULL_MODE_VALENCE`` on, less below (down to ``MIN_MODE_SHARE``), so that a mildly sad scene
+    sounds less minor than a grieving one (the chords are graded the same way:
+    ``arrangement.MODE_COLOUR``).
     """
     targets = targets_for(mood)
     if abs(mood.valence) >= MODE_VALENCE_DEADBAND:
-        targets = targets.with_overrides({"major_strength": SCENE_MODE_STRENGTH if mood.valence > 0 else -SCENE_MODE_STRENGTH})
+        heard = mode_valence(mood.valence, mood.arousal)
+        share = MIN_MODE_SHARE + (1.0 - MIN_MODE_SHARE) * min(1.0, abs(heard) / FULL_MODE_VALENCE)
+        strength = SCENE_MODE_STRENGTH * share * (1.0 if heard * mood.valence > 0 else MIN_MODE_SHARE)
+        targets = targets.with_overrides({"major_strength": strength if mood.valence > 0 else -strength})
     if prompt:
         recent_from = max(0, max(n.start_tick for n in prompt) // BAR_TICKS - 3) * BAR_TICKS
         recent = [n.pitch for n in prompt if n.start_tick >= recent_from] or [n.pitch for n in prompt]
@@ -325,6 +345,7 @@ def _arrange(story: Story, melody: list[Note], keys: list, base_bpm: float, seed
         scene_chords = arrangement.choose_chords(
             [n.shifted(-starts[i] * BAR_TICKS) for n in melody if starts[i] * BAR_TICKS <= n.start_tick < (starts[i] + scene.bars) * BAR_TICKS],
             TICKS_PER_QUARTER, keys[i].tonic_pc, [minor_by_bar[b] for b in bars], [0] * scene.bars,
+            [mode_valence(*timeline.mood_at(b + 0.5)) for b in bars],
         )
         chords.extend(scene_chords)
 
