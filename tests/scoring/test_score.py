@@ -143,3 +143,31 @@ def test_a_motif_the_user_wrote_sets_the_key_the_story_is_scored_in():
     assert [s.key for s in scored.scenes] == ["G major", "G minor"]
     assert not any(n.start_tick < 0 for t in scored.project.tracks for n in t.notes)
     assert scored.motif == tuple(sorted(motif))
+
+
+def test_chords_grow_more_major_with_valence_in_either_mode():
+    from composer_app.core.note import Note
+
+    tpq = 480
+    # a melody on C, E, G and A: tones that major and minor triads of both keys share
+    pitches = [60, 64, 67, 69, 60, 64, 67, 69] * 4
+    melody = [Note(i * tpq, p, tpq) for i, p in enumerate(pitches)]
+    bars = 8
+    for minor in (False, True):
+        counts = []
+        for valence in (-0.8, 0.0, 0.8):
+            chords = arrangement.choose_chords(melody, tpq, 0, [minor] * bars, [0] * bars, [valence] * bars)
+            counts.append(sum(1 for c in chords if c.intervals[1] == 4))
+        assert counts[0] < counts[1] < counts[2], counts  # measured [0, 5, 8] in major, [0, 1, 8] in minor
+
+
+def test_mode_strength_is_graded_by_the_valence_that_tempo_and_register_leave():
+    from composer_app.mood.mood import Mood
+    from composer_app.scoring.score import _scene_targets, mode_valence
+
+    strengths = [_scene_targets(Mood(v, 0.0), []).major_strength for v in (-0.9, -0.4, -0.1, 0.1, 0.4, 0.9)]
+    assert strengths == sorted(strengths) and strengths[0] < 0 < strengths[-1]
+    assert abs(strengths[2]) < abs(strengths[0]) and abs(strengths[3]) < abs(strengths[-1])
+    # a lively mildly happy scene needs less major than a calm one of the same valence
+    assert _scene_targets(Mood(0.4, 0.8), []).major_strength < _scene_targets(Mood(0.4, -0.6), []).major_strength
+    assert mode_valence(0.3, 0.5) < 0.3 < mode_valence(0.3, -0.5)
