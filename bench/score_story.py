@@ -5,8 +5,9 @@ emotion) and score it, timing both (wall clock and this process's CPU time, sinc
 shared), then record Spearman between the intended and the read-back valence and arousal across
 scenes and the longest melody silence at a scene boundary. Targets (issue 15): a 10-scene story in
 ≤ 20 s; Spearman ≥ 0.8 valence, ≥ 0.9 arousal; no silence longer than a beat at a boundary.
-``the_flood.txt`` was used while tuning the scorer (the tuned story); ``the_lighthouse.md`` was
-written before tuning and not looked at while tuning. Writes bench/results/score_story.json.
+``the_flood.txt``, ``the_lighthouse.md`` and ``the_crossing.txt`` were used while tuning the scorer's
+mapping (graded mode and harmony, the tempo/register valence leak); ``the_orchard.txt`` was written
+before that tuning and scored only after it. Writes bench/results/score_story.json.
 
 Run: .venv/bin/python bench/score_story.py [--seeds 3]
 """
@@ -26,7 +27,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 RESULTS = ROOT / "bench" / "results" / "score_story.json"
-STORIES = {"the_flood.txt": "tuned on", "the_lighthouse.md": "not tuned on"}
+STORIES = {
+    "the_flood.txt": "tuned on",
+    "the_lighthouse.md": "tuned on",
+    "the_crossing.txt": "tuned on (written before the tuning)",
+    "the_orchard.txt": "not tuned on",
+}
 
 
 def main() -> int:

