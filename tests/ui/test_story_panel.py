@@ -191,6 +191,21 @@ def test_mood_lane_names_the_nearest_preset_along_the_timeline(qtbot):
     assert lane.name_spans() == []
 
 
+def test_a_preset_name_is_cut_short_to_fit_its_stretch(qtbot):
+    from PySide6.QtGui import QFontMetrics
+    from PySide6.QtWidgets import QWidget
+
+    from composer_app.ui.piano_roll.mood_lane import name_that_fits
+
+    metrics = QFontMetrics(QWidget().font())
+    full = metrics.horizontalAdvance("melancholic")
+    assert name_that_fits("melancholic", full, metrics) == "melancholic"
+    short = name_that_fits("melancholic", full * 0.6, metrics)
+    assert short.endswith("…") and "melancholic".startswith(short[:-1]) and len(short) >= 4
+    assert metrics.horizontalAdvance(short) <= full * 0.6
+    assert name_that_fits("melancholic", 3, metrics) == ""
+
+
 def test_a_continuation_takes_per_bar_targets_from_the_mood_timeline():
     """Suggest continuation: each bar's targets come from the timeline, so the music turns with the story."""
     import torch

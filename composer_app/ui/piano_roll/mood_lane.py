@@ -4,7 +4,7 @@ Two curves over the bars: valence (orange, sad at the bottom … happy at the to
 calm … excited), as the timeline blends them. Each point has a handle on each curve. Along the top
 runs a strip of the presets' emotion names: the timeline is split into stretches whose blended mood
 has the same nearest preset (``name_spans``), each tinted and named ("sad", then "melancholic" for
-part of a blend, then "happy"); a point whose own label differs from its preset ("storm") has that
+part of a blend, then "happy"; cut short as "melan…" where the stretch is narrow); a point whose own label differs from its preset ("storm") has that
 label written at the bottom beside its handle line.
 
 - drag a handle: up/down sets that axis, left/right moves the point (whole bars);
@@ -32,6 +32,18 @@ VALENCE_COLOR = QColor(235, 140, 40)
 AROUSAL_COLOR = QColor(60, 140, 230)
 CURVE_STEP_PX = 3
 NAME_GAP_PX = 4  # a preset name is written only where its stretch is this much wider than the text
+MIN_NAME_LETTERS = 3  # a name cut short to fit keeps at least this many letters ("mys…"), else it is left out
+
+
+def name_that_fits(name: str, width_px: float, metrics) -> str:
+    """``name``, or its start and "…" ("melan…") if only that fits in ``width_px``, or "" if not even that."""
+    if metrics.horizontalAdvance(name) <= width_px:
+        return name
+    for letters in range(len(name) - 1, MIN_NAME_LETTERS - 1, -1):
+        short = name[:letters] + "…"
+        if metrics.horizontalAdvance(short) <= width_px:
+            return short
+    return ""
 
 
 # A tint per preset around the circumplex: warm for pleasant-lively, green for pleasant-calm,
@@ -224,7 +236,8 @@ class MoodLane(TimeLane):
             if index:
                 painter.setPen(QPen(colors.beat_line, 1))
                 painter.drawLine(QPointF(start, 0), QPointF(start, MARGIN_PX - 1))
-            if end - start >= metrics.horizontalAdvance(name) + NAME_GAP_PX:
+            shown = name_that_fits(name, end - start - NAME_GAP_PX, metrics)
+            if shown:
                 painter.setPen(colors.text)
-                painter.drawText(QRectF(start + 2, 0, end - start - 4, MARGIN_PX - 1), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, name)
+                painter.drawText(QRectF(start + 2, 0, end - start - 4, MARGIN_PX - 1), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, shown)
 
