@@ -8,7 +8,11 @@ replaces the notes that start in its span), discard it (Delete), regenerate (R: 
 request), more like this (M: same settings, new seed), copy (Ctrl+C) or export it; dragging a row
 out of the window drops a .mid file (onto the piano roll: inserted where it is dropped). Every
 request keeps its batch: ◀ / ▶ (Alt+Left / Alt+Right) go back to earlier batches. The keyboard
-focus stays where the user was (Ctrl+G from the roll leaves the arrows nudging notes).
+focus stays where the user was (Ctrl+G from the roll leaves the arrows nudging notes). With
+"Chords for new bars" on, each selected candidate gets a chord progression for its new bars from
+the chord suggester in the request's mood (:mod:`composer_app.arrange.continuation_chords`), shown
+under the list and dashed in the chord lane; Accept then adds notes and chords as one undo step,
+"Add chords" the chords only. Bars the chord track already covers are followed, not re-proposed.
 
 :class:`SuggestController` ties the mood panel, this panel, the generation thread
 (:class:`~composer_app.ui.generation_jobs.GenerationJobs`) and the document together: it builds the
@@ -24,7 +28,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from PySide6.QtCore import QEvent, QModelIndex, QObject, QRect, QRectF, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QModelIndex, QObject, QRect, QRectF, QSettings, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QColor, QKeySequence, QPainter, QPen
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -57,6 +61,7 @@ REPLACED_MARK = QColor(210, 50, 50)  # notes that Accept replaces
 THUMB_W, THUMB_H = 96, 40
 ROW_H = THUMB_H + 10
 VISIBLE_ROWS = 4  # the list is never shorter than this many candidates
+CHORDS_SETTING = "suggest/chords_for_new_bars"  # QSettings key of the "Chords for new bars" switch
 
 
 @dataclass(frozen=True)
@@ -236,6 +241,9 @@ class SuggestionsPanel(QWidget):
     cancel_requested = Signal()
     discarded = Signal(object)
     history_requested = Signal(int)  # (-1 back, +1 forward) show an earlier / later batch
+    chords_toggled = Signal(bool)  # "Chords for the new bars" switched on or off
+    add_chords_requested = Signal(object)  # add the current candidate's proposed chords only
+    chords_shown = Signal(object)  # the proposed ChordTrack (document ticks) shown for the candidate, or None
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -297,6 +305,33 @@ class SuggestionsPanel(QWidget):
         )
         layout.addWidget(self.list, 1)
 
+        # Chords for the new bars (issue 14): proposed per candidate, shown here, added on Accept.
+        chords_row = QHBoxLayout()
+        chords_row.setSpacing(4)
+        self.chords_toggle = QToolButton(text="Chords for new bars")
+        self.chords_toggle.setObjectName("chords_toggle")
+        self.chords_toggle.setCheckable(True)
+        self.chords_toggle.setChecked(QSettings().value(CHORDS_SETTING, False, type=bool))
+        self.chords_toggle.setToolTip(
+            "Propose a chord progression for each candidate's new bars (from the chord suggester, in the mood\n"
+            "of the request). Accept then adds the chords to the chord track with the notes, one undo step."
+        )
+        self.chords_toggle.toggled.connect(self._chords_toggled)
+        self.add_chords_button = QToolButton(text="Add chords")
+        self.add_chords_button.setObjectName("add_chords_button")
+        self.add_chords_button.setToolTip("Add only the proposed chords to the chord track (one undo step)")
+        self.add_chords_button.clicked.connect(self._add_chords)
+        chords_row.addWidget(self.chords_toggle)
+        chords_row.addStretch(1)
+        chords_row.addWidget(self.add_chords_button)
+        layout.addLayout(chords_row)
+        self.chords_label = QLabel("")
+        self.chords_label.setObjectName("candidate_chords")
+        self.chords_label.setWordWrap(True)
+        self.chords_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(self.chords_label)
+        self.proposed_chords = None  # what the label shows (a NewBarChords or None)
+
         buttons = QGridLayout()
         buttons.setSpacing(4)
         self.audition_button = self._button("▶ Audition", "Play the end of the prompt, then this candidate (P)", self._audition)
@@ -325,6 +360,7 @@ class SuggestionsPanel(QWidget):
         self.buttons = buttons
         layout.addLayout(buttons)
         self._update_buttons()
+        self.show_chords(None)
 
     def _button(self, text: str, tip: str, slot) -> QPushButton:
         b = QPushButton(text)
@@ -476,6 +512,36 @@ class SuggestionsPanel(QWidget):
         has = self.list.currentItem() is not None
         for b in (self.audition_button, self.accept_button, self.discard_button, self.more_button, self.copy_button, self.export_button):
             b.setEnabled(has)
+
+    # --- chords for the new bars -----------------------------------------------------------------
+    @property
+    def chords_wanted(self) -> bool:
+        return self.chords_toggle.isChecked()
+
+    def _chords_toggled(self, on: bool) -> None:
+        QSettings().setValue(CHORDS_SETTING, on)
+        self.chords_toggled.emit(on)
+
+    def show_chords(self, chords, note: str = "") -> None:
+        """Show a candidate's chords (a NewBarChords, or None with ``note`` saying why there are none)."""
+        self.proposed_chords = chords
+        if not self.chords_wanted:
+            self.chords_label.setText("")
+        elif chords is None:
+            self.chords_label.setText(note)
+        elif chords.proposed:
+            self.chords_label.setText(f"Chords for the new bars: {chords.text()}  (Accept adds them)")
+        else:
+            self.chords_label.setText(f"Follows the chord track: {chords.text()}")
+        self.chords_label.setVisible(self.chords_wanted and bool(self.chords_label.text()))
+        self.add_chords_button.setVisible(self.chords_wanted)
+        self.add_chords_button.setEnabled(chords is not None and chords.proposed and self.current_candidate() is not None)
+        self.chords_shown.emit(chords.chords if self.chords_wanted and chords is not None and chords.proposed else None)
+
+    def _add_chords(self) -> None:
+        c = self.current_candidate()
+        if c is not None:
+            self.add_chords_requested.emit(c)
 
     def _audition(self) -> None:
         c = self.current_candidate()
@@ -695,6 +761,9 @@ class SuggestController:
         panel.regenerate_requested.connect(lambda: self.suggest() if self._owns_panel() else None)
         panel.more_like_this_requested.connect(self.more_like_this)
         panel.cancel_requested.connect(self.cancel)
+        panel.chords_toggled.connect(lambda _on: self._show_chords(self.panel.current_candidate()))
+        panel.add_chords_requested.connect(self.add_chords)
+        self._chords_cache: dict = {}
         mood_panel.suggest_requested.connect(self.suggest)
         jobs.model_state_changed.connect(self._on_model_state)
         jobs.started.connect(self._on_started)
@@ -868,7 +937,9 @@ class SuggestController:
     # --- candidate actions ---------------------------------------------------------------------------
     def _on_selected(self, candidate) -> None:
         if not self._owns_panel():
+            self.panel.show_chords(None)  # another feature's results (variations): no chords proposed
             return
+        self._show_chords(candidate)
         if candidate is None or self.prompt is None:
             self._show_ghosts([])
             if self.overlay is not None:
@@ -881,6 +952,58 @@ class SuggestController:
         if self.overlay is not None:
             self.overlay.set_context(self.prompt_notes(), replaced)
         self._say_replacement(len(replaced))
+
+    # --- chords for the new bars ---------------------------------------------------------------------
+    def new_bars(self, candidate) -> tuple[int, int]:
+        """(start, end) document ticks of the candidate's bars."""
+        meter = self.document.project.time_signatures
+        start = self.prompt.continuation_tick
+        bars = getattr(candidate, "bars", None) or (self.request.bars if self.request else 1)
+        return start, meter.bar_to_tick(meter.tick_to_position(start).bar + int(bars))
+
+    def chords_for(self, candidate):
+        """The candidate's chords for its new bars (:mod:`composer_app.arrange.continuation_chords`), cached."""
+        from composer_app.arrange.continuation_chords import chords_for_new_bars  # noqa: PLC0415
+
+        if candidate is None or self.prompt is None:
+            return None
+        project = self.document.project
+        start, end = self.new_bars(candidate)
+        mood = self.request.mood if self.request is not None else Mood()
+        key = (_identity(candidate), start, end, mood.valence, mood.arousal, project.chords, project.key)
+        if key not in self._chords_cache:
+            if len(self._chords_cache) > 256:
+                self._chords_cache.clear()
+            notes = placed_notes(candidate, self.prompt, 0)
+            try:
+                self._chords_cache[key] = chords_for_new_bars(
+                    project, self.prompt_notes(), notes, start, end, valence=mood.valence, arousal=mood.arousal,
+                    key=getattr(candidate, "key", None), seed=getattr(candidate, "seed", 0) or 0)
+            except (OSError, ValueError) as exc:  # missing or broken chord-suggester weights, too long a span
+                self.panel.show_error(f"No chords for the new bars: {exc}")
+                self._chords_cache[key] = None
+        return self._chords_cache[key]
+
+    def _show_chords(self, candidate) -> None:
+        if not self.panel.chords_wanted or candidate is None or not self._owns_panel():
+            self.panel.show_chords(None)
+            return
+        chords = self.chords_for(candidate)
+        self.panel.show_chords(chords, "" if chords is not None else "No chords for the new bars (no notes in them).")
+
+    def add_chords(self, candidate) -> bool:
+        """Add the candidate's proposed chords (only) to the chord track: one undo step."""
+        if candidate is None or not self._owns_panel():
+            return False
+        from composer_app.arrange.continuation_chords import with_new_bar_chords  # noqa: PLC0415
+
+        chords = self.chords_for(candidate)
+        if chords is None or not chords.proposed:
+            return False
+        self.document.apply(with_new_bar_chords(self.document.project, chords), "Add chords for the new bars")
+        self.panel.status.setText(f"Added {len(chords.chords)} chords to the chord track. Ctrl+Z undoes it.")
+        self._show_chords(candidate)
+        return True
 
     REPLACES_TEXT = "Accept replaces the {} notes marked in red (Ctrl+Z brings them back)."
 
@@ -922,9 +1045,16 @@ class SuggestController:
                 gone[n] -= 1
             else:
                 kept.append(n)
+        new_project = project.replace_track(index, track.with_notes([*kept, *new_notes]))
+        chords = self.chords_for(candidate) if self.panel.chords_wanted else None
+        with_chords = chords is not None and chords.proposed
+        if with_chords:
+            from composer_app.arrange.continuation_chords import with_new_bar_chords  # noqa: PLC0415
+
+            new_project = with_new_bar_chords(new_project, chords)
         doc.apply(
-            project.replace_track(index, track.with_notes([*kept, *new_notes])),
-            f"Accept suggestion (seed {getattr(candidate, 'seed', '?')})",
+            new_project,
+            f"Accept suggestion (seed {getattr(candidate, 'seed', '?')})" + (" with chords" if with_chords else ""),
             selection=Selection(new_notes),
             current_track=index,
         )
@@ -932,7 +1062,9 @@ class SuggestController:
         if self.overlay is not None:
             self.overlay.set_context([], [])
         instead = f" in place of {len(replaced)}" if replaced else ""
-        self.panel.status.setText(f"Inserted {len(new_notes)} notes{instead}. Ctrl+Z undoes it.")
+        added = f" and {len(chords.chords)} chords" if with_chords else ""
+        self.panel.status.setText(f"Inserted {len(new_notes)} notes{instead}{added}. Ctrl+Z undoes it.")
+        self._show_chords(candidate)
         return True
 
     def audition_project(self, candidate) -> tuple[Project, int] | None:
@@ -995,8 +1127,9 @@ class SuggestController:
             seed=getattr(candidate, "seed", None),
         )
 
-    def _on_project_changed(self, _old, _new) -> None:
-        pass
+    def _on_project_changed(self, old, new) -> None:
+        if getattr(old, "chords", None) != getattr(new, "chords", None) and self._owns_panel():
+            self._show_chords(self.panel.current_candidate())  # added, undone, edited in the lane
 
     def _on_track_changed(self, index: int) -> None:
         """Ghosts belong to the prompt's track: hide them on another track, show them again on it."""

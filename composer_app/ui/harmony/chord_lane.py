@@ -60,6 +60,12 @@ class ChordLane(TimeLane):
         self._preview: tuple[int, int] | None = None  # (start, end) while dragging
         self.extra_menu_actions = []  # the Harmony actions, added by the feature
         self.context_menu: QMenu | None = None
+        self.ghost_chords = None  # a ChordTrack proposed elsewhere (the suggestions panel), drawn dashed
+
+    def set_ghost_chords(self, chords) -> None:
+        """Show ``chords`` (a ChordTrack, or None to clear) as dashed proposals, not yet in the document."""
+        self.ghost_chords = chords if chords else None
+        self.update()
 
     # --- model access ----------------------------------------------------------------------------
     @property
@@ -223,6 +229,19 @@ class ChordLane(TimeLane):
     def paint_lane(self, painter: QPainter) -> None:
         palette = self.palette()
         text_color = palette.color(palette.ColorRole.Text)
+        for event in self.ghost_chords or ():
+            left, right = self.x_of(event.start_tick), self.x_of(event.end_tick)
+            if right < 0 or left > self.width():
+                continue
+            rect = QRectF(left, 2, max(3.0, right - left - 1), self.height() - 5)
+            fill = QColor(CHORD_COLOR)
+            fill.setAlpha(45)
+            painter.fillRect(rect, fill)
+            painter.setPen(QPen(CHORD_COLOR.darker(140), 1, Qt.PenStyle.DashLine))
+            painter.drawRect(rect.adjusted(0, 0, -1, -1))
+            painter.setPen(QPen(text_color))
+            painter.drawText(rect.adjusted(5, 0, -2, 0), Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
+                             event.chord.symbol() + "?")
         tonic, minor = project_key(self.document.project) if self.chords else (0, False)
         for event in self.chords:
             start, end = event.start_tick, event.end_tick

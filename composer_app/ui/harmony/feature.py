@@ -315,6 +315,9 @@ def install_harmony(window) -> HarmonyFeature:
     menus["harmony"] = menu
     if "lanes" in menus:
         menus["lanes"].addAction(feature.lane.toggle_action)
+    controller = getattr(window, "suggest_controller", None)
+    if controller is not None:  # chords proposed for a candidate's new bars show dashed in the lane
+        controller.panel.chords_shown.connect(feature.lane.set_ghost_chords)
     window.destroyed.connect(lambda *_: feature.worker.shutdown())
     window.harmony = feature
     return feature
