@@ -3,7 +3,11 @@
 Writes a JSON and a Markdown report; ``--card`` also refreshes the model card
 (``models/<name>.json`` and ``models/<name>.md``) with the figures. ``--generators all`` (or a
 comma-separated list) compares the shipped generators on the same held-out prompts instead
-(``generation.comparison``: one Markdown + JSON report and PNG plots).
+(``generation.comparison``: one Markdown + JSON report and PNG plots). ``--harmony`` runs the
+harmony section instead (``generation.harmony_evaluation``: the chord suggester against Bach's chords
+and a lookup baseline, the harmonizer's voice leading next to Bach's, NLL against a Markov baseline,
+folk melodies' chord-tone rate on strong beats; dev and held-out chorales apart); with ``--card`` it
+writes ``models/harmony-evaluation.json`` and ``.md``.
 """
 
 from __future__ import annotations
@@ -37,6 +41,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--realism-prompts", type=int, default=None, help="held-out folk prompts for the realism test")
     parser.add_argument("--realism-only", action="store_true", help="run only the realism test (needs the eval extra)")
+    parser.add_argument("--harmony", action="store_true",
+                        help="the harmony section: chord suggester, harmonizer and folk chord tones on held-out chorales/melodies")
+    parser.add_argument("--chorales", type=int, default=None, help="harmony: dev and held-out chorales each (default all)")
+    parser.add_argument("--folk", type=int, default=None, help="harmony: folk melodies per split (default 300, 0 skips)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -49,6 +57,8 @@ def run(args: argparse.Namespace) -> int:
     from composer_app.generation.training import TrainSettings, load_split
 
     torch.set_num_threads(1)
+    if args.harmony:
+        return _harmony(args)
     if args.generators:
         return _compare(args)
     if args.data != "corpus" and not Path(args.data).is_dir():
@@ -109,6 +119,49 @@ def run(args: argparse.Namespace) -> int:
         "improvement_over_ngram": _rounded(result["likelihood"].get("improvement_over_ngram")),
         "arousal_spearman": result["control"]["arousal"]["spearman_per_sweep_mean"],
         "valence_spearman": result["control"]["valence"]["spearman_per_sweep_mean"],
+    }
+    print(json.dumps(summary))
+    return 0
+
+
+def _harmony(args: argparse.Namespace) -> int:
+    from composer_app.generation.harmony_evaluation import HarmonySettings, evaluate_harmony, markdown
+    from composer_app.paths import models_dir
+
+    settings = HarmonySettings.quick_settings(args.seed) if args.quick else HarmonySettings(seed=args.seed)
+    for name in ("chorales", "folk"):
+        value = getattr(args, name)
+        if value is not None:
+            if value < (1 if name == "chorales" else 0):
+                raise BadInputError(f"--{name} must be at least {1 if name == 'chorales' else 0}")
+            setattr(settings, name, value)
+    if args.card and settings.quick:
+        raise BadInputError("--card writes the reported figures: run it without --quick")
+    if args.card and settings.chorales is not None:
+        raise BadInputError("--card writes the reported figures: run it on every chorale (no --chorales)")
+    try:
+        report = evaluate_harmony(settings, progress=lambda m: print(f"evaluate: {m}", file=sys.stderr))
+    except ValueError as error:
+        raise BadInputError(str(error)) from None
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.with_suffix(".json").write_text(json.dumps(report, indent=1) + "\n")
+    out.with_suffix(".md").write_text(markdown(report))
+    if args.card:
+        models_dir().joinpath("harmony-evaluation.json").write_text(json.dumps(report, indent=1) + "\n")
+        models_dir().joinpath("harmony-evaluation.md").write_text(markdown(report))
+    c, h = report["chords_heldout"], report["harmonizer_heldout"]
+    summary = {
+        "json": str(out.with_suffix(".json")),
+        "markdown": str(out.with_suffix(".md")),
+        "heldout_chorales": report["splits"]["heldout_chorales"],
+        "suggester_root_agreement": c["suggester"]["root_agreement"],
+        "baseline_root_agreement": c["baseline"]["root_agreement"],
+        "parallels_per_100": h["generated_per_100_transitions"]["parallel_fifths_octaves"],
+        "bach_parallels_per_100": h["bach_per_100_transitions"]["parallel_fifths_octaves"],
+        "harmonizer_nats_per_cell": report["nll_heldout"]["harmonizer_nats_per_cell"],
+        "markov_nats_per_cell": report["nll_heldout"]["markov_baseline_nats_per_cell"],
+        "folk_chord_tone_rate": {k: v["chord_tone_rate"] for k, v in report.get("folk_heldout", {}).items()} or None,
     }
     print(json.dumps(summary))
     return 0

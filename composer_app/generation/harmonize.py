@@ -111,12 +111,14 @@ def harmonize(
     iterations: int = 32,
     channels: Sequence[int] | None = None,
     program: int = DEFAULT_PROGRAM,
+    no_parallels: bool = True,
 ) -> Harmonization:
     """Write ``voices - 1`` voices under the melody over ``start_tick..end_tick``.
 
     ``melody`` defaults to the highest line of the project's pitched notes. ``locked`` maps a voice
     index (1 alto, 2 tenor, 3 bass) to notes that must stay; the others are resampled. Raises
-    ``ValueError`` when there is no melody or ``voices`` is not 2..4.
+    ``ValueError`` when there is no melody or ``voices`` is not 2..4. ``no_parallels=False`` lets
+    the sampler write parallel fifths/octaves (the evaluation measures the network's own rate so).
     """
     from composer_app.arrange.accompany import free_channels
     from composer_app.arrange.suggest import choose_key, melody_line
@@ -169,6 +171,7 @@ def harmonize(
         chord_bonus=CHORD_TONE_BONUS,
         stay_bonus=STAY_BONUS_PER_AROUSAL * arousal,
         temperature=0.8,
+        no_parallels=no_parallels,
     )
     generator = torch.Generator().manual_seed(int(seed))
     filled = hz.gibbs_fill(model, grid, lock, metric, minor, iterations=iterations, guidance=guidance, generator=generator)
