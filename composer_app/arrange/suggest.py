@@ -12,12 +12,20 @@ counted relative to each chorale's key, which is the same as training on every t
   root | quality) for chords seldom seen;
 - ``stay``: P(the chord is held over the next span) for spans of 1, 2 and 4 beats.
 
+- ``clf_weight`` / ``clf_bias``: a per-beat chord classifier (multinomial logistic regression on
+  the melody around the beat, key-relative: :mod:`composer_app.arrange.chord_classifier`), fitted
+  on the training chorales' sopranos against the same labels. Where it is present it replaces the
+  emissions: the HMM alone agreed with Bach less often than a per-degree lookup did.
+
 Suggesting (:func:`suggest_chords`): the melody's key (Krumhansl–Schmuckler; valence breaks the
 tie between a scale's major and relative-minor reading), spans of the harmonic rhythm arousal
-asks for (a bar when calm, half a bar, a beat when excited), each span scored by its notes
-(weighted by length, notes on strong beats count :data:`STRONG_BEAT_WEIGHT` times), then Viterbi
-for the best progression and forward-filtering backward-sampling for alternatives. Valence adds
-chord colour: major chords gain, minor chords lose ``COLOUR_PER_VALENCE × valence`` (log units).
+asks for (a bar when calm, half a bar, a beat when excited), each span scored by the classifier's
+log-posteriors of its beats (strong beats count :data:`CLASSIFIER_STRONG_WEIGHT` times; without a
+classifier: its notes by length through the emissions, strong beats :data:`STRONG_BEAT_WEIGHT`
+times), the HMM's transitions weighted :data:`TRANSITION_WEIGHT`, then Viterbi for the best
+progression and forward-filtering backward-sampling for alternatives (warmer until they differ).
+Valence adds chord colour: major chords gain, minor chords lose ``COLOUR_PER_VALENCE × valence``
+(log units).
 
 Weights: ``models/chord-suggester.safetensors`` (fp16 log-probabilities, config in metadata).
 """
@@ -48,6 +56,10 @@ STRONG_BEAT_WEIGHT = 2.0  # a note sounding on a strong beat counts this many ti
 EMISSION_SCALE = 0.5  # weight of the melody's evidence against the progression's prior
 COLOUR_PER_VALENCE = 0.6  # log-bonus for major (malus for minor) chords per unit of valence
 MODE_TIE_MARGIN = 0.15  # key-correlation gap within which valence picks major or relative minor
+CLASSIFIER_C = 1.0  # inverse L2 strength of the per-beat classifier (dev: 1.0 and 3.0 within 0.7 points)
+TRANSITION_WEIGHT = 0.25  # weight of the HMM's transitions, starts and ends against the classifier's log-posteriors
+ALTERNATIVE_WARMING = 1.25  # alternatives: the sampling temperature grows this much per round without a new one
+CLASSIFIER_STRONG_WEIGHT = 4.0  # a strong beat's log-posterior counts this many times a weak beat's in a span
 CALM_AROUSAL = -0.2  # below: one chord per bar
 BUSY_AROUSAL = 0.5  # above: one chord per beat; between: half a bar when the bar divides evenly
 
@@ -82,11 +94,19 @@ class ChordModel:
     final: np.ndarray  # (2, S)
     emission: np.ndarray  # (2, S, 12) log P(melody pc - tonic | chord state)
     stay: np.ndarray  # (2, len(SPAN_BEATS)) P(same chord over the next span)
+    # The per-beat chord classifier (:mod:`composer_app.arrange.chord_classifier`); None: emissions only.
+    clf_weight: np.ndarray | None = None  # (N_FEATURES, S)
+    clf_bias: np.ndarray | None = None  # (S,)
+
+    @property
+    def has_classifier(self) -> bool:
+        return self.clf_weight is not None and self.clf_bias is not None
 
     def save(self, path: Path, metadata: dict | None = None) -> None:
         from safetensors.numpy import save_file
 
-        tensors = {name: getattr(self, name).astype(np.float16) for name in ("transition", "initial", "final", "emission", "stay")}
+        names = ("transition", "initial", "final", "emission", "stay") + (("clf_weight", "clf_bias") if self.has_classifier else ())
+        tensors = {name: getattr(self, name).astype(np.float16) for name in names}
         for name, value in tensors.items():  # -inf does not survive fp16 arithmetic well: floor it
             tensors[name] = np.maximum(value, -60.0).astype(np.float16)
         meta = {"kind": MODEL_KIND, "config": json.dumps({"qualities": STATE_QUALITIES, "span_beats": SPAN_BEATS})}
@@ -109,11 +129,20 @@ class ChordModel:
             if tuple(config["qualities"]) != STATE_QUALITIES:
                 raise ValueError(f"{path}: made for other chord qualities")
             values = {k: f.get_tensor(k).astype(np.float64) for k in f.keys()}
+        if "clf_weight" in values:
+            from composer_app.arrange.chord_classifier import N_FEATURES
+
+            if values["clf_weight"].shape != (N_FEATURES, N_STATES) or values.get("clf_bias", np.zeros(0)).shape != (N_STATES,):
+                raise ValueError(f"{path}: the chord classifier's shape does not match this version")
         return cls(**values)
 
 
-def train_chord_model(chorales) -> ChordModel:
-    """Count the tables from chorales (:class:`~composer_app.generation.chorales.Chorale` values)."""
+def train_chord_model(chorales, classifier: bool = True, classifier_c: float | None = None) -> ChordModel:
+    """Count the tables from chorales (:class:`~composer_app.generation.chorales.Chorale` values).
+
+    ``classifier``: also fit the per-beat chord classifier (needs scikit-learn) with inverse
+    regularisation ``classifier_c`` (default :data:`CLASSIFIER_C`).
+    """
     Q = len(STATE_QUALITIES)
     trans = np.full((2, N_STATES, N_STATES), SMOOTHING)
     init = np.full((2, N_STATES), SMOOTHING)
@@ -179,8 +208,71 @@ def train_chord_model(chorales) -> ChordModel:
         backoff[:, state] = np.roll(emit[:, q], interval, axis=1)  # index: pc above the tonic
     emit_key = (emit_key + EMISSION_PRIOR_BEATS * backoff) / (emit_key.sum(axis=2, keepdims=True) + EMISSION_PRIOR_BEATS)
     stay = (stay_counts[..., 1] + 1) / (stay_counts.sum(axis=-1) + 2)
+    weight = bias = None
+    if classifier:
+        weight, bias = train_classifier(chorales, CLASSIFIER_C if classifier_c is None else classifier_c)
     with np.errstate(divide="ignore"):
-        return ChordModel(np.log(trans), np.log(init), np.log(final), np.log(emit_key), stay)
+        return ChordModel(np.log(trans), np.log(init), np.log(final), np.log(emit_key), stay, weight, bias)
+
+
+def chorale_beats(chorale) -> list:
+    """The beat grid of a chorale (:class:`~composer_app.arrange.chord_classifier.Beat` values)."""
+    from composer_app.core.timing import TimeSignatureChange, TimeSignatureMap
+
+    ts = TimeSignatureMap([TimeSignatureChange(0, chorale.numerator, chorale.denominator)], chorale.ticks_per_quarter)
+    return beat_grid(ts, 0, chorale.end_tick)
+
+
+def beat_grid(time_signatures, start_tick: int, end_tick: int) -> list:
+    """Beats (:class:`~composer_app.arrange.chord_classifier.Beat`) starting in ``start_tick..end_tick``."""
+    from composer_app.arrange.accompany import _grid
+    from composer_app.arrange.chord_classifier import Beat
+
+    beats = []
+    for bar_start, per_beat, count in _grid(time_signatures, start_tick, end_tick):
+        for k in range(count):
+            tick = bar_start + k * per_beat
+            if start_tick <= tick < end_tick:
+                beats.append(Beat(tick, min(end_tick, tick + per_beat), k, count))
+    return beats
+
+
+def chorale_beat_labels(chorale, beats) -> np.ndarray:
+    """The chord state sounding at each beat's start (-1 where music21's label is not one of ours)."""
+    rows = chorale.chords
+    out = np.full(len(beats), -1, dtype=np.int64)
+    for i, beat in enumerate(beats):
+        hit = np.nonzero((rows[:, 0] <= beat.start) & (rows[:, 0] + rows[:, 1] > beat.start))[0]
+        if not len(hit):
+            continue
+        _start, _dur, root, qidx, _bass, _mask = (int(v) for v in rows[hit[-1]])
+        state = chord_state(root - chorale.tonic_pc, QUALITIES[qidx]) if qidx >= 0 else None
+        if state is not None:
+            out[i] = state
+    return out
+
+
+def chorale_features(chorale, beats=None) -> np.ndarray:
+    """The classifier's features of a chorale's soprano on its beats."""
+    from composer_app.arrange.chord_classifier import beat_features
+
+    beats = chorale_beats(chorale) if beats is None else beats
+    soprano = chorale.voice(0)
+    return beat_features(soprano[:, 2], soprano[:, 0], soprano[:, 0] + soprano[:, 1], beats, chorale.tonic_pc, chorale.minor)
+
+
+def train_classifier(chorales, c: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """Fit the per-beat chord classifier on the chorales' sopranos and music21's labels."""
+    from composer_app.arrange.chord_classifier import fit
+
+    xs, ys = [], []
+    for chorale in chorales:
+        beats = chorale_beats(chorale)
+        xs.append(chorale_features(chorale, beats))
+        ys.append(chorale_beat_labels(chorale, beats))
+    x, y = np.concatenate(xs), np.concatenate(ys)
+    keep = y >= 0
+    return fit(x[keep], y[keep], N_STATES, c=c)
 
 
 _MODEL_CACHE: dict[str, ChordModel] = {}
@@ -266,6 +358,25 @@ def _span_scores(model: ChordModel, notes: Sequence[Note], bounds: Sequence[int]
     relative = np.roll(weights, -tonic, axis=1)  # pitch classes above the tonic
     scores = relative @ model.emission[mode].T  # (spans, S)
     return EMISSION_SCALE * scores
+
+
+def _classifier_scores(model: ChordModel, notes: Sequence[Note], bounds: Sequence[int], time_signatures,
+                       tonic: int, minor: bool) -> np.ndarray:
+    """(spans, S): the per-beat classifier's log-posteriors of the melody line, summed over each span's beats."""
+    from composer_app.arrange.chord_classifier import beat_features, log_posteriors
+
+    line = melody_line(notes)
+    beats = beat_grid(time_signatures, bounds[0], bounds[-1])
+    scores = np.zeros((len(bounds) - 1, N_STATES))
+    if not beats or not line:
+        return scores
+    x = beat_features([n.pitch for n in line], [n.start_tick for n in line], [n.end_tick for n in line], beats, tonic, minor)
+    log_post = log_posteriors(x, model.clf_weight, model.clf_bias)
+    span = np.searchsorted(np.asarray(bounds), [b.start for b in beats], side="right") - 1
+    strong = np.array([b.index_in_bar == 0 or (b.beats_in_bar >= 4 and b.beats_in_bar % 2 == 0
+                                                and b.index_in_bar == b.beats_in_bar // 2) for b in beats])
+    np.add.at(scores, span, log_post * np.where(strong, CLASSIFIER_STRONG_WEIGHT, 1.0)[:, None])
+    return scores
 
 
 def _state_prior(valence: float, sevenths: bool) -> np.ndarray:
@@ -403,21 +514,36 @@ def suggest_chords(
     bounds, strong, beats = _metric(ts, start_tick, end_tick, span_beats, arousal)
     if len(bounds) - 1 > MAX_CHORD_EVENTS:
         raise ValueError("the selection is too long to harmonize in one request")
-    scores = _span_scores(model, notes, bounds, strong, tpq, tonic, minor) + _state_prior(valence, sevenths)[None]
     mode = int(minor)
     start = model.initial[mode] * 0.5  # a selection often starts mid-phrase: a weak start prior
     end = model.final[mode] * 0.5
     trans = _transition_matrix(model, minor, beats)
+    if model.has_classifier:
+        evidence = _classifier_scores(model, notes, bounds, ts, tonic, minor)
+        start, end, trans = (TRANSITION_WEIGHT * a for a in (start, end, trans))
+    else:
+        evidence = _span_scores(model, notes, bounds, strong, tpq, tonic, minor)
+    scores = evidence + _state_prior(valence, sevenths)[None]
     results: list[ChordSuggestion] = []
     seen: set[tuple[int, ...]] = set()
     path, score = _viterbi(start, trans, scores, end)
     rng = np.random.default_rng(seed)
     candidates = [(path, score, "most likely")]
     tries = 0
-    while len(candidates) < alternatives and tries < alternatives * 12:
+
+    def shape(p) -> tuple[int, ...]:  # the chords in order, as the composer reads them (repeats merged)
+        return tuple(x for i, x in enumerate(p) if i == 0 or x != p[i - 1])
+
+    distinct = {shape(path)}
+    while len(distinct) < alternatives and tries < alternatives * 12:
+        # the posterior at temperature 1, warmer each round that brings nothing new (a confident
+        # classifier often samples the best progression again)
+        temperature = ALTERNATIVE_WARMING ** (tries // max(1, alternatives))
         tries += 1
-        p, s = _sample_path(start, trans, scores, end, rng, temperature=1.0)
-        candidates.append((p, s, "alternative"))
+        p, s = _sample_path(start, trans, scores, end, rng, temperature=temperature)
+        if shape(p) not in distinct:
+            distinct.add(shape(p))
+            candidates.append((p, s, "alternative"))
     for p, s, label in candidates:
         key = tuple(p)
         if key in seen:

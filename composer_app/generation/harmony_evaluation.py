@@ -135,7 +135,7 @@ def _sounding(rows, tick):
     return None
 
 
-def suggester_section(chorales, baseline) -> dict:
+def suggester_section(chorales, baseline, model=None) -> dict:
     total = {"suggester": [0, 0, 0], "baseline": [0, 0, 0], "estimator_all_voices": [0, 0, 0]}
     tone = [0.0, 0]
     bach_tone = [0.0, 0]
@@ -143,7 +143,7 @@ def suggester_section(chorales, baseline) -> dict:
         labels = bach_beats(c)
         tpq = c.ticks_per_quarter
         project = chorale_project(c)
-        options = sg.suggest_chords(project, span_beats=1, alternatives=1, key=(c.tonic_pc, c.minor))
+        options = sg.suggest_chords(project, span_beats=1, alternatives=1, key=(c.tonic_pc, c.minor), model=model)
         if options:
             for k, v in zip(range(3), agreement(options[0].chords, labels, tpq)):
                 total["suggester"][k] += v
@@ -250,7 +250,7 @@ def nll_section(chorales, model, baseline: MarkovBaseline, window: int) -> dict:
             "improvement": round(1 - model_total / base_total, 4)}
 
 
-def folk_section(limit: int, heldout: bool) -> dict:
+def folk_section(limit: int, heldout: bool, model=None) -> dict:
     from composer_app.generation.data import is_heldout, load_corpus
 
     pieces = load_corpus(("essenFolksong",))
@@ -271,7 +271,7 @@ def folk_section(limit: int, heldout: bool) -> dict:
             ts = TimeSignatureMap([TimeSignatureChange(int(t), int(n), int(d)) for t, n, d in p.time_signatures], tpq)
             project = Project(tracks=(Track("Melody", notes=notes),), ticks_per_quarter=tpq, time_signatures=ts)
             try:
-                options = sg.suggest_chords(project, arousal=arousal, alternatives=1)
+                options = sg.suggest_chords(project, arousal=arousal, alternatives=1, model=model)
             except ValueError:
                 continue
             if not options:

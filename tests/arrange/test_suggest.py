@@ -110,6 +110,31 @@ def test_model_file_round_trip(tmp_path):
     model.save(tmp_path / "m.safetensors")
     again = ChordModel.load(tmp_path / "m.safetensors")
     assert np.allclose(np.exp(again.transition), np.exp(model.transition), atol=1e-3)
+    assert again.has_classifier and np.allclose(again.clf_weight, model.clf_weight, atol=1e-2)
     (tmp_path / "bad.safetensors").write_bytes(b"nonsense")
     with pytest.raises(Exception):
         ChordModel.load(tmp_path / "bad.safetensors")
+
+
+def test_the_classifier_reads_the_melody_around_each_beat():
+    """The shipped per-beat classifier: a leading tone resolving up at a cadence reads as V then I, and
+    the melody note on a strong beat is a tone of the chord it proposes."""
+    from composer_app.arrange.chord_classifier import N_FEATURES, Beat, beat_features, log_posteriors
+    from composer_app.arrange.suggest import state_chord
+
+    model = load_default_model()
+    assert model.has_classifier and model.clf_weight.shape[0] == N_FEATURES
+    tpq = 480
+
+    def chords(pitches):
+        starts = [i * tpq for i in range(len(pitches))]
+        beats = [Beat(s, s + tpq, i % 4, 4) for i, s in enumerate(starts)]
+        x = beat_features(pitches, starts, [s + tpq for s in starts], beats, 0, False)
+        assert x.shape == (len(pitches), N_FEATURES)
+        return [state_chord(int(s), 0) for s in log_posteriors(x, model.clf_weight, model.clf_bias).argmax(axis=1)]
+
+    cadence = chords([64, 62, 71, 72])  # E D B C: ... V I
+    assert cadence[2].root_pc == 7 and cadence[3].root_pc == 0 and not cadence[3].is_minor
+    melody = [60, 62, 64, 65, 67, 69, 67, 65, 64, 62, 64, 67, 72, 71, 74, 72]
+    got = chords(melody)
+    assert all(melody[i] % 12 in got[i].pitch_classes for i in range(0, len(melody), 2))

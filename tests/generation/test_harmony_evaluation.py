@@ -91,3 +91,21 @@ def test_evaluate_harmony_refuses_card_on_a_small_budget(chorale_cache, tmp_path
     )
     assert proc.returncode == 2 and "--card" in proc.stderr
     assert not (tmp_path / "x.json").exists()
+
+
+def test_training_the_chord_suggester_with_its_classifier(chorale_cache, tmp_path):
+    """Counting the tables and fitting the per-beat classifier on real chorales, saved and loaded again."""
+    from composer_app.arrange.suggest import ChordModel, train_chord_model
+    from composer_app.generation.chorales import CHORALES_CACHE_VERSION, load_chorales, split_chorales
+    from composer_app.generation.harmony_evaluation import LookupBaseline, suggester_section
+
+    train, dev, heldout = split_chorales(load_chorales(chorale_cache / CHORALES_CACHE_VERSION, convert=False))
+    assert (len(train), len(dev), len(heldout)) == (6, 2, 2)
+    model = train_chord_model(train)
+    model.save(tmp_path / "suggester.safetensors")
+    again = ChordModel.load(tmp_path / "suggester.safetensors")
+    assert again.has_classifier
+    fitted = suggester_section(train, LookupBaseline(train), again)
+    # on what it was fitted to, the classifier reads more than the soprano degree alone
+    assert fitted["suggester"]["root_agreement"] > fitted["baseline"]["root_agreement"]
+    assert not train_chord_model(train, classifier=False).has_classifier
