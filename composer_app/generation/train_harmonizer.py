@@ -11,7 +11,7 @@ half keep the soprano and mask most of the lower voices (the harmonization task 
 
 Checkpoints (model, optimizer, step, elapsed time, best dev loss) go to
 ``cache/checkpoints/harmonizer/`` every ``--checkpoint-minutes``; ``--resume`` continues from the
-last one. The learning-rate schedule follows elapsed time over ``--minutes`` (cosine), so a
+last one; ``--init WEIGHTS`` starts a further run from earlier weights (a fresh optimizer and schedule). The learning-rate schedule follows elapsed time over ``--minutes`` (cosine), so a
 resumed run ends where an uninterrupted one would.
 """
 
@@ -113,6 +113,9 @@ def main(argv=None) -> int:
     parser.add_argument("--checkpoint-minutes", type=float, default=3.0)
     parser.add_argument("--out", type=Path, default=Path("models/harmonizer.safetensors"))
     parser.add_argument("--resume", action="store_true")
+    parser.add_argument("--init", type=Path, default=None,
+                        help="start from these weights (e.g. the shipped ones) instead of random ones: a further run")
+    parser.add_argument("--note", default=None, help="a line about this run for the weights' metadata")
     parser.add_argument("--seed", type=int, default=1234)
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args(argv)
@@ -125,6 +128,13 @@ def main(argv=None) -> int:
     print(f"chorales: {len(train)} train, {len(dev)} dev, {len(heldout)} held out (never read here)", flush=True)
     config = hz.HarmonizerConfig()
     model = hz.Harmonizer(config)
+    if args.init is not None:  # continue from earlier weights (fp16 on disk, trained further in fp32)
+        earlier = hz.load_harmonizer(args.init)
+        config = earlier.config
+        model = hz.Harmonizer(config)
+        model.load_state_dict(earlier.state_dict())
+        model.train()
+        print(f"starting from {args.init.name}", flush=True)
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01, betas=(0.9, 0.98))
     step, elapsed, best = 0, 0.0, float("inf")
     args.checkpoint_dir.mkdir(parents=True, exist_ok=True)
@@ -182,7 +192,8 @@ def main(argv=None) -> int:
     hz.save_harmonizer(model, args.out, {
         "training": {"steps": step, "minutes": round((time.perf_counter() - started) / 60, 1), "batch_size": args.batch_size,
                      "dev_loss_nats_per_cell": round(best, 4), "train_chorales": len(train), "dev_chorales": len(dev),
-                     "heldout_chorales": len(heldout), "window_steps": WINDOW_STEPS, "seed": args.seed},
+                     "heldout_chorales": len(heldout), "window_steps": WINDOW_STEPS, "seed": args.seed,
+                     "init": args.init.name if args.init is not None else None, "note": args.note},
     })
     print(f"wrote {args.out} (dev loss {best:.4f} after {step} steps)", flush=True)
     return 0
