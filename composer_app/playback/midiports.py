@@ -212,6 +212,7 @@ class _JackServerWatch:
         import ctypes.util
 
         self.lost = False
+        self.close_stalled = False  # True when the last close left libjack still waiting on the server
         self._client = None
         try:
             lib = ctypes.CDLL(ctypes.util.find_library("jack") or "libjack.so.0")
@@ -235,11 +236,26 @@ class _JackServerWatch:
     def _on_shutdown(self, _arg) -> None:  # on a libjack thread
         self.lost = True
 
+    CLOSE_WAIT_S = 2.0  # how long closing waits for libjack before leaving it to finish on its own
+
     def close(self) -> None:
+        """Close the watch client; never blocks the caller more than ``CLOSE_WAIT_S``.
+
+        ``jack_client_close`` waits for the server to answer; a server that is stalled (not dead:
+        a restarted graph, a machine under load) once held a test's closing thread for minutes. The
+        call runs on a daemon thread and whoever closes (the window, the player) goes on after
+        ``CLOSE_WAIT_S``.
+        """
         client, self._client = self._client, None
-        if client and not self.lost:  # a client of a dead server is left as it is
-            with quiet_native_stderr():
-                self._lib.jack_client_close(client)
+        if not client or self.lost:  # a client of a dead server is left as it is
+            return
+        closing = threading.Thread(target=self._close_client, args=(client,), name="jack-watch-close", daemon=True)
+        closing.start()
+        closing.join(self.CLOSE_WAIT_S)
+        self.close_stalled = closing.is_alive()
+
+    def _close_client(self, client) -> None:
+        self._lib.jack_client_close(client)
 
 
 class MidiPortSink(Sink):

@@ -410,3 +410,34 @@ def _release_registry_slot(name: str, env: dict) -> None:
     except subprocess.TimeoutExpired:
         again.kill()
         again.wait(10)
+
+
+def test_closing_while_the_jack_server_is_stalled_does_not_hold_the_caller(jack_server, monkeypatch):
+    """A stalled server (stopped with SIGSTOP: alive, not answering) once held a closing thread for minutes.
+
+    The watch client's close gives up waiting after ``CLOSE_WAIT_S`` and says so; libjack finishes the
+    close on its own thread once the server answers again.
+    """
+    import os
+    import signal
+    import threading
+
+    from composer_app.playback.midiports import _JackServerWatch
+
+    monkeypatch.setattr(_JackServerWatch, "CLOSE_WAIT_S", 0.5)
+    watch = _JackServerWatch("stall-test")
+    assert watch._client, "the watch client did not open on the test server"
+    os.kill(jack_server.process.pid, signal.SIGSTOP)
+    safety_net = threading.Timer(20, os.kill, (jack_server.process.pid, signal.SIGCONT))  # a broken close
+    safety_net.start()  # would wait for the server forever (as it did before the fix) and keep it stopped
+    try:
+        watch.close()
+        assert watch.close_stalled and not watch.lost
+        assert any(t.name == "jack-watch-close" for t in threading.enumerate())
+    finally:
+        safety_net.cancel()
+        os.kill(jack_server.process.pid, signal.SIGCONT)
+    for thread in [t for t in threading.enumerate() if t.name == "jack-watch-close"]:
+        thread.join(30)
+        assert not thread.is_alive(), "libjack did not finish the close after the server resumed"
+    assert "stall-test" not in jack_server.lsp()
