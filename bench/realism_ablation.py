@@ -6,7 +6,7 @@ adds what is missing), then runs one realism report over all variants together a
 bench/results/realism_ablation.json and .md. Usage:
 
     python bench/realism_ablation.py [--prompts 200] [--candidates 4] [--variants default,no-frequency-penalty,...]
-        [--weights models/transformer.safetensors] [--tag NAME]
+        [--weights models/transformer.safetensors] [--tag NAME] [--split heldout|dev]
 
 Variants are named settings of the engine (``VARIANTS``); each names what it switches off.
 """
@@ -43,15 +43,24 @@ VARIANTS: dict[str, dict] = {
     "scale-penalty-0.5": _heuristics(scale_penalty=0.5),
     "scale-penalty-2": _heuristics(scale_penalty=2.0),
     "no-ranking": _heuristics(ranking=False),
+    "no-restatement": _heuristics(restatement=0.0),
+    "restatement-copy-only": _heuristics(restatement_kinds=("copy",)),
+    "restatement-rhythm-only": _heuristics(restatement_kinds=("rhythm",)),
+    "restatement-0.5": _heuristics(restatement=0.5),
+    "restatement-1.5": _heuristics(restatement=1.5),
 }
 
 
-def load_cases(prompts: int, seed: int = 0):
+def load_cases(prompts: int, seed: int = 0, split: str = "heldout"):
+    """The realism cases of the held-out split, or of the dev split (``training_vae.is_dev``: a
+    hash-chosen part of the training pieces, left out of the phrase table's calibration) for tuning."""
     from composer_app.generation.evaluation import EvalSettings, realism_cases
     from composer_app.generation.training import TrainSettings, load_split
+    from composer_app.generation.training_vae import is_dev
 
-    _, heldout = load_split(TrainSettings(convert=False, progress=False))
-    return realism_cases(heldout, EvalSettings(realism_prompts=prompts, seed=seed))
+    train, heldout = load_split(TrainSettings(convert=False, progress=False))
+    items = heldout if split == "heldout" else [item for item in train if is_dev(item.source_id)]
+    return realism_cases(items, EvalSettings(realism_prompts=prompts, seed=seed))
 
 
 def generate(model, cases, variant: str, candidates: int, out: Path) -> list[list[np.ndarray]]:
@@ -85,6 +94,7 @@ def main(argv=None) -> int:
     parser.add_argument("--weights", type=Path, default=ROOT / "models" / "transformer.safetensors")
     parser.add_argument("--tag", default="transformer")
     parser.add_argument("--generate-only", action="store_true")
+    parser.add_argument("--split", choices=("heldout", "dev"), default="heldout", help="dev: tune here; heldout: report")
     args = parser.parse_args(argv)
 
     import torch
@@ -94,7 +104,7 @@ def main(argv=None) -> int:
 
     torch.set_num_threads(1)
     model = load_weights(args.weights)
-    cases = load_cases(args.prompts)
+    cases = load_cases(args.prompts, split=args.split)
     store = ROOT / "bench" / "results" / "realism"
     generated = {}
     if args.variants == "all":
@@ -104,13 +114,15 @@ def main(argv=None) -> int:
             print(f"unknown variant {variant!r}; known: {', '.join(VARIANTS)}", file=sys.stderr)
             return 2
         name = f"{args.tag}/{variant}"
-        generated[name] = generate(model, cases, variant, args.candidates, store / f"{args.tag}-{variant}-{args.prompts}x{args.candidates}.npz")
+        split = "" if args.split == "heldout" else f"{args.split}-"
+        generated[name] = generate(model, cases, variant, args.candidates, store / f"{split}{args.tag}-{variant}-{args.prompts}x{args.candidates}.npz")
     if args.generate_only:
         return 0
     report = realism.realism_report([c.context for c in cases], [c.real for c in cases], generated, [c.source_id for c in cases])
     report["weights"] = args.weights.name
     report["load_average"] = os.getloadavg()
-    out = ROOT / "bench" / "results" / f"realism_ablation-{args.tag}"
+    report["split"] = args.split
+    out = ROOT / "bench" / "results" / f"realism_ablation-{args.tag}{'' if args.split == 'heldout' else '-' + args.split}"
     out.with_suffix(".json").write_text(json.dumps(report, indent=1) + "\n")
     out.with_suffix(".md").write_text(realism.to_markdown(report))
     print(realism.to_markdown(report))

@@ -105,6 +105,32 @@ def constraints_for(plan: Plan) -> sampling.Constraints:
     return constraints
 
 
+def restatements_for(plan: Plan, request_seed: int, samples: Iterable[int]) -> list | None:
+    """Per sample (its index within the request), per bar a ``sampling.BarRestatement`` or None:
+    the phrase plan (``generation.phrase.draw``, drawn from each sample's own seed) in tokens."""
+    from composer_app.generation import phrase
+
+    if plan.phrase is None or plan.heuristics.restatement <= 0:
+        return None
+    bodies: dict[int, tuple] = {}
+
+    def body(source: int) -> tuple:
+        if source not in bodies:
+            notes = plan.phrase.bar_notes[plan.phrase.prompt_bars + source]
+            tokens, _ = tk.notes_to_tokens(notes, [(0, plan.numerator, plan.denominator)], n_bars=1, bos=False, eos=False)
+            bodies[source] = tuple(tokens[5:])  # after BAR TS KEY DENS REG
+        return bodies[source]
+
+    out = []
+    for index in samples:
+        drawn = phrase.draw(plan, sampling.sample_seed(request_seed, index), plan.heuristics.restatement, plan.heuristics.restatement_kinds)
+        out.append([
+            None if r is None else sampling.BarRestatement(r.source, r.kind == "rhythm", r.pitch_map, body(r.source) if r.source < 0 else ())
+            for r in drawn
+        ])
+    return out
+
+
 class TokenGenerator(Generator):
     """A network over the shared tokens with ``new_cache(batch, capacity)`` and ``step(tokens, cache)``.
 
@@ -189,10 +215,11 @@ class TokenGenerator(Generator):
                 if len(members) == pool:  # the group is complete: keep its best member
                     emit(self.best_of(members, plan))
 
+            restatements = restatements_for(plan, request.seed, range(first * pool, (first + size) * pool))
             try:
                 sampling.generate(
                     self, plan.prompt_tokens, headers, size * pool, settings, constraints,
-                    cancel=cancel, on_candidate=finished,
+                    cancel=cancel, on_candidate=finished, restatements=restatements,
                 )
             except sampling.GenerationCancelled:
                 raise Cancelled("suggestion cancelled") from None

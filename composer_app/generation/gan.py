@@ -387,6 +387,7 @@ class GanGenerator(Generator):
         return self._decode(logits, [sample_seed(int(s), DRAW_SEED_INDEX) for s in seeds], 1.0)
 
     def _continue(self, request, plan, cancel, emit) -> None:
+        from composer_app.generation import phrase
         from composer_app.generation.plan import analyse_prompt, render_candidate, target_distance
 
         started = time.perf_counter()
@@ -408,9 +409,13 @@ class GanGenerator(Generator):
         sounding = [sounding] * count
         rows: list[list] = [[] for _ in range(count)]
         onset_pitches = np.arange(N_PITCHES) + PITCH_LOW + shift
+        heuristics = plan.heuristics
+        drawn = [phrase.draw(plan, seed, heuristics.restatement, ("copy",)) for seed in seeds] if plan.phrase is not None else None
+        own_bars: list[list[np.ndarray]] = [[] for _ in range(count)]  # each sample's bars (notes within the bar)
         for b, bar in enumerate(plan.bars):
             if cancel():
                 raise Cancelled("suggestion cancelled")
+            bar_begins = [len(r) for r in rows]
             bias = np.zeros(N_SYMBOLS, dtype=np.float32)
             bias[2:] = bar.pitch_class_bias[onset_pitches % 12]
             bias[2:][(onset_pitches < plan.pitch_low) | (onset_pitches > plan.pitch_high)] = -np.inf
@@ -427,6 +432,22 @@ class GanGenerator(Generator):
                     notes, sounding[i] = symbols_to_notes(symbols[i], shift, steps, offset, sounding[i] if b or chunk_start else None)
                     rows[i].extend(notes)
                 previous = symbols
+            previous = np.array(previous)
+            for i in range(count):  # the phrase plan's restated bars replace the sampled ones (and condition the next)
+                restatement = drawn[i][b] if drawn else None
+                notes = phrase.restated_notes(plan.phrase, restatement, own_bars[i]) if restatement is not None else None
+                notes = melody_line(notes) if notes is not None else None  # the GAN writes one line
+                finite = np.isfinite(np.asarray(bar.pitch_class_bias))
+                if notes is not None and len(notes) and (notes[:, 0] < bar_grid).all() and finite[notes[:, 2] % 12].all() \
+                        and plan.pitch_low <= notes[:, 2].min() and notes[:, 2].max() <= plan.pitch_high:
+                    placed = notes.copy()
+                    placed[:, 0] += b * bar_grid
+                    rows[i][bar_begins[i]:] = [tuple(int(v) for v in n) for n in placed]
+                    previous[i] = bar_symbols(melody_line(placed), b * bar_grid + chunks[-1][0] * GRID_PER_STEP, STEPS_PER_BAR, shift)
+                    sounding[i] = None
+                mine = np.array(rows[i][bar_begins[i]:], dtype=np.int64).reshape(-1, 3)
+                mine[:, 0] -= b * bar_grid
+                own_bars[i].append(mine)
         groups: dict[int, list] = {}
         for i in range(count):
             grid = np.array(rows[i], dtype=np.int64).reshape(-1, 3)

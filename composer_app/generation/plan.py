@@ -79,6 +79,8 @@ class Heuristics:
     mode_penalty: float = keys.MODE_PENALTY  # logits off the contradicting 3rd/6th/7th at full valence
     mode_guidance: float = keys.MODE_GUIDANCE  # strength of the degree weights toward the target mode
     ranking: bool = True  # each candidate the best of several samples, ranked against the targets
+    restatement: float = 1.0  # how often a bar restates an earlier one, times the training tunes' rate (0: never; phrase.py)
+    restatement_kinds: tuple = ("copy", "rhythm")  # exact copies, and kept rhythms with new pitches
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,8 @@ class PromptFacts:
     velocity: float | None  # the prompt's mean velocity, when it has dynamics
     histogram: np.ndarray = field(default_factory=lambda: np.zeros(12))  # duration-weighted pitch classes
     key_signature: int | None = None  # the file's key signature (sharps > 0, flats < 0), None: none
+    bar_notes: tuple = ()  # per prompt bar: (n, 3) grid notes, starts within the bar (the phrase plan's sources)
+    bar_length: int = 0  # grid ticks of a bar in the continuation's meter
 
 
 @dataclass(frozen=True)
@@ -133,6 +137,7 @@ class Plan:
     prompt_repeat_share: float = 0.0
     chords: object = None  # ChordTrack in candidate ticks (0 = the continuation's start) or None
     heuristics: Heuristics = Heuristics()
+    phrase: object = None  # phrase.PhraseContext: the prompt's bars a generated bar may restate (None: no restatement)
 
     @property
     def key(self) -> Key:
@@ -218,6 +223,11 @@ def analyse_prompt(prompt: Clip, prompt_tokens_max: int = 128, phrase_bars: int 
         cut = next((i for i in starts if len(tokens) - i <= prompt_tokens_max), starts[-1])
         tokens = tokens[cut:]
     onsets = len(np.unique(grid_notes[:, 0]))
+    bar_notes = []
+    for bar_start, bar_len, _, _ in prompt_bars:
+        inside = grid_notes[(grid_notes[:, 0] >= bar_start) & (grid_notes[:, 0] < bar_start + bar_len)].copy()
+        inside[:, 0] -= bar_start
+        bar_notes.append(inside)
     recent_start = prompt_bars[-4:][0][0] if prompt_bars else 0  # the last (up to) 4 bars
     recent = grid_notes[grid_notes[:, 0] >= recent_start]
     return PromptFacts(
@@ -234,6 +244,8 @@ def analyse_prompt(prompt: Clip, prompt_tokens_max: int = 128, phrase_bars: int 
             grid_notes[:, 2] % 12, weights=np.minimum(grid_notes[:, 1], 2 * tk.GRID_TICKS_PER_QUARTER), minlength=12
         ),
         key_signature=key_signature,
+        bar_notes=tuple(bar_notes),
+        bar_length=tk.bar_grid_length(numerator, denominator),
     )
 
 
@@ -309,8 +321,24 @@ def make_plan(
     plan = Plan(
         facts.tokens, bar_targets, facts.start_tick, facts.numerator, facts.denominator, facts.voices,
         low, high, key_constraint, facts.repeat_share, heuristics=heuristics,
+        phrase=phrase_context(facts) if heuristics.restatement > 0 else None,
     )
     return with_chords(plan, chords, prompt.ticks_per_quarter) if chords else plan
+
+
+def phrase_context(facts: PromptFacts):
+    """The prompt's bars as the phrase plan's sources (``phrase.PhraseContext``); None without bars."""
+    from composer_app.generation import phrase
+
+    if not facts.bar_notes or not facts.bar_length:
+        return None
+    densities = tuple(
+        tk.density_bin(len(notes) / (facts.bar_length / tk.GRID_TICKS_PER_QUARTER)) for notes in facts.bar_notes
+    )
+    return phrase.PhraseContext(
+        facts.bar_notes, facts.bar_length, phrase.pickup_origin(facts.bar_notes[0], facts.bar_length),
+        keys.prompt_key(facts.histogram, facts.key_signature), densities,
+    )
 
 
 def with_chords(plan: Plan, chords, ticks_per_quarter: int) -> Plan:

@@ -31,6 +31,7 @@ from composer_app.generation import tokenizer as tk
 MAX_NOTES_PER_BAR = 48  # a runaway guard: dense chorale bars hold ~16-24 notes
 MAX_NOTES_PER_POSITION = 6  # chords of at most this many notes
 NEG_INF = float("-inf")
+PITCH_SLOT = -1  # in a bar's forced tokens: sample a pitch here (a restatement that keeps the rhythm only)
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,22 @@ class BarPlan:
             tk.DENS_BASE + c.density,
             tk.REG_BASE + c.register,
         ]
+
+
+@dataclass(frozen=True)
+class BarRestatement:
+    """One candidate's bar that restates an earlier bar (``generation.phrase``): its tokens are forced.
+
+    ``source``: the bar counted from the continuation's first (negative: a prompt bar, whose body
+    tokens are ``body``; otherwise the candidate's own generated bar). ``rhythm_only``: positions and
+    durations are forced, pitches sampled. ``pitch_moves``: (from, to) pitch classes (into the bar's mode).
+    The restatement is dropped (the bar generated freely) where a restated pitch is forbidden.
+    """
+
+    source: int
+    rhythm_only: bool = False
+    pitch_moves: tuple = ()
+    body: tuple = ()  # POS/VEL/PITCH/DUR tokens of a prompt bar
 
 
 def sample_seed(request_seed: int, index: int) -> int:
@@ -141,11 +158,15 @@ class GenerationCancelled(Exception):
 class _Grammar:
     """Where one candidate stands in the bar grammar; yields masks and forced tokens."""
 
-    def __init__(self, plans: Sequence[BarPlan], window: int = 8):
+    def __init__(self, plans: Sequence[BarPlan], window: int = 8, restatements=None, pitch_ok=None):
         self.plans = plans
+        self.restatements = restatements  # per bar: a BarRestatement or None
+        self.pitch_ok = pitch_ok  # per bar: (N_PITCH,) bool, pitches a restated note may have
+        self.bodies: list[list[int]] = []  # body tokens of the bars generated so far
+        self.current: list[int] = []
         self.recent: deque[int] = deque(maxlen=window)  # pitch indices of the last notes, oldest first
         self.bar = 0
-        self.forced = list(plans[0].header_tokens())
+        self.forced = list(plans[0].header_tokens()) + self._restated(0)
         self.state = "header"
         self.pos = -1
         self.last_pitch = -1
@@ -158,12 +179,16 @@ class _Grammar:
 
     def advance(self, token: int) -> None:
         kind = tk.token_class(token)
+        if kind in ("POS", "VEL", "PITCH", "DUR"):
+            self.current.append(token)
         if kind == "BAR" and self.state != "header":
+            self.bodies.append(self.current)
+            self.current = []
             self.bar += 1
             if self.bar >= len(self.plans):
                 self.finished = True
                 return
-            self.forced = self.plans[self.bar].header_tokens()[1:]
+            self.forced = self.plans[self.bar].header_tokens()[1:] + self._restated(self.bar)
             self.state = "header"
         elif kind == "REG":
             self.state, self.pos, self.last_pitch, self.notes_in_bar, self.notes_at_pos = "bar", -1, -1, 0, 0
@@ -180,6 +205,38 @@ class _Grammar:
             self.notes_in_bar += 1
             self.notes_at_pos += 1
             self.state = "dur"
+
+    def _restated(self, bar: int) -> list[int]:
+        """The forced body (and closing BAR) of a restated bar; [] where it is generated freely."""
+        r = self.restatements[bar] if self.restatements else None
+        if r is None:
+            return []
+        body = r.body if r.source < 0 else (self.bodies[r.source] if 0 <= r.source < len(self.bodies) else ())
+        if not body:
+            return []
+        moves = dict(r.pitch_moves)
+        ok = self.pitch_ok[bar] if self.pitch_ok is not None else None
+        out, last_pos, per_pos = [], -1, 0
+        length = self.plans[bar].length_grid
+        for token in body:
+            kind = tk.token_class(token)
+            if kind == "VEL":
+                continue
+            if kind == "POS":
+                if token - tk.POS_BASE >= length:
+                    return []
+                last_pos, per_pos = token, 0
+            elif kind == "PITCH":
+                pitch = token - tk.PITCH_BASE
+                pc = (pitch + tk.PITCH_MIN) % 12
+                if pc in moves:
+                    pitch += ((moves[pc] - pc + 6) % 12) - 6
+                per_pos += 1
+                if not 0 <= pitch < tk.N_PITCH or (ok is not None and not ok[pitch]) or (r.rhythm_only and per_pos > 1):
+                    return []
+                token = PITCH_SLOT if r.rhythm_only else tk.PITCH_BASE + pitch
+            out.append(token)
+        return out + [tk.BAR]
 
     def _close_position(self) -> None:
         if self._top_at_pos < 0:
@@ -260,12 +317,14 @@ def generate(
     cancel: Callable[[], bool] | None = None,
     on_candidate: Callable[[CandidateTokens], None] | None = None,
     context_tokens: int | None = None,
+    restatements: Sequence | None = None,
 ) -> list[CandidateTokens]:
     """Continue ``prompt_tokens`` with ``len(plans)`` bars, ``candidates`` times, in one batch.
 
     ``cancel()`` is checked between steps (raises ``GenerationCancelled``); ``on_candidate`` is called
     as each candidate finishes. ``context_tokens`` bounds the attention window (default: the model's
     ``block_size``); past it the window slides by re-reading the most recent tokens.
+    ``restatements``: per candidate, per bar a ``BarRestatement`` or None (``generation.phrase``).
     """
     settings = settings or SamplingSettings()
     constraints = constraints or Constraints()
@@ -279,7 +338,18 @@ def generate(
     generators = [
         torch.Generator().manual_seed(sample_seed(settings.seed, settings.first_sample + i)) for i in range(candidates)
     ]
-    grammars = [_Grammar(plans, constraints.frequency_window) for _ in range(candidates)]
+    pitch_ok = None
+    if restatements is not None:
+        if len(restatements) != candidates:
+            raise ValueError("restatements must hold one entry per candidate")
+        pitch_ok = [
+            np.isfinite(constraints.pitch_bias + (0 if p.pitch_bias is None else np.asarray(p.pitch_bias, dtype=np.float32)))
+            for p in plans
+        ]
+    grammars = [
+        _Grammar(plans, constraints.frequency_window, restatements[i] if restatements is not None else None, pitch_ok)
+        for i in range(candidates)
+    ]
     generated: list[list[int]] = [[] for _ in range(candidates)]
     results: dict[int, CandidateTokens] = {}
     pitch_bias = torch.from_numpy(constraints.pitch_bias)
@@ -309,7 +379,7 @@ def generate(
             for i in active:
                 finish(i, False)
             break
-        rows_to_sample = [r for r, i in enumerate(active) if not grammars[i].forced]
+        rows_to_sample = [r for r, i in enumerate(active) if not grammars[i].forced or grammars[i].forced[0] == PITCH_SLOT]
         sampled = {}
         if rows_to_sample:
             rows = logits[rows_to_sample].clone()
@@ -325,13 +395,22 @@ def generate(
                 penalties = np.stack([_recent_pitch_penalty(grammars[active[r]].recent, constraints) for r in rows_to_sample])
                 rows[:, pitch_slice] -= torch.from_numpy(penalties)
             masks = np.stack([grammars[active[r]].allowed(settings.allow_velocity) for r in rows_to_sample])
+            for n, r in enumerate(rows_to_sample):
+                if grammars[active[r]].forced:  # a pitch slot of a restated rhythm: a pitch, nothing else
+                    masks[n, : tk.PITCH_BASE] = False
+                    masks[n, tk.PITCH_BASE + tk.N_PITCH :] = False
             rows[~torch.from_numpy(masks)] = NEG_INF
             uniforms = torch.cat([torch.rand(1, generator=generators[active[r]], dtype=torch.float64) for r in rows_to_sample])
             sampled = dict(zip(rows_to_sample, _sample_rows(rows, settings.temperature, settings.top_p, uniforms.float())))
         next_tokens, keep_rows = [], []
         for r, i in enumerate(active):
             grammar = grammars[i]
-            token = grammar.forced.pop(0) if grammar.forced else sampled[r]
+            if grammar.forced and grammar.forced[0] != PITCH_SLOT:
+                token = grammar.forced.pop(0)
+            else:
+                if grammar.forced:
+                    grammar.forced.pop(0)
+                token = sampled[r]
             grammar.advance(token)
             generated[i].append(token)
             if grammar.finished:
@@ -346,7 +425,7 @@ def generate(
         if len(keep_rows) < len(active):  # drop finished candidates from the batch
             cache.select_rows(torch.tensor(keep_rows))
             active = [active[r] for r in keep_rows]
-        if cache.length + 1 > cache.capacity:  # slide the window: re-read the most recent tokens
+        if cache.length + 1 > cache.capacity and not getattr(cache, "rolling", False):  # slide: re-read the recent tokens
             keep = window * 3 // 4
             cache = model.new_cache(len(active), window)
             if hasattr(cache, "bars"):  # a bar-counting model goes on counting from the bars it no longer sees

@@ -70,14 +70,23 @@ def _apply_rope(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.
 
 
 class KVCache:
-    """Keys and values of every layer for a batch of sequences that grow in lockstep."""
+    """Keys and values of every layer for a batch of sequences that grow in lockstep.
 
-    def __init__(self, n_layer: int, batch: int, n_head: int, capacity: int, head_size: int, dtype=torch.float32):
+    ``rolling``: a ring buffer of the last ``capacity`` tokens. Once full, each new token's keys and
+    values overwrite the oldest slot, so every token attends to exactly the ``capacity`` most recent
+    tokens (sliding-window attention, the same as a full forward pass with a banded causal mask:
+    ``MusicTransformer.forward(idx, window=...)``) and nothing is ever re-encoded: a step costs the
+    same at bar 64 as at bar 4. Rotary positions are absolute, so relative distances stay right.
+    """
+
+    def __init__(self, n_layer: int, batch: int, n_head: int, capacity: int, head_size: int, dtype=torch.float32, rolling: bool = False):
         shape = (batch, n_head, capacity, head_size)
         self.keys = [torch.zeros(shape, dtype=dtype) for _ in range(n_layer)]
         self.values = [torch.zeros(shape, dtype=dtype) for _ in range(n_layer)]
-        self.length = 0  # positions filled
+        self.length = 0  # positions filled (at most capacity)
+        self.position = 0  # tokens read so far (the next token's rotary position)
         self.capacity = capacity
+        self.rolling = rolling
         self.bars = torch.zeros(batch, dtype=torch.long)  # BAR tokens read so far per sequence (since its last BOS)
 
     def select_rows(self, rows: torch.Tensor) -> None:
@@ -91,7 +100,7 @@ class KVCache:
         out = KVCache.__new__(KVCache)
         out.keys = [k.expand(batch, -1, -1, -1).clone() for k in self.keys]
         out.values = [v.expand(batch, -1, -1, -1).clone() for v in self.values]
-        out.length, out.capacity = self.length, self.capacity
+        out.length, out.capacity, out.position, out.rolling = self.length, self.capacity, self.position, self.rolling
         out.bars = self.bars.expand(batch).clone()
         return out
 
@@ -106,15 +115,27 @@ class CausalSelfAttention(nn.Module):
         self.proj = nn.Linear(config.d_model, config.d_model)
         self.dropout = config.dropout
 
-    def forward(self, x, cos, sin, cache: KVCache | None = None, layer: int = 0):
+    def forward(self, x, cos, sin, cache: KVCache | None = None, layer: int = 0, window: int | None = None):
         B, T, C = x.shape
         q, k, v = self.qkv(x).split(C, dim=2)
         q, k, v = (t.view(B, T, self.n_head, self.head_size).transpose(1, 2) for t in (q, k, v))
         q, k = _apply_rope(q, cos, sin), _apply_rope(k, cos, sin)
-        if cache is None:
+        if cache is None and window is not None and window < T:  # banded causal mask: the last `window` tokens
+            rows = torch.arange(T).view(-1, 1)
+            cols = torch.arange(T).view(1, -1)
+            y = F.scaled_dot_product_attention(q, k, v, attn_mask=(cols <= rows) & (cols > rows - window))
+        elif cache is None:
             y = F.scaled_dot_product_attention(q, k, v, is_causal=True, dropout_p=self.dropout if self.training else 0.0)
+        elif cache.rolling and T == 1 and cache.position >= cache.capacity:  # full ring: overwrite the oldest slot
+            slot = cache.position % cache.capacity
+            cache.keys[layer][:, :, slot] = k[:, :, 0]
+            cache.values[layer][:, :, slot] = v[:, :, 0]
+            scores = (q @ cache.keys[layer].transpose(-2, -1)) * (1.0 / math.sqrt(self.head_size))
+            y = torch.softmax(scores, dim=-1) @ cache.values[layer]
         else:
             start = cache.length
+            if start + T > cache.capacity:
+                raise ValueError("the tokens do not fit the cache: slide the window or use a rolling cache")
             cache.keys[layer][:, :, start : start + T] = k
             cache.values[layer][:, :, start : start + T] = v
             keys = cache.keys[layer][:, :, : start + T]
@@ -139,8 +160,8 @@ class Block(nn.Module):
         self.mlp = nn.Sequential(nn.Linear(config.d_model, hidden), nn.GELU(), nn.Linear(hidden, config.d_model))
         self.drop = nn.Dropout(config.dropout)
 
-    def forward(self, x, cos, sin, cache=None, layer=0):
-        x = x + self.drop(self.attn(self.ln1(x), cos, sin, cache, layer))
+    def forward(self, x, cos, sin, cache=None, layer=0, window=None):
+        x = x + self.drop(self.attn(self.ln1(x), cos, sin, cache, layer, window))
         return x + self.drop(self.mlp(self.ln2(x)))
 
 
@@ -179,25 +200,36 @@ class MusicTransformer(nn.Module):
     def parameter_count(self) -> int:
         return sum(p.numel() for p in self.parameters())
 
-    def new_cache(self, batch: int, capacity: int) -> KVCache:
+    def new_cache(self, batch: int, capacity: int, rolling: bool = True) -> KVCache:
+        """A cache for ``batch`` sequences; ``rolling`` (the default): a ring of the last ``capacity`` tokens."""
         c = self.config
-        return KVCache(c.n_layer, batch, c.n_head, capacity, c.d_model // c.n_head, self.embed.weight.dtype)
+        return KVCache(c.n_layer, batch, c.n_head, capacity, c.d_model // c.n_head, self.embed.weight.dtype, rolling)
 
-    def forward(self, idx: torch.Tensor, cache: KVCache | None = None) -> torch.Tensor:
-        """Logits (B, T, vocab) for tokens idx (B, T); with a cache, idx continues the cached sequence."""
+    def _rope(self, start: int, length: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """Rotary tables for positions start..start+length (grown when a long generation needs more)."""
+        if start + length > self.rope_cos.shape[0]:
+            cos, sin = _rope_tables(self.config.d_model // self.config.n_head, 2 * (start + length), self.config.rope_base)
+            self.rope_cos, self.rope_sin = cos.to(self.rope_cos.device), sin.to(self.rope_sin.device)
+        return self.rope_cos[start : start + length], self.rope_sin[start : start + length]
+
+    def forward(self, idx: torch.Tensor, cache: KVCache | None = None, window: int | None = None) -> torch.Tensor:
+        """Logits (B, T, vocab) for tokens idx (B, T); with a cache, idx continues the cached sequence.
+
+        ``window`` (no cache): each token attends to at most this many tokens (itself included), as
+        with a rolling cache of that capacity.
+        """
         B, T = idx.shape
-        start = cache.length if cache is not None else 0
-        if start + T > self.rope_cos.shape[0]:
-            raise ValueError("sequence longer than the rotary table: slide the window")
-        cos, sin = self.rope_cos[start : start + T], self.rope_sin[start : start + T]
+        start = cache.position if cache is not None else 0
+        cos, sin = self._rope(start, T)
         x = self.embed(idx)
         if self.phrase_embed is not None:
             x = x + self.phrase_embed(self.bar_in_phrase(idx, cache))
         x = self.drop(x)
         for i, block in enumerate(self.blocks):
-            x = block(x, cos, sin, cache, i)
+            x = block(x, cos, sin, cache, i, window)
         if cache is not None:
-            cache.length += T
+            cache.position += T
+            cache.length = min(cache.position, cache.capacity)
         return self.head(self.ln_f(x))
 
     def bar_in_phrase(self, idx: torch.Tensor, cache: KVCache | None = None) -> torch.Tensor:

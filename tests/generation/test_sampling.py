@@ -154,3 +154,95 @@ def test_recent_pitch_penalty_counts_the_last_notes_only():
         sampling.Constraints(frequency_window=0)
     with pytest.raises(ValueError, match="penalties must be >= 0"):
         sampling.Constraints(frequency_penalty=-1.0)
+
+
+def test_a_rolling_cache_attends_to_the_same_window_as_a_banded_forward_pass(tiny_model):
+    import torch
+
+    model = tiny_model.model
+    idx = torch.randint(4, tk.VOCAB_SIZE, (2, 200), generator=torch.Generator().manual_seed(0))
+    full = model(idx, window=64)
+    cache = model.new_cache(2, 64)
+    chunks = [model(idx[:, :40], cache)] + [model(idx[:, t : t + 1], cache) for t in range(40, 200)]
+    assert cache.length == 64 and cache.position == 200
+    assert torch.allclose(full, torch.cat(chunks, dim=1), atol=1e-5)
+
+
+class _NoCache:
+    """A model without a KV cache: every step recomputes the whole history under the banded mask."""
+
+    def __init__(self, model):
+        self.model, self.config = model, model.config
+
+    def new_cache(self, batch, capacity):
+        import torch
+
+        return _History(torch.zeros(batch, 0, dtype=torch.long), capacity)
+
+    def step(self, tokens, cache):
+        cache.tokens = torch_cat(cache.tokens, tokens)
+        cache.length = cache.tokens.shape[1]
+        cache.steps.append(tokens.shape[1])
+        return self.model(cache.tokens, window=cache.capacity)[:, -1, :].float()
+
+
+def torch_cat(a, b):
+    import torch
+
+    return torch.cat([a, b], dim=1)
+
+
+class _History:
+    rolling = True
+
+    def __init__(self, tokens, capacity):
+        self.tokens, self.capacity, self.length, self.steps = tokens, capacity, tokens.shape[1], []
+
+    def expand(self, batch):
+        out = _History(self.tokens.expand(batch, -1).clone(), self.capacity)
+        out.steps = self.steps
+        return out
+
+    def select_rows(self, rows):
+        self.tokens = self.tokens.index_select(0, rows)
+
+
+def test_generation_past_the_context_is_the_same_with_and_without_the_cache(tiny_model):
+    """8 dense bars need far more than the tiny model's 64-token window: the rolling cache gives the
+    tokens a model recomputing every step from scratch gives, and never re-reads the window."""
+    import torch
+
+    settings = sampling.SamplingSettings(seed=2, temperature=1.2)
+    cached = sampling.generate(tiny_model, _prompt(), _plans(8, density=9), 2, settings)
+    reference = _NoCache(tiny_model.model)
+    steps = []
+    original = reference.step
+
+    def counting(tokens, cache):
+        steps.append(tokens.shape[1])
+        return original(tokens, cache)
+
+    reference.step = counting
+    with torch.no_grad():
+        plain = sampling.generate(reference, _prompt(), _plans(8, density=9), 2, settings)
+    assert sum(len(r.tokens) for r in cached) > 2 * 64
+    assert [r.tokens for r in cached] == [r.tokens for r in plain]
+    assert steps[0] == 32 and set(steps[1:]) == {1}  # the prompt (half the window) once, then one token per step
+
+
+def test_a_rolling_cache_never_re_reads_tokens(tiny_model):
+    calls = []
+    original = tiny_model.step
+
+    class Counting:
+        config = tiny_model.config
+
+        def new_cache(self, batch, capacity):
+            return tiny_model.new_cache(batch, capacity)
+
+        def step(self, tokens, cache):
+            calls.append(tokens.shape[1])
+            return original(tokens, cache)
+
+    sampling.generate(Counting(), _prompt(), _plans(8, density=9), 1, sampling.SamplingSettings(seed=2))
+    assert len(calls) > 64 and calls[0] == 32 and set(calls[1:]) == {1}
