@@ -48,6 +48,9 @@ VARIANTS: dict[str, dict] = {
     "restatement-rhythm-only": _heuristics(restatement_kinds=("rhythm",)),
     "restatement-0.5": _heuristics(restatement=0.5),
     "restatement-1.5": _heuristics(restatement=1.5),
+    "key-signature": {"key_signatures": True},  # the file's key signature given to the engine (as the app does)
+    "key-signature-no-restatement": {"key_signatures": True, **_heuristics(restatement=0.0)},
+    "scale-penalty-2-key-signature": {"key_signatures": True, **_heuristics(scale_penalty=2.0)},
 }
 
 

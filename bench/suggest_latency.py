@@ -69,8 +69,16 @@ def main() -> int:
     moods = [Mood(0.0, 0.0), Mood(0.8, 0.8), Mood(-0.8, -0.6), Mood(0.5, -0.5), Mood(-0.5, 0.9)]
     engine.suggest(notes, moods[0], bars=4, candidates=4, seed=0, model=model, ticks_per_quarter=tpq)  # warm-up
 
-    cases = [(4, 4), (1, 4), (8, 4), (4, 8), (4, 16)]
+    cases = [(4, 4), (1, 4), (8, 4), (4, 8), (4, 16), (1, 64)]
     results = {}
+
+    def use_rolling_cache(rolling: bool) -> None:
+        """The Transformer's rolling KV cache (now) or re-reading the window past its context (before)."""
+        import functools
+
+        net = model.model
+        net.new_cache = functools.partial(type(net).new_cache, net, rolling=rolling)
+
     for candidates, bars in cases:
         times, notes_out = [], []
         repeats = args.repeats if bars <= 8 else max(3, args.repeats // 2)
@@ -90,6 +98,30 @@ def main() -> int:
             "notes_per_candidate": round(statistics.mean(notes_out), 1),
         }
         print(f"{key:>6}: median {results[key]['median_s']:.3f} s (min {results[key]['min_s']:.3f}, max {results[key]['max_s']:.3f})", flush=True)
+
+    # Per generated bar at 16 bars against 4, in this run; and the same requests re-reading the window (before).
+    def per_bar(key: str) -> float:
+        return results[key]["median_s"] / results[key]["bars"]
+
+    reread = {}
+    use_rolling_cache(False)
+    for candidates, bars in ((4, 4), (4, 16), (1, 64)):
+        times = []
+        for r in range(max(3, args.repeats // 2)):
+            started = time.perf_counter()
+            engine.suggest(notes, moods[r % len(moods)], bars=bars, candidates=candidates, seed=100 + r, model=model, ticks_per_quarter=tpq)
+            times.append(time.perf_counter() - started)
+        reread[f"{candidates}x{bars}"] = {"median_s": round(statistics.median(times), 3), "bars": bars}
+    use_rolling_cache(True)
+    ratios = {
+        "per_bar_16_vs_4": round(per_bar("4x16") / per_bar("4x4"), 3),
+        "per_bar_64_vs_4_one_candidate": round(per_bar("1x64") / per_bar("1x4"), 3),
+        "reread_window_per_bar_16_vs_4": round((reread["4x16"]["median_s"] / 16) / (reread["4x4"]["median_s"] / 4), 3),
+        "reread_window": reread,
+        "target_per_bar_16_vs_4": 1.2,
+    }
+    print(f"per bar, 16 vs 4 bars: {ratios['per_bar_16_vs_4']:.2f} (re-reading the window: {ratios['reread_window_per_bar_16_vs_4']:.2f}); "
+          f"1x64 {results['1x64']['median_s']:.2f} s (re-reading {reread['1x64']['median_s']:.2f} s)", flush=True)
 
     # Streaming (what the GUI does: on_candidate given): 8 x 8 bars, first candidate and all,
     # against the same requests in one batch (no callback).
@@ -123,6 +155,8 @@ def main() -> int:
         "import_torch_and_engine_s": round(import_seconds, 3),
         "model_load_s_median": round(statistics.median(load_times), 3),
         "cases": results,
+        "length_ratios": ratios,
+        "targets_issue_11_s": {"4x4": 0.5, "4x16": 1.5, "1x64": 4.0},
         "streaming_8x8": streaming,
         "target_4x4_median_s": TARGET_SECONDS,
         "meets_latency_target": results["4x4"]["median_s"] <= TARGET_SECONDS,

@@ -281,6 +281,7 @@ def suggest(
     plan: Plan | None = None,
     chords=None,
     heuristics=None,
+    key_signature: int | None = None,
 ) -> list[Candidate]:
     """Continue a clip or project with ``candidates`` suggestions of ``bars`` bars each.
 
@@ -295,8 +296,8 @@ def suggest(
     ``key_constraint``: ``"auto"`` (soft scale guidance), ``"strict"``, ``"none"`` or a ``Key``.
     ``chords``: a ``ChordTrack`` (prompt ticks) the continuation follows where it covers it; by
     default a project's own chord track.
-    A project's key signature (its ``key``) informs the key estimate. ``heuristics``: switches of
-    the sampling heuristics (``plan.Heuristics``; ablations).
+    A project's key signature (its ``key``), or ``key_signature`` (sharps > 0, flats < 0) when given,
+    informs the key estimate. ``heuristics``: switches of the sampling heuristics (``plan.Heuristics``; ablations).
     """
     if chords is None:
         chords = getattr(clip_or_project, "chords", None) or None
@@ -316,7 +317,8 @@ def suggest(
         targets=targets if targets is not None else (),
         temperature=temperature, seed=seed, key_constraint=_key_constraint(key_constraint), top_p=top_p,
         max_seconds=max_seconds, oversample=oversample, batch_size=batch_size, chords=chords,
-        key_signature=_key_signature(getattr(clip_or_project, "key", None)), heuristics=heuristics,
+        key_signature=key_signature if key_signature is not None else _key_signature(getattr(clip_or_project, "key", None)),
+        heuristics=heuristics,
     )
     return gen.continue_clip(request, plan=plan, cancel=cancel, on_candidate=on_candidate)
 

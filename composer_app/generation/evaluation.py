@@ -458,9 +458,12 @@ def realism_cases(heldout_items, settings: EvalSettings):
     return cases
 
 
-def continue_cases(model, cases, candidates: int, seed: int = 0, progress=None, mood=None, **suggest_options) -> list[list[np.ndarray]]:
+def continue_cases(
+    model, cases, candidates: int, seed: int = 0, progress=None, mood=None, key_signatures: bool = False, **suggest_options
+) -> list[list[np.ndarray]]:
     """Each case's prompt continued by ``model`` through the engine (default suggestion settings,
-    no mood, unless ``mood``/``suggest_options`` say otherwise): candidate note arrays on the case's grid."""
+    no mood, unless ``mood``/``suggest_options`` say otherwise): candidate note arrays on the case's grid.
+    ``key_signatures``: give the engine the file's key signature, as the app does for a file that has one."""
     from composer_app.generation import realism
     from composer_app.generation.engine import suggest
 
@@ -471,7 +474,8 @@ def continue_cases(model, cases, candidates: int, seed: int = 0, progress=None, 
         ts_map = TimeSignatureMap([TimeSignatureChange(0, case.numerator, case.denominator)], EVAL_TPQ)
         found = suggest(
             _prompt(prompt_notes, ts_map), mood, bars=realism.CONTINUATION_BARS, candidates=candidates,
-            seed=seed + 100 * k, model=model, **suggest_options,
+            seed=seed + 100 * k, model=model,
+            key_signature=case.context.key_signature if key_signatures else None, **suggest_options,
         )
         out.append([_candidate_grid(c) for c in found])
         if progress and (k + 1) % 50 == 0:
