@@ -15,7 +15,8 @@ small model circles on the tonic in sad, slow settings (4.3 distinct pitches per
 half of them on the tonic; with it 7.0 and a third, see models/transformer.md). With ``on_candidate``
 (the GUI), the first candidate's group is sampled alone and the rest in a second batch
 (``_chunk_sizes``), so the first arrives in about half the time; each sample's seed is the same
-either way, so the candidates are too.
+either way, so the candidates are too. Each sample draws its own phrase plan from its seed
+(``restatements_for``, ``generation.phrase``): the bars it restates are forced while sampling.
 """
 
 from __future__ import annotations
@@ -90,8 +91,12 @@ def _key_constraint(value):
 def bar_plans(plan: Plan) -> list[sampling.BarPlan]:
     """The plan's bars as forced headers with their pitch bias (over the PITCH tokens)."""
     pitches = np.arange(tk.PITCH_MIN, tk.PITCH_MAX + 1)
+    half = tk.bar_grid_length(plan.numerator, plan.denominator) // 2
     return [
-        sampling.BarPlan(plan.numerator, plan.denominator, bar.controls, bar.pitch_class_bias[pitches % 12])
+        sampling.BarPlan(
+            plan.numerator, plan.denominator, bar.controls, bar.pitch_class_bias[pitches % 12],
+            None if bar.cadence_bias is None else bar.cadence_bias[pitches % 12], half,
+        )
         for bar in plan.bars
     ]
 

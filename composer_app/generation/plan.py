@@ -27,6 +27,9 @@ the LSTM, the GAN and later generators all answer the same targets in the same w
    ``CHORD_TONE_RATE_TARGET`` (the rate of real melodies over their chords).
 4. **Ranking** (``target_distance``): a generator may sample several and keep the one closest to
    the targets (mode strength, density, pitch-class variety, repeated notes, chord tones).
+5. **Restatement** (``phrase``, ``Heuristics.restatement``): the plan keeps the prompt's bars so that
+   each sample can draw its own phrase plan (``phrase.draw``): which generated bars copy an earlier
+   bar (moved into the bar's planned mode) or keep its rhythm, at the rates of the training tunes.
 """
 
 from __future__ import annotations
@@ -81,6 +84,7 @@ class Heuristics:
     ranking: bool = True  # each candidate the best of several samples, ranked against the targets
     restatement: float = 1.0  # how often a bar restates an earlier one, times the training tunes' rate (0: never; phrase.py)
     restatement_kinds: tuple = ("copy", "rhythm")  # exact copies, and kept rhythms with new pitches
+    cadence: float = 0.0  # logits toward the tonic and the fifth in the second half of the last bar (0: off)
 
 
 @dataclass(frozen=True)
@@ -119,6 +123,7 @@ class BarTarget:
     pitch_class_bias: np.ndarray  # (12,) logits added per pitch class (-inf: forbidden)
     velocity: int
     articulation: float | None  # 0 staccato .. 1 legato; None: as generated
+    cadence_bias: np.ndarray | None = None  # (12,) logits per pitch class in the bar's second half (the closing bar)
 
 
 @dataclass(frozen=True)
@@ -315,6 +320,13 @@ def make_plan(
     heuristics = heuristics or Heuristics()
     facts = analyse_prompt(prompt, prompt_tokens_max, phrase_bars, key_signature)
     bar_targets = tuple(plan_bar(facts, t, key_constraint, heuristics) for t in per_bar)
+    if heuristics.cadence:
+        from dataclasses import replace
+
+        last = bar_targets[-1]
+        bias = np.zeros(12, dtype=np.float32)
+        bias[[last.key.tonic_pc, (last.key.tonic_pc + 7) % 12]] = heuristics.cadence
+        bar_targets = bar_targets[:-1] + (replace(last, cadence_bias=bias),)
     shifts = [int(round(b.register - facts.pitch_mean)) for b in bar_targets]
     low = max(tk.PITCH_MIN, facts.pitch_low + min(0, min(shifts)) - PITCH_RANGE_MARGIN)
     high = min(tk.PITCH_MAX, facts.pitch_high + max(0, max(shifts)) + PITCH_RANGE_MARGIN)

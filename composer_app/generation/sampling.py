@@ -9,8 +9,12 @@ position ascend, and a bar holds at most ``MAX_NOTES_PER_BAR`` notes. Constraint
 over pitches (stay in a key, lean major or minor, a pitch range), an optional penalty on a tune
 that strikes one pitch many times in a row, and an optional frequency penalty (as in language-model
 sampling) on pitches struck often among the last few notes.
-Generation stops at a hard bound
-on tokens and on seconds, and checks ``cancel`` between steps.
+A bar a candidate restates (``BarRestatement``, from ``generation.phrase``) has its body forced too:
+every token of a copied bar, or the positions and durations of a bar whose rhythm is kept (its
+pitches sampled); the model reads them like its own tokens and goes on after them.
+Generation stops at a hard bound on tokens and on seconds, and checks ``cancel`` between steps.
+Past the model's context a rolling cache (the Transformer's) keeps the last ``block_size`` tokens
+and nothing is re-read; a cache without ``rolling`` is refilled from the most recent tokens.
 
 A model only needs ``new_cache(batch, capacity)`` and ``step(tokens (B, T), cache) -> logits (B, V)``
 (the cache must offer ``length``, ``capacity``, ``expand(batch)`` and ``select_rows(rows)``).
@@ -42,6 +46,8 @@ class BarPlan:
     denominator: int
     controls: tk.BarControls
     pitch_bias: np.ndarray | None = None  # (N_PITCH,) logits added to the PITCH tokens in this bar (the plan's scale and mode)
+    cadence_bias: np.ndarray | None = None  # (N_PITCH,) logits added from grid position ``cadence_from`` on (a closing bar)
+    cadence_from: int = 0
 
     @property
     def length_grid(self) -> int:
@@ -356,6 +362,7 @@ def generate(
     zero_bias = torch.zeros(tk.N_PITCH)
     bar_bias = [zero_bias if p.pitch_bias is None else torch.as_tensor(p.pitch_bias, dtype=torch.float32) for p in plans]
     bar_bias = bar_bias if any(p.pitch_bias is not None for p in plans) else None
+    cadence_bias = {b: torch.as_tensor(p.cadence_bias, dtype=torch.float32) for b, p in enumerate(plans) if p.cadence_bias is not None}
     pitch_slice = slice(tk.PITCH_BASE, tk.PITCH_BASE + tk.N_PITCH)
 
     cache = model.new_cache(1, window)
@@ -386,6 +393,12 @@ def generate(
             rows[:, pitch_slice] += pitch_bias
             if bar_bias:
                 rows[:, pitch_slice] += torch.stack([bar_bias[grammars[active[r]].bar] for r in rows_to_sample])
+            if cadence_bias:
+                for n, r in enumerate(rows_to_sample):
+                    grammar = grammars[active[r]]
+                    bias = cadence_bias.get(grammar.bar)
+                    if bias is not None and grammar.pos >= plans[grammar.bar].cadence_from:
+                        rows[n, pitch_slice] += bias
             if constraints.repeat_penalty:
                 for n, r in enumerate(rows_to_sample):
                     pitch, extra = grammars[active[r]].repeated_pitch(constraints.free_repeats)

@@ -208,3 +208,11 @@ def test_the_gan_restates_through_the_same_plan(always):
     for candidate in engine.suggest(_prompt_notes(), None, bars=2, candidates=2, seed=3, model=generator, ticks_per_quarter=TPQ):
         bars = _clip_bars(candidate, 2)
         assert bars[0] == prompt_bar and bars[1] == prompt_bar  # the second restates the first (itself a copy)
+
+
+def test_the_cadence_bias_draws_the_close_of_the_last_bar_to_the_tonic_and_fifth(tiny_model):
+    strong = Heuristics(cadence=30.0, restatement=0.0)
+    for candidate in engine.suggest(_prompt_notes(), None, bars=2, candidates=3, seed=6, model=tiny_model, ticks_per_quarter=TPQ, heuristics=strong):
+        closing = [n.pitch % 12 for n in candidate.notes if n.start_tick >= TPQ * 4 + TPQ * 2]
+        assert closing and set(closing) <= {0, 7}
+        assert {n.pitch % 12 for n in candidate.notes if n.start_tick < TPQ * 4 + TPQ * 2} - {0, 7}
