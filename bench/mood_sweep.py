@@ -8,7 +8,7 @@ note_density), the same per seed (one candidate index through the five levels, t
 figure), whether the means rise at every step (monotone), and the share of candidates whose
 Krumhansl-Kessler key keeps the prompt's tonic. Writes bench/results/mood_sweep-TAG.json.
 
-    python bench/mood_sweep.py [--prompts 12] [--candidates 4] [--weights models/transformer.safetensors] [--tag v1]
+    python bench/mood_sweep.py [--prompts 12] [--candidates 4] [--weights models/transformer.safetensors] [--tag v1] [--split heldout|dev]
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ def main(argv=None) -> int:
     parser.add_argument("--tag", default="transformer")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--heuristics", default="", help="changes to plan.Heuristics, e.g. frequency_penalty=0,ranking=0")
+    parser.add_argument("--split", choices=("heldout", "dev"), default="heldout", help="dev: the prompts tuning may look at")
     args = parser.parse_args(argv)
 
     import torch
@@ -62,8 +63,11 @@ def main(argv=None) -> int:
     torch.set_num_threads(1)
     load = os.getloadavg()
     model = load_weights(args.weights)
-    _, heldout = load_split(TrainSettings(convert=False, progress=False))
-    cases = realism_cases(heldout, EvalSettings(realism_prompts=None, seed=args.seed))
+    from composer_app.generation.training_vae import is_dev
+
+    train, heldout = load_split(TrainSettings(convert=False, progress=False))
+    items = heldout if args.split == "heldout" else [item for item in train if is_dev(item.source_id)]
+    cases = realism_cases(items, EvalSettings(realism_prompts=None, seed=args.seed))
     rng = np.random.default_rng(args.seed + 11)
     rng.shuffle(cases)
 
@@ -122,7 +126,7 @@ def main(argv=None) -> int:
                 "tonic_kept": float(np.mean([p["tonic_kept"] for p in picked if p["tonic_kept"] is not None])) if picked else None,
             }
     result = {
-        "weights": args.weights.name, "heuristics": changes, "levels": LEVELS, "candidates": args.candidates, "load_average": load,
+        "weights": args.weights.name, "split": args.split, "heuristics": changes, "levels": LEVELS, "candidates": args.candidates, "load_average": load,
         "seconds": time.perf_counter() - started, "summary": summary, "prompts": rows,
     }
     out = ROOT / "bench" / "results" / f"mood_sweep-{args.tag}.json"

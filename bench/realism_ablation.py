@@ -36,11 +36,15 @@ def _heuristics(**changes):
 
 VARIANTS: dict[str, dict] = {
     "default": {},
+    "previous-default": _heuristics(restatement=0.0, frequency_penalty=1.0, cadence=0.0),  # the engine before issue 11's restatement
+    "frequency-penalty-1": _heuristics(frequency_penalty=1.0),
     "no-frequency-penalty": _heuristics(frequency_penalty=0.0),
     "no-repeat-penalty": _heuristics(repeat_penalty=0.0),
     "frequency-penalty-0.5": _heuristics(frequency_penalty=0.5),
     "cadence-1": _heuristics(cadence=1.0),
     "cadence-2": _heuristics(cadence=2.0),
+    "frequency-penalty-0.5-cadence-1": _heuristics(frequency_penalty=0.5, cadence=1.0),
+    "frequency-penalty-0.5-cadence-2": _heuristics(frequency_penalty=0.5, cadence=2.0),
     "no-penalties": _heuristics(frequency_penalty=0.0, repeat_penalty=0.0),
     "no-scale-guidance": _heuristics(scale_penalty=0.0, mode_penalty=0.0, mode_guidance=0.0),
     "scale-penalty-0.5": _heuristics(scale_penalty=0.5),
