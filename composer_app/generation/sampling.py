@@ -222,7 +222,7 @@ class _Grammar:
             return []
         moves = dict(r.pitch_moves)
         ok = self.pitch_ok[bar] if self.pitch_ok is not None else None
-        out, last_pos, per_pos = [], -1, 0
+        out, per_pos = [], 0
         length = self.plans[bar].length_grid
         for token in body:
             kind = tk.token_class(token)
@@ -231,7 +231,7 @@ class _Grammar:
             if kind == "POS":
                 if token - tk.POS_BASE >= length:
                     return []
-                last_pos, per_pos = token, 0
+                per_pos = 0
             elif kind == "PITCH":
                 pitch = token - tk.PITCH_BASE
                 pc = (pitch + tk.PITCH_MIN) % 12
