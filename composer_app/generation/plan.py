@@ -75,7 +75,7 @@ class Heuristics:
     in models/transformer.md; bench/realism_ablation.py and bench/mood_sweep.py measure them).
     """
 
-    frequency_penalty: float = 0.5  # logits off a pitch per time it sounded among the last frequency_window notes (1.0 before issue 11)
+    frequency_penalty: float = 1.0  # logits off a pitch per time it sounded among the last frequency_window notes (0.5: a tonic drone when sad)
     frequency_window: int = 8
     repeat_penalty: float = 1.0  # logits off the tune's pitch per strike beyond 2 in a row
     scale_penalty: float = keys.SCALE_PENALTY  # logits off pitch classes outside the target scale
