@@ -156,6 +156,45 @@ def attribute_matrix(token_rows: np.ndarray) -> np.ndarray:
     return out
 
 
+# Degrees (semitones above the tonic) that differ between a major scale and its parallel natural minor.
+MAJOR_ONLY_DEGREES = (4, 9, 11)  # the major third, sixth and seventh; minus a semitone in the parallel minor
+MINOR_ONLY_DEGREES = (3, 8, 10)  # the minor third, sixth and seventh; plus a semitone in the parallel major
+
+
+def parallel_mode(tokens) -> np.ndarray | None:
+    """The segment in its parallel mode (major -> natural minor, minor -> major), or None if nothing changes.
+
+    The segment is read in the key the Krumhansl-Kessler profiles find best for it (``major_strength``
+    >= 0: its best major key, else its best minor key); the third, sixth and seventh of that key move
+    by a semitone toward the other mode (E -> Eb, A -> Ab, B -> Bb in C major, and back from C minor).
+    Rhythm, contour and every other note stay. Used in training to teach the mode fader
+    (``training_vae``): the pair differs in mode and in nothing the other latent dimensions need.
+    """
+    from composer_app.core.theory import key_correlations
+
+    tokens = np.asarray(tokens, dtype=np.int64)
+    notes = tokens_to_notes(tokens)
+    if len(notes) == 0:
+        return None
+    hist = np.bincount(notes[:, 2] % 12, weights=notes[:, 1].astype(np.float64), minlength=12)
+    corr = key_correlations(hist)
+    if not corr.any():
+        return None
+    major = corr[:12].max() >= corr[12:].max()
+    tonic = int(np.argmax(corr[:12])) if major else int(np.argmax(corr[12:]))
+    degrees, move = (MAJOR_ONLY_DEGREES, -1) if major else (MINOR_ONLY_DEGREES, 1)
+    out = tokens.copy()
+    on = out >= NOTE_ON
+    pitch_class = (out - NOTE_ON + MIN_PITCH) % 12
+    changed = on & np.isin((pitch_class - tonic) % 12, degrees)
+    if not changed.any():
+        return None
+    out[changed] += move
+    if out[on].min() < NOTE_ON or out[on].max() >= VOCAB_SIZE:
+        return None
+    return out
+
+
 # ----------------------------------------------------------------------------------------------
 # Corpus segments
 

@@ -67,3 +67,15 @@ def test_segment_attributes_match_core_attributes():
     assert attrs["note_density"] == pytest.approx(1.0)  # 8 onsets in 8 beats
     assert attrs["pitch_mean"] == pytest.approx(np.mean([60, 64, 67, 72, 67, 64, 60, 55]))
     assert attrs["major_strength"] > 0  # a C major arpeggio
+
+
+def test_parallel_mode_moves_third_sixth_and_seventh_and_back():
+    scale = melody.notes_to_tokens(range(0, 32, 4), [4] * 8, [60, 62, 64, 65, 67, 69, 71, 72])  # C major
+    minor = melody.parallel_mode(scale)
+    assert [int(p) for p in melody.tokens_to_notes(minor)[:, 2]] == [60, 62, 63, 65, 67, 68, 70, 72]  # C natural minor
+    assert (melody.tokens_to_notes(minor)[:, :2] == melody.tokens_to_notes(scale)[:, :2]).all()  # same rhythm
+    assert melody.segment_attributes(minor)["major_strength"] < 0 < melody.segment_attributes(scale)["major_strength"]
+    assert (melody.parallel_mode(minor) == scale).all()
+    fifths = melody.notes_to_tokens([0, 8, 16, 24], [8] * 4, [60, 67, 60, 67])  # no third, sixth or seventh
+    assert melody.parallel_mode(fifths) is None
+    assert melody.parallel_mode(np.full(32, melody.HOLD)) is None
