@@ -9,7 +9,10 @@ the ``VAEGenerator`` (``vae.py``) turns clips into segments and the results into
   segment), so ``amount`` 0 gives the clip back (as well as the model reconstructs it) and 1 a free
   sample from the prior. With a mood, the fader coordinates are then set to the values whose typical
   attribute is the mood's target (``fader_value``), whatever the amount: the mood moves note density,
-  mode and register, the amount everything else.
+  mode and register, the amount everything else. A variation then keeps the clip's key: it is
+  transposed by the shift (-6..+5 semitones) that best matches its pitch classes to the clip's
+  (``fit_key``; amount 0 is left as decoded). A latent draw carries no key of its own, so without this
+  a free variation lands in any of twelve keys, usually not the one of the music around the selection.
 * **Interpolation** from clip A to clip B in ``steps`` clips (both ends included, Magenta Studio's
   convention): segment i of A is paired with segment i of B (the shorter clip's segments repeat), and
   step j decodes ``(1 - t) * mu_A + t * mu_B`` with ``t = j / (steps - 1)``. Linear, not spherical:
@@ -27,6 +30,7 @@ from composer_app.generation import melody
 
 REFINE_STEPS = 15  # gradient steps on z after the encoder (0: the encoder's mean as it is)
 REFINE_LEARNING_RATE = 0.15  # Adam step size on z
+REFINE_MOMENTUM = 0.9  # Adam's beta1 (its first-moment decay)
 REFINE_MARGIN = 1.0  # a segment stops once every right token leads the runner-up by this many logits
 REFINE_PRIOR_WEIGHT = 0.1  # weight of the prior term 0.5 * |z|^2: keeps refined codes where the decoder was trained
 
@@ -49,7 +53,7 @@ def encode(model, segments: np.ndarray, refine_steps: int = REFINE_STEPS) -> np.
 
 
 def refine(model, tokens: torch.Tensor, mu: torch.Tensor, steps: int, lr: float = REFINE_LEARNING_RATE,
-           prior_weight: float = REFINE_PRIOR_WEIGHT) -> torch.Tensor:
+           prior_weight: float = REFINE_PRIOR_WEIGHT, momentum: float = REFINE_MOMENTUM) -> torch.Tensor:
     """``mu`` after up to ``steps`` Adam steps on cross-entropy(decoder(z), tokens) + prior_weight * |z|^2 / 2.
 
     Returns, per segment, the code seen with the largest smallest lead of the right token over the
@@ -58,7 +62,7 @@ def refine(model, tokens: torch.Tensor, mu: torch.Tensor, steps: int, lr: float 
     import torch.nn.functional as F
 
     # Adam written out: torch.optim's first step imports torch._dynamo (seconds), too slow for a click
-    beta1, beta2, eps = 0.9, 0.999, 1e-8
+    beta1, beta2, eps = momentum, 0.999, 1e-8
     z = mu.detach().clone().requires_grad_(True)
     m, v = torch.zeros_like(z), torch.zeros_like(z)
     best_z, best_margin = mu.detach().clone(), torch.full((len(z),), float("-inf"))
@@ -122,6 +126,42 @@ def vary_latents(mu: np.ndarray, amount: float, seeds, faders: dict[int, float] 
     for dim, value in (faders or {}).items():
         z[..., dim] = value
     return z.astype(np.float32)
+
+
+def pitch_class_profile(segments: np.ndarray) -> np.ndarray:
+    """Duration-weighted pitch-class histogram (12,) of token segments (..., SEGMENT_STEPS)."""
+    hist = np.zeros(12)
+    for row in np.asarray(segments).reshape(-1, melody.SEGMENT_STEPS):
+        notes = melody.tokens_to_notes(row)
+        if len(notes):
+            hist += np.bincount(notes[:, 2] % 12, weights=notes[:, 1].astype(np.float64), minlength=12)
+    return hist
+
+
+def key_shift(segments: np.ndarray, reference: np.ndarray) -> int:
+    """Semitones (-6..+5) whose transposition best fits the pitch classes of ``segments`` to ``reference``'s.
+
+    Fit: Pearson correlation of the duration-weighted pitch-class histograms; ties go to the smaller
+    move, shifts that would take a note out of the token range are skipped, 0 when either is empty or flat.
+    """
+    own, ref = pitch_class_profile(segments), pitch_class_profile(reference)
+    if own.std() == 0 or ref.std() == 0:
+        return 0
+    rows = np.asarray(segments).reshape(-1, melody.SEGMENT_STEPS)
+    best, best_fit = 0, -np.inf
+    for shift in sorted(range(-6, 6), key=abs):
+        fit = float(np.corrcoef(np.roll(own, shift), ref)[0, 1])
+        if fit > best_fit + 1e-9 and all(melody.transpose_tokens(row, shift) is not None for row in rows):
+            best, best_fit = shift, fit
+    return best
+
+
+def fit_key(segments: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """``segments`` (k, SEGMENT_STEPS) transposed by ``key_shift`` into the key of ``reference``."""
+    shift = key_shift(segments, reference)
+    if shift == 0:
+        return np.asarray(segments)
+    return np.stack([melody.transpose_tokens(row, shift) for row in np.asarray(segments)])
 
 
 def interpolate_latents(mu_a: np.ndarray, mu_b: np.ndarray, steps: int) -> np.ndarray:
