@@ -47,11 +47,15 @@ class VAETrainSettings:
     anneal_fraction: float = 0.3  # share of the budget over which beta rises from 0 to beta_max
     free_bits: float = 0.5  # nats per latent dimension below which KL is not penalised
     fader_weight: float = 1.0  # gamma: weight of the attribute-regularisation loss
+    mode_pair_weight: float = 1.0  # weight of the parallel-mode swap loss that teaches the mode fader (0: off)
+    mode_pairs_per_step: int = 32  # segments of each batch that also bring their parallel-mode version
+    init_weights: Path | None = None  # start from these weights (fine-tuning) instead of a fresh model
     transpose_semitones: int = 6  # random transposition range for augmentation
     checkpoint_minutes: float = 3.0
     seed: int = 0
     cache_dir: Path | None = None  # converted corpus (data.default_cache_dir())
     segment_cache: Path = Path("cache/vae-segments.npz")
+    mode_pair_cache: Path | None = Path("cache/vae-mode-pairs.npz")
     config: VAEConfig = field(default_factory=VAEConfig)
 
 
@@ -88,6 +92,45 @@ def build_segments(cache_dir: Path | None = None, segment_cache: Path | None = N
         Path(segment_cache).parent.mkdir(parents=True, exist_ok=True)
         np.savez_compressed(segment_cache, **out)
     return out
+
+
+def build_mode_pairs(tokens: np.ndarray, cache: Path | None = None) -> dict[str, np.ndarray]:
+    """Each segment's parallel-mode version (``melody.parallel_mode``) and its attributes, where one exists.
+
+    Returns ``index`` (rows that have a partner), ``tokens`` (their partners) and ``attributes``;
+    cached as one .npz (no pickle) next to the segment cache.
+    """
+    if cache is not None and Path(cache).exists():
+        with np.load(cache, allow_pickle=False) as cached:
+            if int(cached["rows"]) == len(tokens):
+                return {k: cached[k] for k in ("index", "tokens", "attributes")}
+    index, partners = [], []
+    for i, row in enumerate(np.asarray(tokens, dtype=np.int64)):
+        partner = melody.parallel_mode(row)
+        if partner is not None:
+            index.append(i)
+            partners.append(partner)
+    partners = np.stack(partners) if partners else np.zeros((0, melody.SEGMENT_STEPS), np.int64)
+    out = {"index": np.asarray(index, dtype=np.int64), "tokens": partners.astype(np.int8), "attributes": melody.attribute_matrix(partners)}
+    if cache is not None:
+        Path(cache).parent.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(cache, rows=np.int64(len(tokens)), **out)
+    return out
+
+
+def with_mode_pairs(batch: torch.Tensor, attributes: torch.Tensor, shift: torch.Tensor, partners: torch.Tensor,
+                    partner_attributes: torch.Tensor, slots: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The batch with the partners of rows ``slots`` appended (moved by those rows' shifts) and the (row, partner row) pairs.
+
+    A partner that the shift would move out of the pitch range is left out.
+    """
+    moved = torch.where(partners >= melody.NOTE_ON, partners + shift[slots, None], partners)
+    on = partners >= melody.NOTE_ON
+    ok = ~(on & ((moved < melody.NOTE_ON) | (moved >= melody.VOCAB_SIZE))).any(dim=1)
+    moved, slots = moved[ok], slots[ok]
+    moved_attributes = transposed_attributes(partner_attributes[ok], shift[slots])
+    pairs = torch.stack([slots, len(batch) + torch.arange(len(slots))], dim=1)
+    return torch.cat([batch, moved]), torch.cat([attributes, moved_attributes]), pairs
 
 
 def transpose_batch(tokens: torch.Tensor, max_shift: int, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
@@ -197,7 +240,24 @@ def train(settings: VAETrainSettings, log=print) -> dict:
     train_attributes = torch.from_numpy(segments["train_attributes"])
     dev_tokens = segments["dev"][:1024]
     log(f"segments: train {len(segments['train'])}, dev {len(segments['dev'])}, held-out {len(segments['heldout'])}")
-    model = MelodyVAE(settings.config)
+    if settings.init_weights is not None:  # fine-tuning: the config comes with the weights
+        from composer_app.generation.vae import load_vae
+
+        model = load_vae(settings.init_weights)
+        model.calibration = {}
+        settings.config = model.config
+        log(f"starting from {Path(settings.init_weights).name}")
+    else:
+        model = MelodyVAE(settings.config)
+    swap_dim = None
+    if settings.mode_pair_weight > 0 and "major_strength" in settings.config.fader_attributes:
+        swap_dim = settings.config.fader_attributes.index("major_strength")
+        mode_pairs = build_mode_pairs(segments["train"], settings.mode_pair_cache if settings.segment_cache is not None else None)
+        partner_of = torch.full((len(train_tokens),), -1, dtype=torch.long)
+        partner_of[torch.from_numpy(mode_pairs["index"])] = torch.arange(len(mode_pairs["index"]))
+        partner_tokens = torch.from_numpy(mode_pairs["tokens"].astype(np.int64))
+        partner_attributes = torch.from_numpy(mode_pairs["attributes"])
+        log(f"parallel-mode partners: {len(mode_pairs['index'])} of {len(train_tokens)} training segments")
     optimizer = torch.optim.Adam(model.parameters(), lr=settings.learning_rate)
     gen = torch.Generator().manual_seed(settings.seed)
     step, spent_s = 0, 0.0
@@ -223,12 +283,18 @@ def train(settings: VAETrainSettings, log=print) -> dict:
         lr = settings.learning_rate * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * fraction)))
         for group in optimizer.param_groups:
             group["lr"] = lr
-        beta = settings.beta_max * min(1.0, fraction / settings.anneal_fraction)
+        beta = settings.beta_max * (min(1.0, fraction / settings.anneal_fraction) if settings.anneal_fraction > 0 else 1.0)
         rows = torch.randint(0, len(train_tokens), (settings.batch_size,), generator=gen)
         batch, shift = transpose_batch(train_tokens[rows], settings.transpose_semitones, gen)
-        terms = model.loss(batch, transposed_attributes(train_attributes[rows], shift))
+        attributes = transposed_attributes(train_attributes[rows], shift)
+        pairs = None
+        if swap_dim is not None:
+            slots = torch.nonzero(partner_of[rows] >= 0)[:, 0][: settings.mode_pairs_per_step]
+            partner = partner_of[rows[slots]]
+            batch, attributes, pairs = with_mode_pairs(batch, attributes, shift, partner_tokens[partner], partner_attributes[partner], slots)
+        terms = model.loss(batch, attributes, pairs, swap_dim)
         kl = terms["kl_per_dim"].clamp(min=settings.free_bits).sum()
-        loss = terms["recon"] + beta * kl + settings.fader_weight * terms["fader"]
+        loss = terms["recon"] + beta * kl + settings.fader_weight * terms["fader"] + settings.mode_pair_weight * (terms["swap"] + terms["pair_order"] + terms["pair_invariance"])
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -237,7 +303,7 @@ def train(settings: VAETrainSettings, log=print) -> dict:
         if step % 50 == 0:
             log(
                 f"step {step} {spent_s / 60:.1f} min lr {lr:.2e} beta {beta:.3f} recon {terms['recon'].item():.2f} "
-                f"kl {terms['kl_per_dim'].sum().item():.1f} fader {terms['fader'].item():.3f} acc {terms['accuracy'].item():.3f}"
+                f"kl {terms['kl_per_dim'].sum().item():.1f} fader {terms['fader'].item():.3f} swap {terms['swap'].item():.2f} order {terms['pair_order'].item():.3f} invariance {terms['pair_invariance'].item():.2f} acc {terms['accuracy'].item():.3f}"
             )
         if time.monotonic() - last_ckpt >= settings.checkpoint_minutes * 60:
             dev = reconstruction(model, dev_tokens)
@@ -280,6 +346,12 @@ def finish(model: MelodyVAE, settings: VAETrainSettings, segments: dict, step: i
         "dev_reconstruction": dev,
         "history": history,
     }
+    if settings.init_weights is not None:  # a fine-tuning: keep the facts of the training it started from
+        from composer_app.generation.registry import read_metadata
+
+        base = json.loads(read_metadata(settings.init_weights).get("training", "{}"))
+        facts["fine_tuned_from"] = base
+        facts["settings"]["init_weights"] = Path(settings.init_weights).name
     save_vae(model, settings.out, {"training": facts, "calibration": calibration})
     log(f"wrote {settings.out}: dev reconstruction {dev}")
     model.calibration = calibration
@@ -310,11 +382,16 @@ def main(argv=None) -> int:
     parser.add_argument("--free-bits", type=float, default=0.5)
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--latent-dim", type=int, default=VAEConfig.latent_dim)
+    parser.add_argument("--learning-rate", type=float, default=VAETrainSettings.learning_rate)
+    parser.add_argument("--anneal-fraction", type=float, default=VAETrainSettings.anneal_fraction)
+    parser.add_argument("--mode-pair-weight", type=float, default=VAETrainSettings.mode_pair_weight)
+    parser.add_argument("--init-weights", type=Path, default=None, help="fine-tune these weights (config from the file)")
     args = parser.parse_args(argv)
     settings = VAETrainSettings(
         minutes=args.minutes, max_steps=args.max_steps, out=args.out, checkpoint_dir=args.checkpoint_dir,
         segment_cache=args.segment_cache, resume=args.resume, beta_max=args.beta_max, free_bits=args.free_bits,
-        batch_size=args.batch_size, config=VAEConfig(latent_dim=args.latent_dim),
+        batch_size=args.batch_size, config=VAEConfig(latent_dim=args.latent_dim), learning_rate=args.learning_rate,
+        anneal_fraction=args.anneal_fraction, mode_pair_weight=args.mode_pair_weight, init_weights=args.init_weights,
     )
     log = lambda text: print(text, flush=True)  # noqa: E731
     if args.export:

@@ -35,6 +35,7 @@ from composer_app.generation.candidate import Candidate
 from composer_app.generation.generator import INTERPOLATE, VARY, Cancelled, Generator, InterpolateRequest, VaryRequest
 
 MODEL_KIND = "vae"
+PAIR_ORDER_MARGIN = 1.0  # how far apart (in z) a melody's and its parallel-mode version's mode fader are pushed
 
 
 @dataclass
@@ -125,12 +126,25 @@ class MelodyVAE(nn.Module):
         start = torch.full((tokens.shape[0], 1), self.start_token, dtype=tokens.dtype, device=tokens.device)
         return torch.cat([start, tokens[:, :-1]], dim=1)
 
-    def loss(self, tokens: torch.Tensor, attributes: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+    def loss(self, tokens: torch.Tensor, attributes: torch.Tensor | None = None, pairs: torch.Tensor | None = None,
+             swap_dim: int | None = None) -> dict[str, torch.Tensor]:
         """Terms of the training loss for a batch of segments (B, T) and their attributes (B, n_faders).
 
         ``recon``: cross-entropy summed over steps, mean over the batch (nats per segment);
         ``kl_per_dim``: KL(q(z|x) || N(0, I)) per latent dimension, mean over the batch;
         ``fader``: the attribute-regularisation loss, summed over the fader dimensions;
+        ``swap``: with ``pairs`` (P, 2) of row indices (a, b) of segments that differ only in one
+        attribute (a melody and its parallel-mode version, ``melody.parallel_mode``): cross-entropy of
+        decoding b from a's code with only fader ``swap_dim`` taken from b's, and a from b's with a's
+        fader (nats per decoded segment). The other dimensions then carry nothing the decoder could
+        read that attribute from, so moving the fader alone changes it;
+        ``pair_order``: with ``pairs`` and ``attributes``, a hinge that puts each pair's fader means in the
+        order of their attribute, at least ``PAIR_ORDER_MARGIN`` apart (the batch-wide ranking loss
+        above leaves a third of such close pairs in the wrong order, and then the decoder learns the
+        swap per melody instead of one direction for the fader);
+        ``pair_invariance``: the squared distance between a pair's posterior means on every other
+        dimension (summed over dimensions, mean over pairs): the rest of the code should not tell the
+        two modes apart, so that the decoder has to take the mode from the fader;
         ``accuracy``: share of steps whose teacher-forced argmax is right.
         """
         mu, logvar = self.encoder(tokens)
@@ -144,8 +158,24 @@ class MelodyVAE(nn.Module):
                 dz = z[:, i, None] - z[None, :, i]
                 da = attributes[:, i, None] - attributes[None, :, i]
                 fader = fader + (torch.tanh(self.config.fader_delta * dz) - torch.sign(da)).abs().mean()
+        swap = torch.zeros((), device=tokens.device)
+        pair_order = torch.zeros((), device=tokens.device)
+        pair_invariance = torch.zeros((), device=tokens.device)
+        if pairs is not None and len(pairs) and swap_dim is not None:
+            a, b = pairs[:, 0], pairs[:, 1]
+            if attributes is not None:
+                order = torch.sign(attributes[b, swap_dim] - attributes[a, swap_dim])
+                pair_order = F.relu(PAIR_ORDER_MARGIN - order * (mu[b, swap_dim] - mu[a, swap_dim])).mean()
+            others = torch.ones(mu.shape[1], dtype=torch.bool, device=mu.device)
+            others[swap_dim] = False
+            pair_invariance = (mu[a][:, others] - mu[b][:, others]).pow(2).sum(dim=1).mean()
+            source = torch.cat([z[a], z[b]])
+            source = torch.cat([source[:, :swap_dim], torch.cat([z[b], z[a]])[:, swap_dim : swap_dim + 1], source[:, swap_dim + 1 :]], dim=1)
+            target = torch.cat([tokens[b], tokens[a]])
+            swap_logits, _ = self.decoder(source, self._shifted(target))
+            swap = F.cross_entropy(swap_logits.reshape(-1, swap_logits.shape[-1]), target.reshape(-1), reduction="sum") / target.shape[0]
         accuracy = (logits.argmax(-1) == tokens).float().mean()
-        return {"recon": recon, "kl_per_dim": kl_per_dim, "fader": fader, "accuracy": accuracy}
+        return {"recon": recon, "kl_per_dim": kl_per_dim, "fader": fader, "swap": swap, "pair_order": pair_order, "pair_invariance": pair_invariance, "accuracy": accuracy}
 
     @torch.no_grad()
     def encode(self, tokens: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -306,6 +336,8 @@ class VAEGenerator(Generator):
         if cancel():
             raise Cancelled("variation cancelled")
         tokens = variation.decode(self.model, latents)  # (candidates, k, steps): one batch
+        if request.amount > 0:  # a variation stays in the clip's key
+            tokens = np.stack([variation.fit_key(candidate, segments) for candidate in tokens])
         velocity = _velocity(clip, targets)
         for i in range(request.candidates):
             emit(_candidate(tokens[i], clip, length_steps, velocity, self.name, seeds[i], i, started))

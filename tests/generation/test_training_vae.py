@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 
 from composer_app.core.midifile import save_clip
 from composer_app.core.note import Note
-from composer_app.generation import registry, training_vae
+from composer_app.generation import melody, registry, training_vae
 from composer_app.generation.vae import VAEConfig, VAEGenerator
 
 TPQ = 480
@@ -39,3 +40,33 @@ def test_train_a_few_steps_resume_and_load(tmp_path):
     calibration = json.loads(registry.read_metadata(tmp_path / "vae.safetensors")["calibration"])
     z = calibration["faders"]["note_density"]["z"]
     assert len(z) > 1 and np.all(np.diff(calibration["faders"]["note_density"]["attribute"]) >= 0)
+
+
+def test_parallel_mode_pairs_teach_the_decoder_through_the_mode_fader():
+    import torch
+
+    from composer_app.generation.vae import MelodyVAE
+
+    torch.manual_seed(0)
+    scale = melody.notes_to_tokens(range(0, 32, 4), [4] * 8, [60, 62, 64, 65, 67, 69, 71, 72])
+    tokens = np.stack([scale, melody.transpose_tokens(scale, 2), melody.notes_to_tokens([0, 8, 16, 24], [8] * 4, [60, 67, 60, 67])])
+    pairs = training_vae.build_mode_pairs(tokens)
+    assert list(pairs["index"]) == [0, 1]  # the bare fifths have no mode to change
+    assert (pairs["attributes"][:, 1] < 0).all()  # the partners read minor
+    model = MelodyVAE(VAEConfig(embed_dim=8, encoder_hidden=16, latent_dim=6, decoder_hidden=16))
+    batch = torch.from_numpy(tokens.astype(np.int64))
+    attributes = torch.from_numpy(melody.attribute_matrix(tokens))
+    shift = torch.tensor([0, 1, 0])
+    moved, moved_attributes, index = training_vae.with_mode_pairs(
+        batch, attributes, shift, torch.from_numpy(pairs["tokens"].astype(np.int64)), torch.from_numpy(pairs["attributes"]),
+        torch.tensor([0, 1]),
+    )
+    assert moved.shape == (5, 32) and index.tolist() == [[0, 3], [1, 4]]
+    assert (moved[4] == torch.from_numpy(melody.transpose_tokens(pairs["tokens"][1].astype(np.int64), 1))).all()  # the row's shift
+    assert moved_attributes[4, 2] == pytest.approx(float(pairs["attributes"][1, 2]) + 1)  # register moved with it
+    terms = model.loss(moved, moved_attributes, index, swap_dim=1)
+    assert terms["swap"] > 0 and terms["pair_order"] > 0 and terms["pair_invariance"] > 0
+    (terms["swap"] + terms["pair_order"] + terms["pair_invariance"]).backward()
+    assert model.decoder.lstm.weight_ih_l0.grad.abs().sum() > 0
+    assert model.encoder.to_stats.weight.grad[1].abs().sum() > 0  # the mode fader's row of the encoder moves
+    assert model.loss(batch, attributes)["swap"] == 0  # no pairs, no term

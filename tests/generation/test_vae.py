@@ -98,6 +98,21 @@ def test_amount_moves_variations_away_from_the_clip(vae):
     assert kept[1.0] < 0.3
 
 
+def test_variations_keep_the_clip_key(vae):
+    scale = melody.notes_to_tokens(range(0, 32, 4), [4] * 8, [60, 62, 64, 65, 67, 69, 71, 72])[None]
+    moved = melody.transpose_tokens(scale[0], 3)[None]
+    assert variation.key_shift(moved, scale) == -3 and (variation.fit_key(moved, scale) == scale).all()
+    assert variation.key_shift(scale, scale) == 0
+    clip = example_clip("a_minor_melody.mid", bars=4)
+    segments, _ = melody.clip_to_segments(clip.notes, clip.ticks_per_quarter)
+    out = vae.vary(VaryRequest(clip, candidates=8, amount=1.0, seed=4))
+    for candidate in out:  # free variations, each already in the clip's key
+        decoded, _ = melody.clip_to_segments(candidate.notes, candidate.ticks_per_quarter)
+        assert variation.key_shift(decoded, segments) == 0
+    raw = variation.decode(vae.model, variation.vary_latents(vae.codes(segments), 1.0, [4 + i for i in range(8)]))
+    assert sum(variation.key_shift(row, segments) != 0 for row in raw) >= 3  # without the fitting most would be elsewhere
+
+
 def test_same_seed_same_variations(vae):
     clip = example_clip("a_minor_melody.mid", bars=2)
     a = vae.vary(VaryRequest(clip, candidates=3, amount=0.4, seed=5))
