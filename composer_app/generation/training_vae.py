@@ -157,6 +157,7 @@ def transposed_attributes(attributes: torch.Tensor, shift: torch.Tensor) -> torc
 @torch.no_grad()
 def reconstruction(model: MelodyVAE, tokens: np.ndarray, batch_size: int = 512) -> dict[str, float]:
     """Greedy reconstruction from the posterior mean: exact notes and exact token steps."""
+    was_training = model.training
     model.eval()
     note_shares, token_hits, whole = [], 0, 0
     for i in range(0, len(tokens), batch_size):
@@ -167,7 +168,7 @@ def reconstruction(model: MelodyVAE, tokens: np.ndarray, batch_size: int = 512) 
             note_shares.append(melody.exact_note_share(ref, out))
         token_hits += int((decoded == batch.numpy()).sum())
         whole += int((decoded == batch.numpy()).all(axis=1).sum())
-    model.train()
+    model.train(was_training)  # an evaluation after this must not decode with dropout
     return {
         "notes_exact": float(np.mean(note_shares)) if note_shares else 0.0,
         "steps_exact": token_hits / max(1, tokens.size),
@@ -178,6 +179,7 @@ def reconstruction(model: MelodyVAE, tokens: np.ndarray, batch_size: int = 512) 
 @torch.no_grad()
 def kl_statistics(model: MelodyVAE, tokens: np.ndarray, batch_size: int = 512) -> dict:
     """KL per dimension (nats, mean over segments) and active dimensions (Burda et al.: Var_x E[z_i] > 0.01)."""
+    was_training = model.training
     model.eval()
     mus, kls = [], []
     for i in range(0, len(tokens), batch_size):
@@ -185,7 +187,7 @@ def kl_statistics(model: MelodyVAE, tokens: np.ndarray, batch_size: int = 512) -
         mu, logvar = model.encoder(batch)
         mus.append(mu)
         kls.append(0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar))
-    model.train()
+    model.train(was_training)
     mu = torch.cat(mus)
     kl = torch.cat(kls).mean(0)
     activity = mu.var(0)
@@ -205,12 +207,13 @@ def calibrate(model: MelodyVAE, tokens: np.ndarray, attributes: np.ndarray, bins
     The attribute column is made monotone (running maximum), so a target attribute maps to one
     fader value by linear interpolation (``vary.fader_value``). Also stores each dimension's spread.
     """
+    was_training = model.training
     model.eval()
     mus = []
     for i in range(0, len(tokens), 512):
         mus.append(model.encode(torch.from_numpy(tokens[i : i + 512].astype(np.int64)))[0])
     mu = torch.cat(mus).numpy()
-    model.train()
+    model.train(was_training)
     table = {"faders": {}, "z_std": [round(float(v), 4) for v in mu.std(0)], "z_mean": [round(float(v), 4) for v in mu.mean(0)]}
     for i, name in enumerate(model.config.fader_attributes):
         edges = np.quantile(mu[:, i], np.linspace(0, 1, bins + 1))

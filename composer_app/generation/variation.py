@@ -28,9 +28,9 @@ import torch
 from composer_app.generation import melody
 
 
-REFINE_STEPS = 15  # gradient steps on z after the encoder (0: the encoder's mean as it is)
-REFINE_LEARNING_RATE = 0.15  # Adam step size on z
-REFINE_MOMENTUM = 0.9  # Adam's beta1 (its first-moment decay)
+REFINE_STEPS = 10  # gradient steps on z after the encoder (0: the encoder's mean as it is)
+REFINE_LEARNING_RATE = 0.2  # Adam step size on z
+REFINE_MOMENTUM = 0.5  # Adam's beta1: 0.5 reaches in 10 steps what 0.9 (lr 0.15) reached in 15 (dev, 500 segments)
 REFINE_MARGIN = 1.0  # a segment stops once every right token leads the runner-up by this many logits
 REFINE_PRIOR_WEIGHT = 0.1  # weight of the prior term 0.5 * |z|^2: keeps refined codes where the decoder was trained
 

@@ -70,3 +70,17 @@ def test_parallel_mode_pairs_teach_the_decoder_through_the_mode_fader():
     assert model.decoder.lstm.weight_ih_l0.grad.abs().sum() > 0
     assert model.encoder.to_stats.weight.grad[1].abs().sum() > 0  # the mode fader's row of the encoder moves
     assert model.loss(batch, attributes)["swap"] == 0  # no pairs, no term
+
+
+def test_measuring_leaves_an_evaluated_model_in_eval_mode():
+    from composer_app.generation.vae import MelodyVAE
+
+    model = MelodyVAE(VAEConfig(embed_dim=8, encoder_hidden=16, latent_dim=6, decoder_hidden=16)).eval()
+    tokens = np.stack([melody.notes_to_tokens([0, 8, 16, 24], [8] * 4, [60, 64, 67, p]) for p in (64, 72)])
+    training_vae.reconstruction(model, tokens)
+    training_vae.kl_statistics(model, tokens)
+    training_vae.calibrate(model, tokens, melody.attribute_matrix(tokens))
+    assert not model.training  # a bench measuring after these must not decode with dropout on
+    model.train()
+    training_vae.reconstruction(model, tokens)
+    assert model.training  # and a training run continues training
