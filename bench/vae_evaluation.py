@@ -97,7 +97,7 @@ def fader_sweeps(model, segments: np.ndarray, attributes_all: np.ndarray, levels
     return out
 
 
-def interpolations(model, segments: np.ndarray, pairs: int, steps: int, rng) -> dict:
+def interpolations(model, segments: np.ndarray, pairs: int, steps: int, rng, spread: np.ndarray | None = None) -> dict:
     from composer_app.generation import melody, variation
 
     a_idx = rng.choice(len(segments), pairs, replace=False)
@@ -110,13 +110,17 @@ def interpolations(model, segments: np.ndarray, pairs: int, steps: int, rng) -> 
     start_exact = [melody.exact_note_share(a[k], tokens[k, 0]) for k in range(pairs)]
     end_exact = [melody.exact_note_share(b[k], tokens[k, -1]) for k in range(pairs)]
     rho = {name: [] for name in melody.FADER_ATTRIBUTES}
+    rho_clear = {name: [] for name in melody.FADER_ATTRIBUTES}  # ends at least half a data std apart
     true_attrs = variation.segment_attribute_rows(np.stack([a, b], 1))
     for k in range(pairs):
         for j, name in enumerate(melody.FADER_ATTRIBUTES):
             if abs(true_attrs[k, 0, j] - true_attrs[k, 1, j]) > 1e-6:
                 sign = 1.0 if true_attrs[k, 1, j] > true_attrs[k, 0, j] else -1.0
                 rho[name].append(sign * spearman(np.arange(steps), attrs[k, :, j]))
+                if spread is not None and abs(true_attrs[k, 0, j] - true_attrs[k, 1, j]) >= 0.5 * spread[j]:
+                    rho_clear[name].append(rho[name][-1])
     all_rho = [v for values in rho.values() for v in values]
+    clear = [v for values in rho_clear.values() for v in values]
     distinct = [len({tuple(t) for t in tokens[k]}) for k in range(pairs)]
     return {
         "pairs": pairs,
@@ -126,6 +130,15 @@ def interpolations(model, segments: np.ndarray, pairs: int, steps: int, rng) -> 
         "endpoints_notes_exact": round(float(np.mean(start_exact + end_exact)), 4),
         "monotonicity_spearman_median": round(float(np.median(all_rho)), 3),
         "monotonicity_spearman_median_per_attribute": {k: round(float(np.median(v)), 3) for k, v in rho.items() if v},
+        "monotonicity_spearman_quartiles_per_attribute": {
+            k: [round(float(q), 3) for q in np.quantile(v, [0.25, 0.5, 0.75])] for k, v in rho.items() if v
+        },
+        "paths_per_attribute": {k: len(v) for k, v in rho.items()},
+        "where_ends_differ_by_half_a_std": {
+            "monotonicity_spearman_median": round(float(np.median(clear)), 3) if clear else None,
+            "per_attribute": {k: round(float(np.median(v)), 3) for k, v in rho_clear.items() if v},
+            "paths_per_attribute": {k: len(v) for k, v in rho_clear.items()},
+        },
         "share_of_paths_with_rho_at_least_0.9": round(float(np.mean(np.array(all_rho) >= 0.9)), 3),
         "distinct_steps_median": float(np.median(distinct)),
     }
@@ -141,6 +154,8 @@ def variations(model, segments: np.ndarray, rng) -> dict:
     for amount in (0.0, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0):
         latents = variation.vary_latents(mu, amount, rng.integers(0, 2**31, 4))  # (4, n, D)
         tokens = variation.decode(model, latents)
+        if amount > 0:  # as the generator does: each variation in its input's key
+            tokens = np.stack([[variation.fit_key(tokens[c, s : s + 1], segments[s : s + 1])[0] for s in range(len(segments))] for c in range(4)])
         kept = [melody.exact_note_share(segments[s], tokens[c, s]) for c in range(4) for s in range(len(segments))]
         distinct = np.mean([len({tuple(tokens[c, s]) for c in range(4)}) for s in range(len(segments))])
         amounts[f"{amount:.1f}"] = {"input_notes_kept": round(float(np.mean(kept)), 4), "distinct_of_4": round(float(distinct), 2)}
@@ -150,6 +165,7 @@ def variations(model, segments: np.ndarray, rng) -> dict:
         targets = targets_for(preset.mood)
         faders = variation.mood_faders(model.calibration, targets)
         tokens = variation.decode(model, variation.vary_latents(mu, 0.3, rng.integers(0, 2**31, 1), faders))[0]
+        tokens = np.stack([variation.fit_key(tokens[s : s + 1], segments[s : s + 1])[0] for s in range(len(segments))])
         attrs = variation.segment_attribute_rows(tokens).mean(0)
         moods[name] = {
             "valence": preset.mood.valence,
@@ -173,7 +189,7 @@ def main() -> int:
     import torch
 
     torch.set_num_threads(1)
-    from composer_app.generation import training_vae
+    from composer_app.generation import training_vae, variation
     from composer_app.generation.vae import load_vae
 
     started = time.perf_counter()
@@ -188,6 +204,9 @@ def main() -> int:
         "load_average_at_start": os.getloadavg()[0],
         "heldout_segments": int(len(heldout)),
         "dev_segments": int(len(dev)),
+        "refinement": {"steps": variation.REFINE_STEPS, "learning_rate": variation.REFINE_LEARNING_RATE,
+                       "momentum": variation.REFINE_MOMENTUM, "margin": variation.REFINE_MARGIN,
+                       "prior_weight": variation.REFINE_PRIOR_WEIGHT},
         "reconstruction_heldout": reconstruction_refined(model, heldout),
         "reconstruction_dev": reconstruction_refined(model, dev),
         "reconstruction_heldout_encoder_only": training_vae.reconstruction(model, heldout),
@@ -196,7 +215,8 @@ def main() -> int:
     }
     sweep = heldout[rng.choice(len(heldout), min(args.sweep_segments, len(heldout)), replace=False)]
     result["faders_heldout"] = fader_sweeps(model, sweep, segments["train_attributes"])
-    result["interpolation_heldout"] = interpolations(model, heldout, min(args.pairs, len(heldout) // 2), 16, rng)
+    result["interpolation_heldout"] = interpolations(model, heldout, min(args.pairs, len(heldout) // 2), 16, rng,
+                                                     segments["train_attributes"].std(0))
     result["variations_heldout"] = variations(model, sweep[:100], rng)
     result["seconds"] = round(time.perf_counter() - started, 1)
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -82,8 +82,16 @@ def main() -> int:
         "interpolate_16_steps_4_bars_s": median_seconds(cold(lambda: generator.interpolate(InterpolateRequest(a4, b4, steps=16))), args.repeats),
         "model_load_s": load_s,
     }
+    from composer_app.generation import variation
+
     result = {
         "load_average_at_start": load,
+        "load_average_at_end": os.getloadavg()[0],
+        "refinement": {"steps": variation.REFINE_STEPS, "learning_rate": variation.REFINE_LEARNING_RATE,
+                       "momentum": variation.REFINE_MOMENTUM},
+        # on a shared machine the absolute figures follow the load; these ratios much less
+        "ratio_vary_8x4_cold_to_cached": round(figures["vary_8x4_bars_s"] / figures["vary_8x4_bars_again_s"], 2),
+        "ratio_interpolate_16_to_vary_8x4_cached": round(figures["interpolate_16_steps_2_bars_s"] / figures["vary_8x4_bars_again_s"], 2),
         "cpu_count": os.cpu_count(),
         "torch_threads": torch.get_num_threads(),
         "repeats": args.repeats,
@@ -94,7 +102,8 @@ def main() -> int:
     RESULTS.write_text(json.dumps(result, indent=1) + "\n")
     for name, value in figures.items():
         print(f"{name:34s} {value:.3f}")
-    print(f"(load average {load:.1f}) -> {RESULTS.relative_to(ROOT)}")
+    print(f"cold / cached: {result['ratio_vary_8x4_cold_to_cached']}")
+    print(f"(load average {load:.1f} at start, {result['load_average_at_end']:.1f} at end) -> {RESULTS.relative_to(ROOT)}")
     return 0
 
 
