@@ -35,16 +35,20 @@ class NewBarChords:
         return self.chords.symbols()
 
     def text(self) -> str:
-        """"C F | G7 | Am | F C": the chords, bars apart by "|" (when the bar lines are known)."""
-        bars: list[list[str]] = []
-        last_bar = None
-        for event in self.chords:
-            bar = sum(1 for b in self.bar_starts if b <= event.start_tick)
-            if not bars or bar != last_bar:
-                bars.append([])
-            bars[-1].append(event.chord.symbol())
-            last_bar = bar
-        return " | ".join(" ".join(b) for b in bars)
+        """"C F | G7 | % | Am": one entry per bar, "|" between bars, "%" (the lead-sheet repeat sign) for a bar
+        whose chord goes on from the bar before, "–" for a bar without a chord."""
+        if not self.bar_starts:
+            return " ".join(self.chords.symbols())
+        lines = sorted({self.start_tick, *(b for b in self.bar_starts if self.start_tick < b < self.end_tick)})
+        bars = []
+        for begin, end in zip(lines, [*lines[1:], self.end_tick]):
+            starting = [e.chord.symbol() for e in self.chords if begin <= e.start_tick < end]
+            if starting:
+                bars.append(" ".join(starting))
+            else:
+                held = any(e.start_tick < begin < e.start_tick + e.duration_ticks for e in self.chords)
+                bars.append("%" if held else "–")
+        return " | ".join(bars)
 
 
 def chords_for_new_bars(

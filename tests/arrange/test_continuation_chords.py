@@ -51,3 +51,14 @@ def test_the_key_of_the_candidate_is_used_when_the_project_has_none():
     got = chords_for_new_bars(project, prompt, new, 4 * bar, 8 * bar, key=Key(9, "minor"))
     assert (got.tonic_pc, got.minor) == (9, True)
     assert chords_for_new_bars(project, prompt, [], 4 * bar, 8 * bar) is None
+
+
+def test_the_text_has_one_entry_per_bar_with_a_repeat_sign_for_a_held_chord():
+    from composer_app.arrange.continuation_chords import NewBarChords
+    from composer_app.core.chords import Chord, ChordEvent, ChordTrack
+
+    bar = 1920
+    events = [ChordEvent(Chord.parse("C"), 0, 2 * bar), ChordEvent(Chord.parse("F"), 2 * bar, bar // 2),
+              ChordEvent(Chord.parse("G7"), 2 * bar + bar // 2, bar // 2)]
+    chords = NewBarChords(ChordTrack(tuple(events)), 0, 5 * bar, proposed=True, bar_starts=(bar, 2 * bar, 3 * bar, 4 * bar))
+    assert chords.text() == "C | % | F G7 | – | –"
