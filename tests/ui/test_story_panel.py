@@ -231,3 +231,16 @@ def test_a_continuation_takes_per_bar_targets_from_the_mood_timeline():
     loud = [n.velocity for n in candidate.notes if n.start_tick < 2 * bar]
     soft = [n.velocity for n in candidate.notes if n.start_tick >= 3 * bar]
     assert loud and soft and min(loud) > max(soft)
+
+
+def test_dragging_the_score_out_copes_with_whatever_a_file_holds_under_scoring(qtbot, tmp_path, monkeypatch):
+    from composer_app.core.note import Note
+    from composer_app.ui import clip_drag
+
+    monkeypatch.setenv(clip_drag.CACHE_ENV, str(tmp_path / "cache"))
+    for scoring in ([1, 2], {"seed": [7]}, {"seed": 10**40}, "x", {"seed": 12}):
+        project = Project(tracks=(Track("Melody", notes=[Note(0, 60, 480, 90, 0)]),), settings={"scoring": scoring})
+        window, panel = story_window(qtbot, project)
+        (url,) = panel.drag_mime_data().urls()
+        assert url.toLocalFile().endswith("-12.mid" if scoring == {"seed": 12} else "-0.mid")
+        window.close()

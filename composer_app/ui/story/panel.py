@@ -438,7 +438,9 @@ class StoryPanel(QWidget):
 
         folder = cache_dir() / f"{int(time.time())}-{secrets.token_hex(3)}"
         folder.mkdir(parents=True, exist_ok=True)
-        seed = self.document.project.settings.get("scoring", {}).get("seed", 0)
+        scoring = self.document.project.settings.get("scoring")
+        seed = scoring.get("seed", 0) if isinstance(scoring, dict) else 0  # a file may hold anything there
+        seed = seed if isinstance(seed, int) and not isinstance(seed, bool) and 0 <= seed < 2**32 else 0
         path = folder / f"story-bars{self.story.total_bars if self.story else 0}-{seed}.mid"
         save_midi(self.document.project, path)
         mime = QMimeData()
