@@ -17,6 +17,8 @@ import math
 from dataclasses import dataclass, replace
 from typing import Any, Iterable
 
+from composer_app.core.validate import check_real
+
 MAX_POINTS = 4096  # a timeline (and a file) holds at most this many points
 MAX_BAR = 100_000.0  # points lie in 0 <= bar <= MAX_BAR
 MAX_BLEND_BARS = 64.0
@@ -25,15 +27,7 @@ DEFAULT_BLEND_BARS = 1.0
 
 
 def _unit(name: str, value: object) -> float:
-    return _ranged(name, value, -1.0, 1.0)
-
-
-def _ranged(name: str, value: object, low: float, high: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{name} must be a number")
-    if not low <= value <= high:  # compared before float(): an int of 400 digits has no float; NaN fails too
-        raise ValueError(f"{name} must be in range {low:g}..{high:g}")
-    return float(value)
+    return check_real(name, value, -1.0, 1.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,10 +41,10 @@ class MoodPoint:
     label: str = ""
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "bar", _ranged("bar", self.bar, 0.0, MAX_BAR))
+        object.__setattr__(self, "bar", check_real("bar", self.bar, 0.0, MAX_BAR))
         object.__setattr__(self, "valence", _unit("valence", self.valence))
         object.__setattr__(self, "arousal", _unit("arousal", self.arousal))
-        object.__setattr__(self, "blend_bars", _ranged("blend_bars", self.blend_bars, 0.0, MAX_BLEND_BARS))
+        object.__setattr__(self, "blend_bars", check_real("blend_bars", self.blend_bars, 0.0, MAX_BLEND_BARS))
         if not isinstance(self.label, str):
             raise TypeError("label must be a str")
         if len(self.label) > MAX_LABEL_CHARS:

@@ -24,7 +24,7 @@ import numpy as np
 
 from composer_app.core.note import MIDI_PITCH_MAX, Note
 from composer_app.core.track import DRUM_CHANNEL
-from composer_app.core.validate import check_int
+from composer_app.core.validate import check_int, check_real
 
 PITCH_CLASS_NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
 
@@ -98,15 +98,6 @@ def _as_notes(notes: Iterable[Note]) -> tuple[Note, ...]:
         if not isinstance(note, Note):
             raise TypeError("notes must be Note values")
     return result
-
-
-def _check_real(name: str, value: object, low: float, high: float) -> float:
-    """Return ``value`` as a float if it is a real number in ``low..high``, else raise (mido style)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{name} must be a number")
-    if not (low <= value <= high):  # also rejects NaN
-        raise ValueError(f"{name} must be in range {low:g}..{high:g}")
-    return float(value)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -370,8 +361,8 @@ def quantize(
     falls below 1 tick. Drum notes are quantized like any other.
     """
     check_int("grid_ticks", grid_ticks, 1)
-    strength = _check_real("strength", strength, 0.0, 1.0)
-    swing = _check_real("swing", swing, 0.0, 1.0)
+    strength = check_real("strength", strength, 0.0, 1.0)
+    swing = check_real("swing", swing, 0.0, 1.0)
     if not isinstance(quantize_ends, bool):
         raise TypeError("quantize_ends must be a bool")
     check_int("offset_ticks", offset_ticks)
