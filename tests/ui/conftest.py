@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 from PySide6.QtCore import QCoreApplication, QPoint, QSettings, Qt
 
@@ -74,3 +76,27 @@ def drag(qtbot, widget, start: QPoint, end: QPoint, modifier=Qt.KeyboardModifier
         point = start + (end - start) * i / steps
         qtbot.mouseMove(widget, QPoint(round(point.x()), round(point.y())))
     qtbot.mouseRelease(widget, Qt.MouseButton.LeftButton, modifier, end)
+
+
+@pytest.fixture
+def log_path():
+    """The app's log started as the app starts it (file in the test's app data folder, hooks installed)."""
+    from composer_app import logs
+    from composer_app.ui import diagnostics
+
+    path = diagnostics.start_logging()
+    yield path
+    logging.getLogger().removeHandler(logs._handler)
+    logs._handler = None
+
+
+def open_example_sketch(window) -> int:
+    """The composer's sketch: the first four bars of the example clip `make run` opens. Returns ticks per bar."""
+    from composer_app.core.midifile import load_midi
+    from composer_app.paths import example_clip
+
+    example = load_midi(example_clip())
+    bar = example.time_signatures.ticks_per_bar_at(0)
+    track = example.tracks[0]
+    window.document.reset(example.replace_track(0, track.with_notes(n for n in track.notes if n.start_tick < 4 * bar)))
+    return bar

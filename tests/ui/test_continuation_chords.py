@@ -13,8 +13,8 @@ from PySide6.QtCore import Qt
 
 from composer_app.arrange.suggest import chord_tone_rate
 from composer_app.core.chords import chord_track_from_symbols
-from composer_app.core.midifile import load_midi
 from composer_app.ui import clip_drag
+from tests.ui.conftest import open_example_sketch
 from tests.ui.test_suggestions import BAR, REPO, ScriptedEngine, _install, rig  # noqa: F401  (rig: the fixture)
 
 
@@ -105,10 +105,8 @@ def test_real_candidates_get_chords_in_the_window(window, qtbot, artifacts_dir, 
     monkeypatch.setenv(clip_drag.CACHE_ENV, str(tmp_path / "cache"))
     from composer_app.ui.harmony import install_harmony
 
-    example = load_midi(REPO / "resources" / "examples" / "c_major_melody.mid")
-    bar = example.time_signatures.ticks_per_bar_at(0)
-    track = example.tracks[0]
-    window.document.reset(example.replace_track(0, track.with_notes(n for n in track.notes if n.start_tick < 4 * bar)))
+    bar = open_example_sketch(window)
+    sketch = window.document.project.tracks[0].notes
     controller = _install(window, qtbot)
     harmony = install_harmony(window)  # after Suggest, as the app installs them: the lane shows proposed chords
     try:
@@ -155,6 +153,6 @@ def test_real_candidates_get_chords_in_the_window(window, qtbot, artifacts_dir, 
         image = window.grab()
         image.save(str(artifacts_dir / "suggestions-chords-accepted.png"))
         doc.undo_stack.undo()
-        assert not doc.project.chords and len(doc.project.tracks[0].notes) == len([n for n in track.notes if n.start_tick < 4 * bar])
+        assert not doc.project.chords and doc.project.tracks[0].notes == sketch
     finally:
         controller.jobs.shutdown()

@@ -15,18 +15,9 @@ from PySide6.QtCore import QObject, QTimer, QUrl, Slot
 from PySide6.QtGui import QDesktopServices
 
 from composer_app import logs
-from composer_app.ui import diagnostics
 from composer_app.ui.generation_jobs import SuggestRequest
 from tests.ui.conftest import melody_project, show_window
 from tests.ui.test_suggestions import rig  # noqa: F401 - panel + real worker process
-
-
-@pytest.fixture
-def log_path():
-    path = diagnostics.start_logging()
-    yield path
-    logging.getLogger().removeHandler(logs._handler)
-    logs._handler = None
 
 
 def _log_text(path: Path) -> str:

@@ -13,24 +13,14 @@ import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QLineEdit
 
-from composer_app import logs
 from composer_app.core import limits
 from composer_app.core.note import Note
 from composer_app.core.project import Project
 from composer_app.core.track import Track
-from composer_app.ui import diagnostics
 from composer_app.ui.selection import Selection
 from tests.ui.conftest import TPQ, melody_project, show_window
 
 LONG_NAME = "Überleitung € " * 120  # 1,920 bytes of UTF-8, 3-byte characters straddling the cut
-
-
-@pytest.fixture
-def log_path():
-    path = diagnostics.start_logging()
-    yield path
-    logging.getLogger().removeHandler(logs._handler)
-    logs._handler = None
 
 
 def test_a_pasted_track_name_longer_than_the_limit_is_cut_not_refused(qtbot):

@@ -26,6 +26,7 @@ from composer_app.ui.document import Document
 from composer_app.ui.generation_jobs import ERROR, READY, GenerationJobs
 from composer_app.ui.mood_panel import MoodPanel
 from composer_app.ui.suggestions_panel import SuggestController, SuggestionsPanel, build_prompt
+from tests.ui.conftest import open_example_sketch
 
 REPO = Path(__file__).resolve().parents[2]
 WEIGHTS = REPO / "models" / "transformer.safetensors"
@@ -364,11 +365,7 @@ def test_main_window_shortcut_ghosts_accept_undo(window, qtbot, tmp_path, monkey
 @needs_weights
 def test_screenshot_of_the_window_with_real_candidates(window, qtbot, artifacts_dir, tmp_path, monkeypatch):
     monkeypatch.setenv(clip_drag.CACHE_ENV, str(tmp_path / "cache"))
-    # the composer's sketch: the first four bars of the example clip `make run` opens
-    example = load_midi(REPO / "resources" / "examples" / "c_major_melody.mid")
-    bar = example.time_signatures.ticks_per_bar_at(0)
-    track = example.tracks[0]
-    window.document.reset(example.replace_track(0, track.with_notes(n for n in track.notes if n.start_tick < 4 * bar)))
+    bar = open_example_sketch(window)
     controller = _install(window, qtbot)
     try:
         assert controller.jobs.state == READY, controller.jobs.message
