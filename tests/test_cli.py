@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from composer_app.commands import SUBCOMMANDS
+from tests.midi_bytes import END_OF_TRACK, smf, vlq
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "resources" / "examples"
@@ -171,36 +172,19 @@ def bounded(*args: str, env_extra: dict | None = None) -> subprocess.CompletedPr
     )
 
 
-def _vlq(value: int) -> bytes:
-    out = [value & 0x7F]
-    value >>= 7
-    while value:
-        out.append(0x80 | (value & 0x7F))
-        value >>= 7
-    return bytes(reversed(out))
-
-
-def _smf(file_format: int, tpq: int, tracks: list[bytes]) -> bytes:
-    import struct
-
-    header = b"MThd" + struct.pack(">IHHH", 6, file_format, len(tracks), tpq)
-    return header + b"".join(b"MTrk" + struct.pack(">I", len(t)) + t for t in tracks)
-
-
-_END = b"\x00\xff\x2f\x00"
 _SLOWEST_TEMPO = b"\x00\xff\x51\x03\xff\xff\xff"  # 16.7 s per quarter note
 HOSTILE_MIDI = {
     # issue 9's files: a note at tick 2^28 - 1 at 1 tick per quarter (7.5 GB in suggest) ...
-    "far_note": (_smf(0, 1, [_vlq(2**28 - 1) + b"\x90\x3c\x64\x01\x80\x3c\x40" + _END]), "beyond the limit of 65,536 quarter"),
+    "far_note": (smf(0, 1, [vlq(2**28 - 1) + b"\x90\x3c\x64\x01\x80\x3c\x40" + END_OF_TRACK]), "beyond the limit of 65,536 quarter"),
     # ... a one-hour note (render: 33 s, 6 GB, 635 MB written) ...
-    "hour_note": (_smf(0, 1, [b"\x00\x90\x3c\x64" + _vlq(7200) + b"\x80\x3c\x40" + _END]), "a note of 7,200 quarter notes"),
+    "hour_note": (smf(0, 1, [b"\x00\x90\x3c\x64" + vlq(7200) + b"\x80\x3c\x40" + END_OF_TRACK]), "a note of 7,200 quarter notes"),
     # ... the 44-byte variant at the slowest tempo (numpy asked for 1.4 PiB) ...
-    "slow_long_note": (_smf(0, 1, [_SLOWEST_TEMPO + b"\x00\x90\x3c\x64" + _vlq(2**28 - 1) + b"\x80\x3c\x40" + _END]), "a note of 268,435,455 quarter notes"),
+    "slow_long_note": (smf(0, 1, [_SLOWEST_TEMPO + b"\x00\x90\x3c\x64" + vlq(2**28 - 1) + b"\x80\x3c\x40" + END_OF_TRACK]), "a note of 268,435,455 quarter notes"),
     # ... 1 tick per quarter under 4/8 (ZeroDivisionError) ...
-    "meter_4_8": (_smf(0, 1, [b"\x00\xff\x58\x04\x04\x03\x18\x08\x00\x90\x3c\x64\x04\x80\x3c\x40" + _END]), "4/8 meter"),
+    "meter_4_8": (smf(0, 1, [b"\x00\xff\x58\x04\x04\x03\x18\x08\x00\x90\x3c\x64\x04\x80\x3c\x40" + END_OF_TRACK]), "4/8 meter"),
     # ... 65,535 tracks (1.3 MB) and format-2 patterns laid end to end past the span.
-    "tracks": (_smf(1, 480, [b"\x00\x90\x3c\x64\x01\x80\x3c\x40" + _END] * 65535), "65,535 tracks"),
-    "format_2": (_smf(2, 480, [b"\x00\x90\x3c\x64" + _vlq(2**28 - 1) + b"\x80\x3c\x40" + _END] * 3), "refusing to load it"),
+    "tracks": (smf(1, 480, [b"\x00\x90\x3c\x64\x01\x80\x3c\x40" + END_OF_TRACK] * 65535), "65,535 tracks"),
+    "format_2": (smf(2, 480, [b"\x00\x90\x3c\x64" + vlq(2**28 - 1) + b"\x80\x3c\x40" + END_OF_TRACK] * 3), "refusing to load it"),
 }
 
 
@@ -210,7 +194,7 @@ def hostile_folder(tmp_path_factory) -> Path:
     for name, (data, _) in HOSTILE_MIDI.items():
         (folder / f"{name}.mid").write_bytes(data)
     # Within every file limit, but 19 hours of music: render refuses it, info describes it.
-    slow = _smf(0, 1, [_SLOWEST_TEMPO + b"\x00\x90\x3c\x64" + _vlq(4096) + b"\x80\x3c\x40" + _END])
+    slow = smf(0, 1, [_SLOWEST_TEMPO + b"\x00\x90\x3c\x64" + vlq(4096) + b"\x80\x3c\x40" + END_OF_TRACK])
     (folder / "nineteen_hours.mid").write_bytes(slow)
     return folder
 

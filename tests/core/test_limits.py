@@ -8,7 +8,6 @@ NaN in the settings, a lone surrogate in the title, a 100 MB track name.
 from __future__ import annotations
 
 import json
-import struct
 
 import pytest
 
@@ -26,22 +25,7 @@ from composer_app.core.projectfile import (
 )
 from composer_app.core.timing import TimeSignatureChange, TimeSignatureMap
 from composer_app.core.track import Track
-
-END_OF_TRACK = b"\x00\xff\x2f\x00"
-
-
-def vlq(value: int) -> bytes:
-    out = [value & 0x7F]
-    value >>= 7
-    while value:
-        out.append(0x80 | (value & 0x7F))
-        value >>= 7
-    return bytes(reversed(out))
-
-
-def smf(file_format: int, tpq: int, tracks: list[bytes]) -> bytes:
-    header = b"MThd" + struct.pack(">IHHH", 6, file_format, len(tracks), tpq)
-    return header + b"".join(b"MTrk" + struct.pack(">I", len(t)) + t for t in tracks)
+from tests.midi_bytes import END_OF_TRACK, smf, vlq
 
 
 def note(delta: int, length: int, pitch: int = 60) -> bytes:
