@@ -14,7 +14,8 @@ import sys
 import time
 from pathlib import Path
 
-from composer_app.commands.vary import GENERATOR, candidate_json, load_clip, load_vae, write_candidates
+from composer_app.commands.suggest import write_candidates
+from composer_app.commands.vary import GENERATOR, candidate_json, load_clip, load_vae
 from composer_app.errors import BadInputError
 
 HELP = "interpolate between two MIDI clips with the VAE (writes OUTDIR/step-1.mid … and bridge.mid)"
@@ -49,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
         return 1
     steps = generator.interpolate(InterpolateRequest(start, end, steps=args.steps))
     out_dir = Path(args.output)
-    paths = write_candidates(steps, out_dir, "step", "vae interpolation step")
+    paths = write_candidates(steps, out_dir, "step", lambda number, _c: f"vae interpolation step {number}")
     joined = bridge(steps)
     bridge_path = out_dir / "bridge.mid"
     save_clip(

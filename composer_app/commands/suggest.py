@@ -63,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
     if not path.is_file():
         raise BadInputError(f"{path}: no such file")
 
-    from composer_app.core.midifile import load_midi, save_clip
+    from composer_app.core.midifile import load_midi
     from composer_app.mood.mood import Mood
 
     project = load_midi(path)  # MidiFileError is a BadInputError
@@ -131,19 +131,9 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    out_dir = Path(args.output)
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise BadInputError(f"{out_dir}: cannot create the folder ({error.strerror or error})") from None
-    written = []
-    for number, candidate in enumerate(candidates, start=1):
-        target = out_dir / f"candidate-{number}.mid"
-        save_clip(
-            candidate.notes, target, ticks_per_quarter=candidate.ticks_per_quarter, tempo_map=candidate.tempo_map,
-            time_signatures=candidate.time_signatures, name=f"{candidate.generator} candidate {number} (seed {candidate.seed})",
-        )
-        written.append((target, candidate))
+    paths = write_candidates(candidates, Path(args.output), "candidate",
+                             lambda number, c: f"{c.generator} candidate {number} (seed {c.seed})")
+    written = list(zip(paths, candidates))
     seconds = time.perf_counter() - started
     if args.json:
         print(json.dumps({
@@ -174,3 +164,22 @@ def run(args: argparse.Namespace) -> int:
     if empty:
         print(f"composer-app: candidate {', '.join(map(str, empty))} holds no notes", file=sys.stderr)
     return 0
+
+
+def write_candidates(candidates, out_dir: Path, stem: str, name_of) -> list[Path]:
+    """Write each candidate as ``OUT_DIR/STEM-N.mid`` (N from 1), its track named ``name_of(N, candidate)``."""
+    from composer_app.core.midifile import save_clip
+
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise BadInputError(f"{out_dir}: cannot create the folder ({error.strerror or error})") from None
+    paths = []
+    for number, candidate in enumerate(candidates, start=1):
+        target = out_dir / f"{stem}-{number}.mid"
+        save_clip(
+            candidate.notes, target, ticks_per_quarter=candidate.ticks_per_quarter, tempo_map=candidate.tempo_map,
+            time_signatures=candidate.time_signatures, name=name_of(number, candidate),
+        )
+        paths.append(target)
+    return paths

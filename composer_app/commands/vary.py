@@ -16,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-from composer_app.commands.suggest import _check_unit
+from composer_app.commands.suggest import _check_unit, write_candidates
 from composer_app.errors import BadInputError
 
 HELP = "variations of a MIDI clip by the VAE (writes OUTDIR/variation-1.mid …)"
@@ -55,24 +55,6 @@ def load_vae():
 
     torch.set_num_threads(1)  # small batched LSTM steps: one thread is fastest on a busy machine
     return registry.load_generator(GENERATOR)
-
-
-def write_candidates(candidates, out_dir: Path, stem: str, label: str) -> list[Path]:
-    from composer_app.core.midifile import save_clip
-
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise BadInputError(f"{out_dir}: cannot create the folder ({error.strerror or error})") from None
-    paths = []
-    for number, candidate in enumerate(candidates, start=1):
-        target = out_dir / f"{stem}-{number}.mid"
-        save_clip(
-            candidate.notes, target, ticks_per_quarter=candidate.ticks_per_quarter, tempo_map=candidate.tempo_map,
-            time_signatures=candidate.time_signatures, name=f"{label} {number}",
-        )
-        paths.append(target)
-    return paths
 
 
 def candidate_json(path: Path, candidate) -> dict:
@@ -116,7 +98,8 @@ def run(args: argparse.Namespace) -> int:
         return 1
     request = VaryRequest(clip, candidates=args.candidates, amount=args.amount, moods=(mood,) if mood else (), seed=seed)
     candidates = generator.vary(request)
-    paths = write_candidates(candidates, Path(args.output), "variation", f"vae variation (amount {args.amount:g}, seed {seed})")
+    paths = write_candidates(candidates, Path(args.output), "variation",
+                             lambda number, _c: f"vae variation (amount {args.amount:g}, seed {seed}) {number}")
     seconds = time.perf_counter() - started
     if args.json:
         print(json.dumps({
