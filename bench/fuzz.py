@@ -101,6 +101,17 @@ def vlq(value: int) -> bytes:
     return bytes(reversed(out))
 
 
+def read_vlq(data: bytes, i: int) -> tuple[int, int]:
+    """The variable-length quantity at ``data[i]`` and the index after it (IndexError past the end)."""
+    value = 0
+    while True:
+        byte = data[i]
+        i += 1
+        value = value << 7 | (byte & 0x7F)
+        if byte < 0x80:
+            return value, i
+
+
 def split_midi(data: bytes):
     """(header fields, [track event lists]) where an event is [delta, bytes], or None if not parseable."""
     if data[:4] != b"MThd" or len(data) < 14:
@@ -115,37 +126,15 @@ def split_midi(data: bytes):
         events, i, running = [], 0, 0
         try:
             while i < len(body):
-                delta = 0
-                while True:
-                    byte = body[i]
-                    i += 1
-                    delta = delta << 7 | (byte & 0x7F)
-                    if byte < 0x80:
-                        break
+                delta, i = read_vlq(body, i)
                 start = i
                 status = body[i]
                 if status < 0x80:
                     status = running
                 else:
                     i += 1
-                if status == 0xFF:
-                    i += 1
-                    length, shift = 0, 0
-                    while True:
-                        byte = body[i]
-                        i += 1
-                        length = length << 7 | (byte & 0x7F)
-                        if byte < 0x80:
-                            break
-                    i += length
-                elif status in (0xF0, 0xF7):
-                    length = 0
-                    while True:
-                        byte = body[i]
-                        i += 1
-                        length = length << 7 | (byte & 0x7F)
-                        if byte < 0x80:
-                            break
+                if status in (0xFF, 0xF0, 0xF7):  # meta (its type byte first) or sysex: a length, then the data
+                    length, i = read_vlq(body, i + 1 if status == 0xFF else i)
                     i += length
                 else:
                     running = status
