@@ -97,15 +97,17 @@ def fader_sweeps(model, segments: np.ndarray, attributes_all: np.ndarray, levels
     return out
 
 
-def interpolations(model, segments: np.ndarray, pairs: int, steps: int, rng, spread: np.ndarray | None = None) -> dict:
+def interpolations(model, segments: np.ndarray, pairs: int, steps: int, rng, spread: np.ndarray | None = None,
+                   guided: bool = True) -> dict:
+    """Interpolations as the generator makes them (``variation.interpolate``; ``guided`` False: plain decodes)."""
     from composer_app.generation import melody, variation
 
     a_idx = rng.choice(len(segments), pairs, replace=False)
     b_idx = rng.choice(len(segments), pairs, replace=False)
     a, b = segments[a_idx], segments[b_idx]
     mu = variation.encode(model, np.concatenate([a, b]))
-    latents = np.stack([variation.interpolate_latents(mu[k : k + 1], mu[pairs + k : pairs + k + 1], steps)[:, 0] for k in range(pairs)])
-    tokens = variation.decode(model, latents)  # (pairs, steps, 32)
+    # every pair is a one-group clip: (steps, pairs, 32) -> (pairs, steps, 32)
+    tokens = variation.interpolate(model, a, b, mu[:pairs], mu[pairs:], steps, guided=guided).transpose(1, 0, 2)
     attrs = variation.segment_attribute_rows(tokens)
     start_exact = [melody.exact_note_share(a[k], tokens[k, 0]) for k in range(pairs)]
     end_exact = [melody.exact_note_share(b[k], tokens[k, -1]) for k in range(pairs)]
@@ -152,10 +154,9 @@ def variations(model, segments: np.ndarray, rng) -> dict:
     mu = variation.encode(model, segments)
     amounts = {}
     for amount in (0.0, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0):
-        latents = variation.vary_latents(mu, amount, rng.integers(0, 2**31, 4))  # (4, n, D)
-        tokens = variation.decode(model, latents)
-        if amount > 0:  # as the generator does: each variation in its input's key
-            tokens = np.stack([[variation.fit_key(tokens[c, s : s + 1], segments[s : s + 1])[0] for s in range(len(segments))] for c in range(4)])
+        seeds = rng.integers(0, 2**31, 4)  # each segment a clip of its own, varied as the generator does
+        tokens = np.stack([variation.vary(model, segments[s : s + 1], mu[s : s + 1], amount, seeds + s)[:, 0]
+                           for s in range(len(segments))], axis=1)  # (4, n, 32)
         kept = [melody.exact_note_share(segments[s], tokens[c, s]) for c in range(4) for s in range(len(segments))]
         distinct = np.mean([len({tuple(tokens[c, s]) for c in range(4)}) for s in range(len(segments))])
         amounts[f"{amount:.1f}"] = {"input_notes_kept": round(float(np.mean(kept)), 4), "distinct_of_4": round(float(distinct), 2)}
@@ -163,9 +164,10 @@ def variations(model, segments: np.ndarray, rng) -> dict:
     for name in ("happy", "tense", "sad", "calm"):
         preset = PRESETS[name]
         targets = targets_for(preset.mood)
-        faders = variation.mood_faders(model.calibration, targets)
-        tokens = variation.decode(model, variation.vary_latents(mu, 0.3, rng.integers(0, 2**31, 1), faders))[0]
-        tokens = np.stack([variation.fit_key(tokens[s : s + 1], segments[s : s + 1])[0] for s in range(len(segments))])
+        row = np.array([[float(getattr(targets, k)) for k in melody.FADER_ATTRIBUTES]])
+        seed = int(rng.integers(0, 2**31))  # each segment a clip of its own, varied as the generator does
+        tokens = np.stack([variation.vary(model, segments[s : s + 1], mu[s : s + 1], 0.3, [seed + s], row)[0, 0]
+                           for s in range(len(segments))])
         attrs = variation.segment_attribute_rows(tokens).mean(0)
         moods[name] = {
             "valence": preset.mood.valence,
@@ -177,15 +179,37 @@ def variations(model, segments: np.ndarray, rng) -> dict:
     return {"amounts": amounts, "moods_amount_0.3": moods, "inputs_mean": {k: round(float(v), 3) for k, v in zip(melody.FADER_ATTRIBUTES, inputs)}}
 
 
+def dev_only(model, dev: np.ndarray, train_attributes: np.ndarray, args, rng, started: float) -> int:
+    """Interpolations and variations on the dev split, what the decode-time guidance was tuned on."""
+    sweep = dev[rng.choice(len(dev), min(args.sweep_segments, len(dev)), replace=False)]
+    result = {
+        "split": "dev",
+        "load_average_at_start": os.getloadavg()[0],
+        "interpolation_dev": interpolations(model, dev, min(args.pairs, len(dev) // 2), 16, rng, train_attributes.std(0)),
+        "variations_dev": variations(model, sweep[:100], rng),
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=1) + "\n")
+    interpolation = result["interpolation_dev"]
+    print(json.dumps({k: interpolation[k] for k in ("endpoints_notes_exact", "monotonicity_spearman_median",
+                                                    "monotonicity_spearman_median_per_attribute")}, indent=1))
+    print(json.dumps(result["variations_dev"], indent=1))
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--weights", type=Path, default=ROOT / "models" / "vae.safetensors")
-    parser.add_argument("--segments", type=Path, default=Path("/work/main/cache/vae-segments.npz"))
+    parser.add_argument("--segments", type=Path, default=ROOT / "cache" / "vae-segments.npz")
     parser.add_argument("--heldout", type=int, default=2976, help="held-out segments to reconstruct (all by default)")
     parser.add_argument("--sweep-segments", type=int, default=200)
     parser.add_argument("--pairs", type=int, default=500)
-    parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--out", type=Path, default=None, help="default: bench/results/vae_evaluation.json (dev: vae_evaluation-dev.json)")
+    parser.add_argument("--split", choices=("heldout", "dev"), default="heldout",
+                        help="dev: only interpolations and variations, on the dev split (for tuning)")
     args = parser.parse_args()
+    args.out = args.out or (RESULTS if args.split == "heldout" else RESULTS.with_name("vae_evaluation-dev.json"))
     import torch
 
     torch.set_num_threads(1)
@@ -199,6 +223,8 @@ def main() -> int:
     heldout = segments["heldout"].astype(np.int64)
     heldout = heldout[rng.permutation(len(heldout))[: args.heldout]]
     dev = segments["dev"].astype(np.int64)
+    if args.split == "dev":
+        return dev_only(model, dev, segments["train_attributes"], args, rng, started)
     result = {
         "weights": str(args.weights.name),
         "load_average_at_start": os.getloadavg()[0],

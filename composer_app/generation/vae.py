@@ -184,8 +184,12 @@ class MelodyVAE(nn.Module):
         return mu, (0.5 * logvar).exp()
 
     @torch.no_grad()
-    def decode(self, z: torch.Tensor, temperature: float = 0.0, generator: torch.Generator | None = None) -> torch.Tensor:
-        """Token rows (B, steps) decoded from z (B, latent_dim): greedy when ``temperature`` is 0."""
+    def decode(self, z: torch.Tensor, temperature: float = 0.0, generator: torch.Generator | None = None,
+               logit_bias: torch.Tensor | None = None) -> torch.Tensor:
+        """Token rows (B, steps) decoded from z (B, latent_dim): greedy when ``temperature`` is 0.
+
+        ``logit_bias`` (B, vocab_size): added to the logits at every step (``variation``'s mode guidance).
+        """
         batch = z.shape[0]
         token = torch.full((batch, 1), self.start_token, dtype=torch.long)
         state = self.decoder.initial_state(z)
@@ -193,6 +197,8 @@ class MelodyVAE(nn.Module):
         for t in range(self.config.steps):
             logits, state = self.decoder(z, token, state)
             logits = logits[:, -1].float()
+            if logit_bias is not None:
+                logits = logits + logit_bias
             if temperature <= 0:
                 token = logits.argmax(-1, keepdim=True)
             else:
@@ -328,16 +334,13 @@ class VAEGenerator(Generator):
         mu = self.codes(segments)
         targets = _segment_targets(request.moods, len(segments), clip)
         seeds = [request.seed + i for i in range(request.candidates)]  # candidate i: seed + i, as suggestions
-        latents = variation.vary_latents(mu, float(request.amount), seeds)
-        for k, target in enumerate(targets):
-            if target is not None:
-                for dim, value in variation.mood_faders(self.calibration, target).items():
-                    latents[:, k, dim] = value
+        rows = None
+        if any(t is not None for t in targets):
+            rows = np.array([[np.nan if t is None or getattr(t, name) is None else float(getattr(t, name))
+                              for name in melody.FADER_ATTRIBUTES] for t in targets])
         if cancel():
             raise Cancelled("variation cancelled")
-        tokens = variation.decode(self.model, latents)  # (candidates, k, steps): one batch
-        if request.amount > 0:  # a variation stays in the clip's key
-            tokens = np.stack([variation.fit_key(candidate, segments) for candidate in tokens])
+        tokens = variation.vary(self.model, segments, mu, float(request.amount), seeds, rows)  # (candidates, k, steps)
         velocity = _velocity(clip, targets)
         for i in range(request.candidates):
             emit(_candidate(tokens[i], clip, length_steps, velocity, self.name, seeds[i], i, started))
@@ -350,10 +353,9 @@ class VAEGenerator(Generator):
         b, length_b = melody.clip_to_segments(request.end.notes, request.end.ticks_per_quarter)
         a, b = variation.pair_segments(a, b)
         mu = self.codes(np.concatenate([a, b]))
-        latents = variation.interpolate_latents(mu[: len(a)], mu[len(a) :], request.steps)
         if cancel():
             raise Cancelled("interpolation cancelled")
-        tokens = variation.decode(self.model, latents)  # (steps, k, steps_per_segment): one batch
+        tokens = variation.interpolate(self.model, a, b, mu[: len(a)], mu[len(a) :], request.steps)  # (steps, k, steps_per_segment)
         clip = request.start
         length_steps = max(length_a, length_b)
         v_a, v_b = _velocity(request.start, ()), _velocity(request.end, ())

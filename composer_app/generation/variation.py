@@ -128,6 +128,29 @@ def vary_latents(mu: np.ndarray, amount: float, seeds, faders: dict[int, float] 
     return z.astype(np.float32)
 
 
+def vary(model, segments: np.ndarray, mu: np.ndarray, amount: float, seeds, targets: np.ndarray | None = None) -> np.ndarray:
+    """Variations (len(seeds), k, SEGMENT_STEPS) of a clip's segments (k, SEGMENT_STEPS) with codes ``mu``.
+
+    ``targets`` (k, n_attributes) in FADER_ATTRIBUTES order (NaN: no target), a mood's per group: the
+    faders are set to them (``mood_faders``) and the decode is steered toward them (``decode_toward``:
+    the mode fader alone does not move the mode). With ``amount`` > 0 each variation is moved into the
+    clip's key (``fit_key``).
+    """
+    latents = vary_latents(mu, amount, seeds)
+    if targets is None:
+        tokens = decode(model, latents)
+    else:
+        targets = np.asarray(targets, dtype=np.float64)
+        for k, row in enumerate(targets):
+            wanted = {name: float(v) for name, v in zip(melody.FADER_ATTRIBUTES, row) if not np.isnan(v)}
+            for dim, value in mood_faders(model.calibration, wanted).items():
+                latents[:, k, dim] = value
+        tokens = decode_toward(model, latents, targets[None])
+    if amount > 0:  # a variation stays in the clip's key
+        tokens = np.stack([fit_key(candidate, segments) for candidate in tokens])
+    return tokens
+
+
 def pitch_class_profile(segments: np.ndarray) -> np.ndarray:
     """Duration-weighted pitch-class histogram (12,) of token segments (..., SEGMENT_STEPS)."""
     hist = np.zeros(12)
@@ -172,6 +195,24 @@ def interpolate_latents(mu_a: np.ndarray, mu_b: np.ndarray, steps: int) -> np.nd
     return ((1.0 - t) * mu_a[None] + t * mu_b[None]).astype(np.float32)
 
 
+def interpolate(model, a: np.ndarray, b: np.ndarray, mu_a: np.ndarray, mu_b: np.ndarray, steps: int,
+                guided: bool = True) -> np.ndarray:
+    """Tokens (steps, k, SEGMENT_STEPS) from segments ``a`` to ``b`` (both (k, SEGMENT_STEPS), codes ``mu_a``/``mu_b``).
+
+    Step j decodes ``interpolate_latents``; the inner steps are decoded toward the attributes
+    interpolated between the two ends' measured ones (``decode_toward``: the mode does not follow the
+    latent path by itself), the ends plainly, so that they reproduce their inputs.
+    """
+    latents = interpolate_latents(mu_a, mu_b, steps)
+    if not guided:
+        return decode(model, latents)
+    t = np.linspace(0.0, 1.0, steps)[:, None, None]
+    ends = segment_attribute_rows(np.stack([a, b]))  # (2, k, n_attributes)
+    targets = (1.0 - t) * ends[0][None] + t * ends[1][None]
+    targets[0] = targets[-1] = np.nan
+    return decode_toward(model, latents, targets)
+
+
 def pair_segments(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Both segment lists at the longer one's length (the shorter one's segments repeat in order)."""
     k = max(len(a), len(b))
@@ -182,3 +223,107 @@ def segment_attribute_rows(tokens: np.ndarray) -> np.ndarray:
     """Fader attributes (..., len(FADER_ATTRIBUTES)) of token segments (..., SEGMENT_STEPS)."""
     flat = np.asarray(tokens).reshape(-1, melody.SEGMENT_STEPS)
     return melody.attribute_matrix(flat).reshape(*np.asarray(tokens).shape[:-1], len(melody.FADER_ATTRIBUTES))
+
+
+# ----------------------------------------------------------------------------------------------
+# Decoding toward attribute targets: mode guidance at decode time, several decodes ranked
+
+# The mode fader does not move the mode (models/vae.md), so the mode is steered where the Transformer's
+# is: a pitch-class logit bias from ``keys.plan_key`` (the 3rd, 6th and 7th of the decode's own fitted
+# key moved toward the target mode, off-scale pitch classes down), in the direction the plain decode has
+# to move, at a few strengths; the decode whose attributes lie nearest the targets is kept.
+MODE_PUSHES = (0.1, 0.2, 0.3)  # major_strength targets handed to keys.plan_key (0.3: its full strength)
+GUIDANCE_GAINS = (1.0, 3.0)  # multiples of plan_key's bias (1: the Transformer's own strength)
+RANK_SCALE_PITCH_SEMITONES = 3.0  # ranking: this many semitones of register error weigh one unit
+_PITCH_CLASS_OF_TOKEN = np.concatenate([[-1] * melody.NOTE_ON, np.arange(melody.MIN_PITCH, melody.MAX_PITCH + 1) % 12])
+
+
+def token_bias(pitch_class_bias: np.ndarray) -> np.ndarray:
+    """Logit bias (..., VOCAB_SIZE) of a pitch-class bias (..., 12): each pitch token gets its class's, NOTE_OFF/HOLD 0."""
+    bias = np.asarray(pitch_class_bias, dtype=np.float32)
+    out = np.zeros(bias.shape[:-1] + (melody.VOCAB_SIZE,), dtype=np.float32)
+    out[..., melody.NOTE_ON :] = bias[..., _PITCH_CLASS_OF_TOKEN[melody.NOTE_ON :]]
+    return out
+
+
+def mode_bias(tokens: np.ndarray, major_strength: float) -> np.ndarray:
+    """Pitch-class logit bias (12,) toward ``major_strength`` in the key the segment ``tokens`` fits best (``keys.plan_key``)."""
+    from composer_app.generation.keys import plan_key
+
+    return plan_key(pitch_class_profile(np.asarray(tokens)[None]), float(major_strength)).pitch_class_bias
+
+
+def ranking_units(attributes: np.ndarray) -> np.ndarray:
+    """Attributes (..., n) in FADER_ATTRIBUTES order on the ranking scales, where one unit of each weighs the same.
+
+    Mode strength and note density (in octaves) on the engine's scales (``plan.target_distance``),
+    register in units of ``RANK_SCALE_PITCH_SEMITONES``.
+    """
+    from composer_app.generation.plan import RANK_SCALE_DENSITY_OCTAVES, RANK_SCALE_MAJOR_STRENGTH
+
+    out = np.array(attributes, dtype=np.float64)
+    for j, name in enumerate(melody.FADER_ATTRIBUTES):
+        if name == "note_density":
+            out[..., j] = np.log2(np.maximum(out[..., j], 0.05)) / RANK_SCALE_DENSITY_OCTAVES
+        elif name == "major_strength":
+            out[..., j] /= RANK_SCALE_MAJOR_STRENGTH
+        else:
+            out[..., j] /= RANK_SCALE_PITCH_SEMITONES
+    return out
+
+
+def attribute_distance(attributes: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """How far attributes (..., n) are from targets (..., n), in ``ranking_units`` summed; NaN targets count 0."""
+    return np.nansum(np.abs(ranking_units(attributes) - ranking_units(targets)), axis=-1)
+
+
+def decode_options(model, latents: np.ndarray, targets: np.ndarray, pushes=MODE_PUSHES, gains=GUIDANCE_GAINS):
+    """Each latent (n, latent_dim) decoded plainly and with mode guidance toward its targets (n, n_attributes).
+
+    Where a latent has a mode target and its plain decode's mode differs, it is decoded again with the
+    mode bias (``mode_bias``) of each push in ``pushes`` (toward major when the decode must become more
+    major, else toward minor) times each gain in ``gains``, all in one batch. Returns ``options``
+    (1 + len(gains) * len(pushes), n, SEGMENT_STEPS) (option 0: the plain decode), their ``attributes``
+    (same leading shape, n_attributes) and ``valid`` (options, n): False where a latent was not guided.
+    """
+    flat_z = np.asarray(latents, dtype=np.float32)
+    targets = np.asarray(targets, dtype=np.float64)
+    plain = decode(model, flat_z)
+    measured = segment_attribute_rows(plain)
+    count = 1 + len(pushes) * len(gains)
+    options = np.repeat(plain[None], count, axis=0)
+    attributes = np.repeat(measured[None], count, axis=0)
+    valid = np.zeros((count, len(plain)), dtype=bool)
+    valid[0] = True
+    mode = melody.FADER_ATTRIBUTES.index("major_strength")
+    direction = np.sign(np.nan_to_num(targets[:, mode] - measured[:, mode]))
+    rows = np.flatnonzero(direction != 0)
+    if not len(rows) or count == 1:
+        return options, attributes, valid
+    biases = np.stack([[token_bias(mode_bias(plain[r], direction[r] * push)) for r in rows] for push in pushes])  # (P, R, V)
+    biases = np.concatenate([gain * biases for gain in gains])  # (G * P, R, V)
+    z = np.broadcast_to(flat_z[rows], biases.shape[:2] + flat_z.shape[-1:]).reshape(-1, flat_z.shape[-1])
+    guided = model.decode(torch.from_numpy(np.ascontiguousarray(z)), logit_bias=torch.from_numpy(biases.reshape(-1, biases.shape[-1])))
+    guided = guided.numpy().reshape(count - 1, len(rows), -1)
+    options[1:, rows] = guided
+    attributes[1:, rows] = segment_attribute_rows(guided)
+    valid[1:, rows] = True
+    return options, attributes, valid
+
+
+def decode_toward(model, latents: np.ndarray, targets: np.ndarray, pushes=MODE_PUSHES, gains=GUIDANCE_GAINS) -> np.ndarray:
+    """Greedy tokens (..., SEGMENT_STEPS) of latents (..., latent_dim), each decoded toward its attribute targets (..., n).
+
+    Of the plain and the guided decodes (``decode_options``) the one nearest its targets
+    (``attribute_distance``) is kept, the plain one on a tie. NaN targets: no target for that
+    attribute (all NaN: the plain decode).
+    """
+    latents = np.asarray(latents, dtype=np.float32)
+    shape = latents.shape[:-1]
+    targets = np.broadcast_to(np.asarray(targets, dtype=np.float64), shape + np.shape(targets)[-1:])
+    flat_targets = targets.reshape(-1, targets.shape[-1])
+    options, attributes, valid = decode_options(model, latents.reshape(-1, latents.shape[-1]), flat_targets, pushes, gains)
+    distance = np.where(valid, attribute_distance(attributes, flat_targets[None]), np.inf)
+    best = distance.argmin(axis=0)  # the first minimum: the plain decode, then the weakest guidance, on a tie
+    out = options[best, np.arange(options.shape[1])]
+    return out.reshape(*shape, out.shape[-1])
