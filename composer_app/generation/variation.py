@@ -32,6 +32,9 @@ REFINE_STEPS = 10  # gradient steps on z after the encoder (0: the encoder's mea
 REFINE_LEARNING_RATE = 0.2  # Adam step size on z
 REFINE_MOMENTUM = 0.5  # Adam's beta1: 0.5 reaches in 10 steps what 0.9 (lr 0.15) reached in 15 (dev, 500 segments)
 REFINE_MARGIN = 1.0  # a segment stops once every right token leads the runner-up by this many logits
+VARY_DRAWS = 8  # each variation (amount > 0) is the best of this many latent draws (``departure_cost``)
+DEPARTURE_INTERVAL_WEIGHT = 1.0  # weight of the melodic-interval distribution's L1 distance in ``departure_cost``
+BAR_STEPS = melody.SEGMENT_STEPS // melody.SEGMENT_BARS  # 16th steps per 4/4 bar
 REFINE_PRIOR_WEIGHT = 0.1  # weight of the prior term 0.5 * |z|^2: keeps refined codes where the decoder was trained
 
 
@@ -128,27 +131,75 @@ def vary_latents(mu: np.ndarray, amount: float, seeds, faders: dict[int, float] 
     return z.astype(np.float32)
 
 
-def vary(model, segments: np.ndarray, mu: np.ndarray, amount: float, seeds, targets: np.ndarray | None = None) -> np.ndarray:
+def vary(model, segments: np.ndarray, mu: np.ndarray, amount: float, seeds, targets: np.ndarray | None = None,
+         draws: int = VARY_DRAWS) -> np.ndarray:
     """Variations (len(seeds), k, SEGMENT_STEPS) of a clip's segments (k, SEGMENT_STEPS) with codes ``mu``.
 
     ``targets`` (k, n_attributes) in FADER_ATTRIBUTES order (NaN: no target), a mood's per group: the
     faders are set to them (``mood_faders``) and the decode is steered toward them (``decode_toward``:
     the mode fader alone does not move the mode). With ``amount`` > 0 each variation is moved into the
-    clip's key (``fit_key``).
+    clip's key (``fit_key``), and each candidate is the best of ``draws`` latent draws
+    (``departure_cost`` plus, with targets, the distance to them): draw 0 of candidate seed ``s`` is
+    ``vary_latents``' draw for ``s``, draw d > 0 the one for the seed sequence ``[s, d]``.
     """
-    latents = vary_latents(mu, amount, seeds)
+    draws = max(1, int(draws)) if amount > 0 else 1
+    latents = np.stack([vary_latents(mu, amount, [s if d == 0 else [int(s), d] for s in seeds]) for d in range(draws)])
     if targets is None:
-        tokens = decode(model, latents)
+        tokens = decode(model, latents)  # (draws, candidates, k, steps): one batch
     else:
         targets = np.asarray(targets, dtype=np.float64)
         for k, row in enumerate(targets):
             wanted = {name: float(v) for name, v in zip(melody.FADER_ATTRIBUTES, row) if not np.isnan(v)}
             for dim, value in mood_faders(model.calibration, wanted).items():
-                latents[:, k, dim] = value
-        tokens = decode_toward(model, latents, targets[None])
-    if amount > 0:  # a variation stays in the clip's key
-        tokens = np.stack([fit_key(candidate, segments) for candidate in tokens])
-    return tokens
+                latents[..., k, dim] = value
+        tokens = decode_toward(model, latents, targets)
+    if amount <= 0:
+        return tokens[0]
+    tokens = np.stack([[fit_key(candidate, segments) for candidate in draw] for draw in tokens])  # a variation stays in the clip's key
+    if draws == 1:
+        return tokens[0]
+    cost = np.array([[departure_cost(candidate, segments) for candidate in draw] for draw in tokens])  # (draws, candidates)
+    if targets is not None:
+        cost += attribute_distance(segment_attribute_rows(tokens), targets).mean(axis=-1)
+    best = cost.argmin(axis=0)  # the first minimum: draw 0 on a tie
+    return tokens[best, np.arange(tokens.shape[1])]
+
+
+def bar_onsets(tokens: np.ndarray) -> list[tuple[int, ...]]:
+    """The onset steps of each 4/4 bar (16 steps) of token segments (..., SEGMENT_STEPS), bar by bar."""
+    rows = np.asarray(tokens).reshape(-1, BAR_STEPS)
+    return [tuple(np.flatnonzero(row >= melody.NOTE_ON).tolist()) for row in rows]
+
+
+def departure_cost(variation: np.ndarray, segments: np.ndarray) -> float:
+    """How much a variation (k, SEGMENT_STEPS) departs from its clip's (``segments``) rhythm and pitch material.
+
+    The sum of: the share of its bars whose onsets are those of none of the clip's bars (real phrases
+    restate their bars' rhythms), the L1 distance of the two duration-weighted pitch-class
+    distributions (0..2), and the share of its notes on pitch classes the clip never plays. What the
+    realism classifier told variations from real phrases by (models/vae.md).
+    """
+    rhythms = set(bar_onsets(segments))
+    own = [o for o in bar_onsets(variation) if o]
+    rhythm = 1.0 - (sum(o in rhythms for o in own) / len(own)) if own else 1.0
+    mine, theirs = pitch_class_profile(variation), pitch_class_profile(segments)
+    if not mine.sum() or not theirs.sum():
+        return rhythm
+    notes = np.concatenate([melody.tokens_to_notes(row) for row in np.asarray(variation).reshape(-1, melody.SEGMENT_STEPS)])
+    foreign = float(np.mean(theirs[notes[:, 2] % 12] == 0))
+    cost = rhythm + float(np.abs(mine / mine.sum() - theirs / theirs.sum()).sum()) + foreign
+    if DEPARTURE_INTERVAL_WEIGHT:
+        cost += DEPARTURE_INTERVAL_WEIGHT * float(np.abs(interval_profile(variation) - interval_profile(segments)).sum())
+    return cost
+
+
+def interval_profile(segments: np.ndarray) -> np.ndarray:
+    """Distribution (9,) of melodic intervals of token segments over the realism test's bins (``realism.INTERVAL_EDGES``)."""
+    from composer_app.generation.realism import INTERVAL_EDGES
+
+    pitches = np.concatenate([melody.tokens_to_notes(row)[:, 2] for row in np.asarray(segments).reshape(-1, melody.SEGMENT_STEPS)])
+    counts = np.bincount(np.digitize(np.diff(pitches), INTERVAL_EDGES), minlength=len(INTERVAL_EDGES) + 1).astype(np.float64)
+    return counts / counts.sum() if counts.sum() else counts
 
 
 def pitch_class_profile(segments: np.ndarray) -> np.ndarray:
@@ -171,9 +222,13 @@ def key_shift(segments: np.ndarray, reference: np.ndarray) -> int:
     if own.std() == 0 or ref.std() == 0:
         return 0
     rows = np.asarray(segments).reshape(-1, melody.SEGMENT_STEPS)
+    shifts = sorted(range(-6, 6), key=abs)
+    moved = np.stack([np.roll(own, shift) for shift in shifts])  # Pearson r of every shift at once
+    moved = moved - moved.mean(axis=1, keepdims=True)
+    centred = ref - ref.mean()
+    fits = moved @ centred / (np.sqrt((moved**2).sum(axis=1)) * np.sqrt(centred @ centred))
     best, best_fit = 0, -np.inf
-    for shift in sorted(range(-6, 6), key=abs):
-        fit = float(np.corrcoef(np.roll(own, shift), ref)[0, 1])
+    for shift, fit in zip(shifts, fits.tolist()):
         if fit > best_fit + 1e-9 and all(melody.transpose_tokens(row, shift) is not None for row in rows):
             best, best_fit = shift, fit
     return best
@@ -233,7 +288,7 @@ def segment_attribute_rows(tokens: np.ndarray) -> np.ndarray:
 # key moved toward the target mode, off-scale pitch classes down), in the direction the plain decode has
 # to move, at a few strengths; the decode whose attributes lie nearest the targets is kept.
 MODE_PUSHES = (0.1, 0.2, 0.3)  # major_strength targets handed to keys.plan_key (0.3: its full strength)
-GUIDANCE_GAINS = (1.0, 3.0)  # multiples of plan_key's bias (1: the Transformer's own strength)
+GUIDANCE_GAINS = (1.0, 3.0, 10.0)  # multiples of plan_key's bias (1: the Transformer's own strength; 10: nearly a mask)
 RANK_SCALE_PITCH_SEMITONES = 3.0  # ranking: this many semitones of register error weigh one unit
 _PITCH_CLASS_OF_TOKEN = np.concatenate([[-1] * melody.NOTE_ON, np.arange(melody.MIN_PITCH, melody.MAX_PITCH + 1) % 12])
 
