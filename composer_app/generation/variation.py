@@ -158,7 +158,9 @@ def vary(model, segments: np.ndarray, mu: np.ndarray, amount: float, seeds, targ
     tokens = np.stack([[fit_key(candidate, segments) for candidate in draw] for draw in tokens])  # a variation stays in the clip's key
     if draws == 1:
         return tokens[0]
-    cost = np.array([[departure_cost(candidate, segments) for candidate in draw] for draw in tokens])  # (draws, candidates)
+    # with a mood the pitch classes are meant to move (the mode): only rhythm and melodic motion are compared
+    pitch_classes = targets is None
+    cost = np.array([[departure_cost(candidate, segments, pitch_classes) for candidate in draw] for draw in tokens])  # (draws, candidates)
     if targets is not None:
         cost += attribute_distance(segment_attribute_rows(tokens), targets).mean(axis=-1)
     best = cost.argmin(axis=0)  # the first minimum: draw 0 on a tie
@@ -171,25 +173,23 @@ def bar_onsets(tokens: np.ndarray) -> list[tuple[int, ...]]:
     return [tuple(np.flatnonzero(row >= melody.NOTE_ON).tolist()) for row in rows]
 
 
-def departure_cost(variation: np.ndarray, segments: np.ndarray) -> float:
-    """How much a variation (k, SEGMENT_STEPS) departs from its clip's (``segments``) rhythm and pitch material.
+def departure_cost(variation: np.ndarray, segments: np.ndarray, pitch_classes: bool = True) -> float:
+    """How much a variation (k, SEGMENT_STEPS) departs from its clip's (``segments``) rhythm and melodic material.
 
     The sum of: the share of its bars whose onsets are those of none of the clip's bars (real phrases
-    restate their bars' rhythms), the L1 distance of the two duration-weighted pitch-class
-    distributions (0..2), and the share of its notes on pitch classes the clip never plays. What the
-    realism classifier told variations from real phrases by (models/vae.md).
+    restate their bars' rhythms), ``DEPARTURE_INTERVAL_WEIGHT`` times the L1 distance of the two
+    melodic-interval distributions (0..2), and with ``pitch_classes`` the L1 distance of the two
+    duration-weighted pitch-class distributions (0..2) and the share of its notes on pitch classes
+    the clip never plays. What the realism classifier told variations from real phrases by (models/vae.md).
     """
     rhythms = set(bar_onsets(segments))
     own = [o for o in bar_onsets(variation) if o]
-    rhythm = 1.0 - (sum(o in rhythms for o in own) / len(own)) if own else 1.0
+    cost = 1.0 - (sum(o in rhythms for o in own) / len(own)) if own else 1.0
+    cost += DEPARTURE_INTERVAL_WEIGHT * float(np.abs(interval_profile(variation) - interval_profile(segments)).sum())
     mine, theirs = pitch_class_profile(variation), pitch_class_profile(segments)
-    if not mine.sum() or not theirs.sum():
-        return rhythm
-    notes = np.concatenate([melody.tokens_to_notes(row) for row in np.asarray(variation).reshape(-1, melody.SEGMENT_STEPS)])
-    foreign = float(np.mean(theirs[notes[:, 2] % 12] == 0))
-    cost = rhythm + float(np.abs(mine / mine.sum() - theirs / theirs.sum()).sum()) + foreign
-    if DEPARTURE_INTERVAL_WEIGHT:
-        cost += DEPARTURE_INTERVAL_WEIGHT * float(np.abs(interval_profile(variation) - interval_profile(segments)).sum())
+    if pitch_classes and mine.sum() and theirs.sum():
+        notes = np.concatenate([melody.tokens_to_notes(row) for row in np.asarray(variation).reshape(-1, melody.SEGMENT_STEPS)])
+        cost += float(np.abs(mine / mine.sum() - theirs / theirs.sum()).sum()) + float(np.mean(theirs[notes[:, 2] % 12] == 0))
     return cost
 
 

@@ -144,6 +144,41 @@ def test_interpolation_ends_reproduce_the_clips_and_attributes_move_monotonicall
     assert spearmanr(range(8), register).statistic >= 0.9
 
 
+def test_interpolation_from_major_to_minor_moves_the_mode_monotonically(vae):
+    major, minor = example_clip("c_major_melody.mid", bars=2), example_clip("a_minor_melody.mid", bars=2)
+    for a, b, sign in ((major, minor, -1), (minor, major, 1)):
+        steps = vae.interpolate(InterpolateRequest(a, b, steps=8))
+        mode = [s.attributes.major_strength for s in steps]
+        # plain decodes of the latent path: |rho| 0.86 on these two clips; guided 0.98
+        assert sign * spearmanr(range(8), mode).statistic >= 0.93, np.round(mode, 2)
+        assert reproduced_share(a, steps[0]) >= RECONSTRUCTED_AT_LEAST and reproduced_share(b, steps[-1]) >= RECONSTRUCTED_AT_LEAST
+
+
+def test_vary_toward_sad_lowers_the_mode_strength(vae):
+    moved = []
+    for name in ("c_major_melody.mid", "a_minor_melody.mid"):
+        clip = example_clip(name, bars=4)
+        mode = {}
+        for mood in ("sad", "happy"):
+            out = vae.vary(VaryRequest(clip, candidates=6, amount=0.3, moods=(PRESETS[mood].mood,), seed=2))
+            mode[mood] = float(np.mean([c.attributes.major_strength for c in out]))
+        moved.append(mode["happy"] - mode["sad"])
+    # without the mode guidance (the faders alone) happy - sad was between -0.13 and 0.08 on these clips
+    assert min(moved) >= 0.1 and np.mean(moved) >= 0.15, moved
+
+
+def test_variations_are_the_draws_nearest_the_clip(vae):
+    clip = example_clip("c_major_melody.mid", bars=4)
+    segments, _ = melody.clip_to_segments(clip.notes, clip.ticks_per_quarter)
+    mu = vae.codes(segments)
+    seeds = list(range(20, 28))
+    ranked = variation.vary(vae.model, segments, mu, 0.3, seeds)
+    single = variation.vary(vae.model, segments, mu, 0.3, seeds, draws=1)
+    cost = [[variation.departure_cost(c, segments) for c in found] for found in (ranked, single)]
+    assert np.mean(cost[0]) < np.mean(cost[1]) - 0.2, cost
+    assert len({c.tobytes() for c in ranked}) == len(seeds)  # still as many different variations
+
+
 def test_longer_clips_are_interpolated_group_by_group(vae):
     a = example_clip("c_major_melody.mid")  # 8 bars
     b = busy_clip()  # 2 bars: its group repeats
