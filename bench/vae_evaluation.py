@@ -206,6 +206,9 @@ def main() -> int:
     parser.add_argument("--sweep-segments", type=int, default=200)
     parser.add_argument("--pairs", type=int, default=500)
     parser.add_argument("--out", type=Path, default=None, help="default: bench/results/vae_evaluation.json (dev: vae_evaluation-dev.json)")
+    parser.add_argument("--reuse-unchanged", action="store_true",
+                        help="take reconstruction, KL and fader sweeps from the existing results file (for a change "
+                             "that leaves the encoder, the plain decoder and the weights as they were) and measure the rest")
     parser.add_argument("--split", choices=("heldout", "dev"), default="heldout",
                         help="dev: only interpolations and variations, on the dev split (for tuning)")
     args = parser.parse_args()
@@ -233,14 +236,21 @@ def main() -> int:
         "refinement": {"steps": variation.REFINE_STEPS, "learning_rate": variation.REFINE_LEARNING_RATE,
                        "momentum": variation.REFINE_MOMENTUM, "margin": variation.REFINE_MARGIN,
                        "prior_weight": variation.REFINE_PRIOR_WEIGHT},
-        "reconstruction_heldout": reconstruction_refined(model, heldout),
-        "reconstruction_dev": reconstruction_refined(model, dev),
-        "reconstruction_heldout_encoder_only": training_vae.reconstruction(model, heldout),
-        "reconstruction_dev_encoder_only": training_vae.reconstruction(model, dev),
-        "kl_heldout": training_vae.kl_statistics(model, heldout),
     }
+    unchanged = ("reconstruction_heldout", "reconstruction_dev", "reconstruction_heldout_encoder_only",
+                 "reconstruction_dev_encoder_only", "kl_heldout", "faders_heldout")
     sweep = heldout[rng.choice(len(heldout), min(args.sweep_segments, len(heldout)), replace=False)]
-    result["faders_heldout"] = fader_sweeps(model, sweep, segments["train_attributes"])
+    if args.reuse_unchanged and args.out.exists():
+        previous = json.loads(args.out.read_text())
+        result.update({k: previous[k] for k in unchanged})
+        result["reused_from_previous_run"] = list(unchanged)
+    else:
+        result["reconstruction_heldout"] = reconstruction_refined(model, heldout)
+        result["reconstruction_dev"] = reconstruction_refined(model, dev)
+        result["reconstruction_heldout_encoder_only"] = training_vae.reconstruction(model, heldout)
+        result["reconstruction_dev_encoder_only"] = training_vae.reconstruction(model, dev)
+        result["kl_heldout"] = training_vae.kl_statistics(model, heldout)
+        result["faders_heldout"] = fader_sweeps(model, sweep, segments["train_attributes"])
     result["interpolation_heldout"] = interpolations(model, heldout, min(args.pairs, len(heldout) // 2), 16, rng,
                                                      segments["train_attributes"].std(0))
     result["variations_heldout"] = variations(model, sweep[:100], rng)

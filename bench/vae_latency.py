@@ -8,7 +8,8 @@ Each request encodes its clips afresh (the generator's code cache is cleared), e
 ``vary_8x4_bars_again_s``: the same selection varied again ("More like this"), its codes cached.
 Each figure is the generator's public call (``vary`` / ``interpolate``: encoding, latent work,
 greedy decoding of all candidates in one batch, candidates built). The load average at the start is
-recorded: on a busy machine every figure rises.
+recorded: on a busy machine every figure rises. ``*_decode_*``: the decode-time work alone (codes
+cached), ranked / guided against single-draw / plain decodes, interleaved so both see the same load.
 
 Writes bench/results/vae_latency.json.  Run: .venv/bin/python bench/vae_latency.py [--repeats N]
 """
@@ -82,7 +83,27 @@ def main() -> int:
         "interpolate_16_steps_4_bars_s": median_seconds(cold(lambda: generator.interpolate(InterpolateRequest(a4, b4, steps=16))), args.repeats),
         "model_load_s": load_s,
     }
-    from composer_app.generation import variation
+    from composer_app.generation import melody, variation
+
+    # the cost of the decode-time work (ranked draws, mode guidance), interleaved with the plain decodes
+    # so that both see the same load: codes cached, latent work and decoding only
+    segments_4, _ = melody.clip_to_segments(four.notes, four.ticks_per_quarter)
+    mu_4 = generator.codes(segments_4)
+    segments_a, _ = melody.clip_to_segments(a2.notes, a2.ticks_per_quarter)
+    segments_b, _ = melody.clip_to_segments(b2.notes, b2.ticks_per_quarter)
+    mu_a, mu_b = generator.codes(segments_a), generator.codes(segments_b)
+    model, seeds = generator.model, list(range(1, 9))
+    pairs = {
+        "vary_8x4_decode_ranked_s": lambda: variation.vary(model, segments_4, mu_4, 0.3, seeds),
+        "vary_8x4_decode_single_draw_s": lambda: variation.vary(model, segments_4, mu_4, 0.3, seeds, draws=1),
+        "interpolate_16_decode_guided_s": lambda: variation.interpolate(model, segments_a, segments_b, mu_a, mu_b, 16),
+        "interpolate_16_decode_plain_s": lambda: variation.interpolate(model, segments_a, segments_b, mu_a, mu_b, 16, guided=False),
+    }
+    interleaved = {name: [] for name in pairs}
+    for _ in range(args.repeats):
+        for name, call in pairs.items():
+            interleaved[name].append(median_seconds(call, 1))
+    figures.update({name: statistics.median(times) for name, times in interleaved.items()})
 
     result = {
         "load_average_at_start": load,
@@ -92,6 +113,8 @@ def main() -> int:
         # on a shared machine the absolute figures follow the load; these ratios much less
         "ratio_vary_8x4_cold_to_cached": round(figures["vary_8x4_bars_s"] / figures["vary_8x4_bars_again_s"], 2),
         "ratio_interpolate_16_to_vary_8x4_cached": round(figures["interpolate_16_steps_2_bars_s"] / figures["vary_8x4_bars_again_s"], 2),
+        "ratio_vary_decode_ranked_to_single_draw": round(figures["vary_8x4_decode_ranked_s"] / figures["vary_8x4_decode_single_draw_s"], 2),
+        "ratio_interpolate_decode_guided_to_plain": round(figures["interpolate_16_decode_guided_s"] / figures["interpolate_16_decode_plain_s"], 2),
         "cpu_count": os.cpu_count(),
         "torch_threads": torch.get_num_threads(),
         "repeats": args.repeats,

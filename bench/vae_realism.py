@@ -33,6 +33,9 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--prompts", type=int, default=200)
     parser.add_argument("--candidates", type=int, default=2)
+    parser.add_argument("--reuse-transformer", action="store_true",
+                        help="take the Transformer's row from the existing results file (same prompts, seed and "
+                             "candidates; each row's classifiers see only that row and the real phrases)")
     parser.add_argument("--split", choices=("heldout", "dev"), default="heldout",
                         help="dev: prompts from the VAE's dev pieces (training_vae.is_dev), VAE rows only (for tuning)")
     args = parser.parse_args()
@@ -77,7 +80,10 @@ def main() -> int:
             found = vae.vary(VaryRequest(as_clip(case), candidates=args.candidates, amount=amount, seed=1000 * k))
             out.append([arrays(c, length) for c in found])
         generated[name] = out
-    if args.split == "heldout":
+    transformer_name = "transformer (default continuations)"
+    previous = json.loads(RESULTS.read_text()) if args.reuse_transformer and RESULTS.exists() else {}
+    reused = [row for row in previous.get("rows", []) if row["name"] == transformer_name]
+    if args.split == "heldout" and not reused:
         transformer = registry.load_generator("transformer")
         generated["transformer (default continuations)"] = evaluation.continue_cases(transformer, cases, args.candidates, seed=0)
     report = realism.realism_report(
@@ -85,6 +91,8 @@ def main() -> int:
         baselines=args.split == "heldout",
     )
     report["split"] = args.split
+    if args.split == "heldout" and reused:
+        report["rows"].append({**reused[0], "note": (reused[0].get("note", "") + " reused from the previous run").strip()})
     report["load_average_at_start"] = load
     report["seconds"] = round(time.perf_counter() - started, 1)
     out = RESULTS if args.split == "heldout" else RESULTS.with_name("vae_realism-dev.json")
