@@ -186,7 +186,7 @@ def dev_only(model, dev: np.ndarray, train_attributes: np.ndarray, args, rng, st
         "split": "dev",
         "load_average_at_start": os.getloadavg()[0],
         "interpolation_dev": interpolations(model, dev, min(args.pairs, len(dev) // 2), 16, rng, train_attributes.std(0)),
-        "variations_dev": variations(model, sweep[:100], rng),
+        "variations_dev": variations(model, sweep[: args.variation_segments], rng),
         "seconds": round(time.perf_counter() - started, 1),
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -205,6 +205,7 @@ def main() -> int:
     parser.add_argument("--heldout", type=int, default=2976, help="held-out segments to reconstruct (all by default)")
     parser.add_argument("--sweep-segments", type=int, default=200)
     parser.add_argument("--pairs", type=int, default=500)
+    parser.add_argument("--variation-segments", type=int, default=100, help="segments varied at each amount and mood")
     parser.add_argument("--out", type=Path, default=None, help="default: bench/results/vae_evaluation.json (dev: vae_evaluation-dev.json)")
     parser.add_argument("--reuse-unchanged", action="store_true",
                         help="take reconstruction, KL and fader sweeps from the existing results file (for a change "
@@ -253,7 +254,7 @@ def main() -> int:
         result["faders_heldout"] = fader_sweeps(model, sweep, segments["train_attributes"])
     result["interpolation_heldout"] = interpolations(model, heldout, min(args.pairs, len(heldout) // 2), 16, rng,
                                                      segments["train_attributes"].std(0))
-    result["variations_heldout"] = variations(model, sweep[:100], rng)
+    result["variations_heldout"] = variations(model, sweep[: args.variation_segments], rng)
     result["seconds"] = round(time.perf_counter() - started, 1)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=1) + "\n")
