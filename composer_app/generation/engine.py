@@ -53,7 +53,8 @@ from composer_app.generation.registry import DEFAULT_GENERATOR, load_generator
 
 PROMPT_SHARE_OF_CONTEXT = 0.5  # the prompt is cut (at a bar line) to this share of the model's context
 OVERSAMPLE_MAX = 4  # each candidate is the best of up to this many samples (ranked by the targets) ...
-SAMPLE_BUDGET = 12  # ... within this many sequences per request (4 candidates -> best of 3; 8 -> 1)
+SAMPLE_BUDGET = 12  # ... within this many sequences per request (4 candidates -> best of 3; 8 -> 1) ...
+SAMPLE_BAR_BUDGET = 128  # ... and this many generated bars in all (4 x 16 bars -> best of 2; 1 x 64 -> 2)
 STREAM_FIRST_FROM = 2  # with on_candidate, requests of this many candidates or more sample the first one alone
 
 
@@ -194,7 +195,7 @@ class TokenGenerator(Generator):
     def _continue(self, request: ContinueRequest, plan: Plan, cancel, emit) -> None:
         started = time.perf_counter()
         count = request.candidates
-        pool = request.oversample or max(1, min(self.default_oversample, SAMPLE_BUDGET // count))
+        pool = request.oversample or oversample_pool(self.default_oversample, count, request.bars)
         if not has_targets(plan) or not plan.heuristics.ranking:
             pool = 1  # nothing to rank against (or the ranking switched off)
         headers, constraints = bar_plans(plan), constraints_for(plan)
@@ -229,6 +230,13 @@ class TokenGenerator(Generator):
             except sampling.GenerationCancelled:
                 raise Cancelled("suggestion cancelled") from None
             first += size
+
+
+def oversample_pool(most: int, candidates: int, bars: int) -> int:
+    """How many samples each candidate is the best of: up to ``most``, within ``SAMPLE_BUDGET``
+    sequences and ``SAMPLE_BAR_BUDGET`` generated bars per request (a step costs about the same at
+    bar 16 as at bar 1, so long requests rank fewer samples rather than take longer per bar)."""
+    return max(1, min(most, SAMPLE_BUDGET // candidates, SAMPLE_BAR_BUDGET // max(1, candidates * bars)))
 
 
 def _chunk_sizes(candidates: int, batch_size: int | None, streaming: bool) -> list[int]:
