@@ -97,6 +97,7 @@ def bar_plans(plan: Plan) -> list[sampling.BarPlan]:
         sampling.BarPlan(
             plan.numerator, plan.denominator, bar.controls, bar.pitch_class_bias[pitches % 12],
             None if bar.cadence_bias is None else bar.cadence_bias[pitches % 12], half,
+            np.isin(pitches % 12, list(bar.key.pitch_classes)),
         )
         for bar in plan.bars
     ]
@@ -108,6 +109,7 @@ def constraints_for(plan: Plan) -> sampling.Constraints:
     heuristics = plan.heuristics
     constraints.repeat_penalty = heuristics.repeat_penalty
     constraints.frequency_penalty, constraints.frequency_window = heuristics.frequency_penalty, heuristics.frequency_window
+    constraints.frequency_keeps_key = heuristics.frequency_keeps_key
     return constraints
 
 

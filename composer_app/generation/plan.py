@@ -77,6 +77,7 @@ class Heuristics:
 
     frequency_penalty: float = 1.0  # logits off a pitch per time it sounded among the last frequency_window notes (0.5: a tonic drone when sad)
     frequency_window: int = 8
+    frequency_keeps_key: bool = True  # the frequency penalty moves probability among in-key pitches only (not to chromatic ones)
     repeat_penalty: float = 1.0  # logits off the tune's pitch per strike beyond 2 in a row
     scale_penalty: float = keys.SCALE_PENALTY  # logits off pitch classes outside the target scale
     mode_penalty: float = keys.MODE_PENALTY  # logits off the contradicting 3rd/6th/7th at full valence
