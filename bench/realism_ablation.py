@@ -39,6 +39,8 @@ VARIANTS: dict[str, dict] = {
     "previous-default": _heuristics(restatement=0.0, frequency_penalty=1.0, cadence=0.0),  # the engine before issue 11's restatement
     "frequency-penalty-1": _heuristics(frequency_penalty=1.0),
     "no-frequency-penalty": _heuristics(frequency_penalty=0.0),
+    "frequency-penalty-any-key": _heuristics(frequency_keeps_key=False),  # the penalty's mass may go to chromatic pitches (before)
+    "restatement-1.5-any-key": _heuristics(restatement=1.5, frequency_keeps_key=False),
     "no-repeat-penalty": _heuristics(repeat_penalty=0.0),
     "frequency-penalty-0.5": _heuristics(frequency_penalty=0.5),
     "cadence-1": _heuristics(cadence=1.0),
