@@ -55,6 +55,7 @@ PROMPT_SHARE_OF_CONTEXT = 0.5  # the prompt is cut (at a bar line) to this share
 OVERSAMPLE_MAX = 4  # each candidate is the best of up to this many samples (ranked by the targets) ...
 SAMPLE_BUDGET = 12  # ... within this many sequences per request (4 candidates -> best of 3; 8 -> 1) ...
 SAMPLE_BAR_BUDGET = 128  # ... and this many generated bars in all (4 x 16 bars -> best of 2; 1 x 64 -> 2)
+SINGLE_LINE_VOICES = 1.1  # the interval bias applies to prompts of fewer notes per onset than this (a tune, not chords)
 STREAM_FIRST_FROM = 2  # with on_candidate, requests of this many candidates or more sample the first one alone
 
 
@@ -109,8 +110,19 @@ def constraints_for(plan: Plan) -> sampling.Constraints:
     heuristics = plan.heuristics
     constraints.repeat_penalty = heuristics.repeat_penalty
     constraints.frequency_penalty, constraints.frequency_window = heuristics.frequency_penalty, heuristics.frequency_window
-    constraints.frequency_keeps_key = heuristics.frequency_keeps_key
+    constraints.frequency_keeps_key, constraints.frequency_free = heuristics.frequency_keeps_key, heuristics.frequency_free
+    if any(heuristics.interval_bias) and plan.voices < SINGLE_LINE_VOICES:
+        constraints.interval_bias = interval_bias_table(heuristics.interval_bias)
     return constraints
+
+
+def interval_bias_table(bias_by_bin: Sequence[float]) -> np.ndarray:
+    """Logits per interval -(N_PITCH-1)..N_PITCH-1 semitones from the tune's last pitch, from one
+    value per bin of ``plan.INTERVAL_BINS`` (the realism test's interval bins)."""
+    from composer_app.generation.plan import INTERVAL_BINS
+
+    intervals = np.arange(-(tk.N_PITCH - 1), tk.N_PITCH)
+    return np.asarray(bias_by_bin, dtype=np.float32)[np.digitize(intervals, INTERVAL_BINS)]
 
 
 def restatements_for(plan: Plan, request_seed: int, samples: Iterable[int]) -> list | None:

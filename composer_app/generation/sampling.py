@@ -116,6 +116,8 @@ class Constraints:
     free_repeats: int = 2  # the tune may strike one pitch this many times in a row unpenalised
     frequency_penalty: float = 0.0  # logits off a pitch per time it sounds among the last ``frequency_window`` notes
     frequency_window: int = 8  # notes (onsets of the tune, counting every note of a chord)
+    frequency_free: int = 0  # times a pitch may sound among the recent notes before the frequency penalty counts
+    interval_bias: np.ndarray | None = None  # (2 * N_PITCH - 1,) logits by interval from the tune's last pitch (a single line only)
     frequency_keeps_key: bool = False  # the penalty moves probability among the bar's in-key pitches only (BarPlan.in_key)
 
     def __post_init__(self) -> None:
@@ -289,9 +291,10 @@ class _Grammar:
 
 
 def _recent_pitch_penalty(recent: Sequence[int], constraints: Constraints) -> np.ndarray:
-    """Logits to subtract per pitch: ``frequency_penalty`` per time it sounds among the recent notes."""
+    """Logits to subtract per pitch: ``frequency_penalty`` per time it sounds among the recent notes
+    beyond ``frequency_free`` times."""
     counts = np.bincount(np.fromiter(recent, dtype=np.int64, count=len(recent)), minlength=tk.N_PITCH)
-    return constraints.frequency_penalty * counts.astype(np.float32)
+    return constraints.frequency_penalty * np.maximum(counts - constraints.frequency_free, 0).astype(np.float32)
 
 
 def _key_share_shift(pitch_logits: torch.Tensor, penalties: torch.Tensor, in_key: torch.Tensor) -> torch.Tensor:
@@ -375,6 +378,7 @@ def generate(
     zero_bias = torch.zeros(tk.N_PITCH)
     bar_bias = [zero_bias if p.pitch_bias is None else torch.as_tensor(p.pitch_bias, dtype=torch.float32) for p in plans]
     bar_bias = bar_bias if any(p.pitch_bias is not None for p in plans) else None
+    interval_bias = None if constraints.interval_bias is None else torch.as_tensor(constraints.interval_bias, dtype=torch.float32)
     in_key = None
     if constraints.frequency_keeps_key and all(p.in_key is not None for p in plans):
         in_key = [torch.as_tensor(p.in_key, dtype=torch.bool) for p in plans]
@@ -420,6 +424,11 @@ def generate(
                     pitch, extra = grammars[active[r]].repeated_pitch(constraints.free_repeats)
                     if extra:
                         rows[n, tk.PITCH_BASE + pitch] -= constraints.repeat_penalty * extra
+            if constraints.interval_bias is not None:
+                for n, r in enumerate(rows_to_sample):
+                    last = grammars[active[r]].melody_pitch
+                    if last >= 0 and grammars[active[r]].state in ("pos", "vel"):  # the tune's next pitch
+                        rows[n, pitch_slice] += interval_bias[tk.N_PITCH - 1 - last : 2 * tk.N_PITCH - 1 - last]
             if constraints.frequency_penalty:
                 penalties = torch.from_numpy(np.stack([_recent_pitch_penalty(grammars[active[r]].recent, constraints) for r in rows_to_sample]))
                 if in_key is not None:

@@ -167,6 +167,28 @@ def test_the_frequency_penalty_can_keep_the_keys_share(tiny_model):
     assert kept < free + 0.05 < spread  # kept: 0.03
 
 
+def test_an_interval_bias_moves_the_tunes_intervals(tiny_model):
+    """``interval_bias`` adds logits by the interval from the tune's last pitch: a bonus on steps
+    (1-2 semitones) makes a random model's tune move by step far more often."""
+    from composer_app.generation.engine import interval_bias_table
+
+    bias = np.full(tk.N_PITCH, -1e4, dtype=np.float32)
+    bias[60 - tk.PITCH_MIN : 73 - tk.PITCH_MIN] = 0.0  # an octave of free pitches
+    steps_bonus = interval_bias_table((0.0, 0.0, 0.0, 3.0, 0.0, 3.0, 0.0, 0.0, 0.0))
+
+    def step_share(**extra):
+        constraints = sampling.Constraints(bias.copy(), **extra)
+        results = sampling.generate(tiny_model, _prompt(), _plans(4, density=9), 6, sampling.SamplingSettings(seed=2), constraints)
+        shares = []
+        for r in results:
+            size = np.abs(np.diff(tk.tokens_to_notes(r.tokens).notes[:, 2]))
+            shares.append(np.mean((size >= 1) & (size <= 2)))
+        return float(np.mean(shares))
+
+    free, stepping = step_share(), step_share(interval_bias=steps_bonus)
+    assert stepping > free + 0.2, (free, stepping)
+
+
 def test_key_share_shift_leaves_the_in_key_mass_unchanged():
     import torch
 
