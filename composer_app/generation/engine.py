@@ -52,8 +52,14 @@ from composer_app.generation.plan import (  # noqa: F401 - re-exported for calle
 from composer_app.generation.registry import DEFAULT_GENERATOR, load_generator
 
 PROMPT_SHARE_OF_CONTEXT = 0.5  # the prompt is cut (at a bar line) to this share of the model's context
+# Each sampling step attends to at most this many recent tokens (a rolling KV cache), also for a model trained on
+# longer windows: the 1024-token Transformer loses 0.2 % of held-out NLL at 256 tokens (0.880 vs 0.878 nats per
+# token, bench/results/transformer_v2_nll.json) and steps as fast as a 256-token model.
+CONTEXT_TOKENS_MAX = 256
 OVERSAMPLE_MAX = 4  # each candidate is the best of up to this many samples (ranked by the targets) ...
-SAMPLE_BUDGET = 12  # ... within this many sequences per request (4 candidates -> best of 3; 8 -> 1)
+SAMPLE_BUDGET = 12  # ... within this many sequences per request (4 candidates -> best of 3; 8 -> 1) ...
+SAMPLE_BAR_BUDGET = 128  # ... and this many generated bars in all (4 x 16 bars -> best of 2; 1 x 64 -> 2)
+SINGLE_LINE_VOICES = 1.1  # the interval bias applies to prompts of fewer notes per onset than this (a tune, not chords)
 STREAM_FIRST_FROM = 2  # with on_candidate, requests of this many candidates or more sample the first one alone
 
 
@@ -96,6 +102,7 @@ def bar_plans(plan: Plan) -> list[sampling.BarPlan]:
         sampling.BarPlan(
             plan.numerator, plan.denominator, bar.controls, bar.pitch_class_bias[pitches % 12],
             None if bar.cadence_bias is None else bar.cadence_bias[pitches % 12], half,
+            np.isin(pitches % 12, list(bar.key.pitch_classes)),
         )
         for bar in plan.bars
     ]
@@ -107,7 +114,19 @@ def constraints_for(plan: Plan) -> sampling.Constraints:
     heuristics = plan.heuristics
     constraints.repeat_penalty = heuristics.repeat_penalty
     constraints.frequency_penalty, constraints.frequency_window = heuristics.frequency_penalty, heuristics.frequency_window
+    constraints.frequency_keeps_key, constraints.frequency_free = heuristics.frequency_keeps_key, heuristics.frequency_free
+    if any(heuristics.interval_bias) and plan.voices < SINGLE_LINE_VOICES:
+        constraints.interval_bias = interval_bias_table(heuristics.interval_bias)
     return constraints
+
+
+def interval_bias_table(bias_by_bin: Sequence[float]) -> np.ndarray:
+    """Logits per interval -(N_PITCH-1)..N_PITCH-1 semitones from the tune's last pitch, from one
+    value per bin of ``plan.INTERVAL_BINS`` (the realism test's interval bins)."""
+    from composer_app.generation.plan import INTERVAL_BINS
+
+    intervals = np.arange(-(tk.N_PITCH - 1), tk.N_PITCH)
+    return np.asarray(bias_by_bin, dtype=np.float32)[np.digitize(intervals, INTERVAL_BINS)]
 
 
 def restatements_for(plan: Plan, request_seed: int, samples: Iterable[int]) -> list | None:
@@ -173,8 +192,13 @@ class TokenGenerator(Generator):
         return train_token_model(cls, settings)
 
     @property
+    def context_tokens(self) -> int:
+        """How many recent tokens each step attends to: the model's context, at most ``CONTEXT_TOKENS_MAX``."""
+        return min(int(getattr(self.config, "block_size", CONTEXT_TOKENS_MAX)), CONTEXT_TOKENS_MAX)
+
+    @property
     def prompt_tokens_max(self) -> int:
-        return int(getattr(self.config, "block_size", 256) * PROMPT_SHARE_OF_CONTEXT)
+        return int(self.context_tokens * PROMPT_SHARE_OF_CONTEXT)
 
     def parameter_count(self) -> int:
         return sum(p.numel() for p in self.model.parameters())
@@ -194,7 +218,7 @@ class TokenGenerator(Generator):
     def _continue(self, request: ContinueRequest, plan: Plan, cancel, emit) -> None:
         started = time.perf_counter()
         count = request.candidates
-        pool = request.oversample or max(1, min(self.default_oversample, SAMPLE_BUDGET // count))
+        pool = request.oversample or oversample_pool(self.default_oversample, count, request.bars)
         if not has_targets(plan) or not plan.heuristics.ranking:
             pool = 1  # nothing to rank against (or the ranking switched off)
         headers, constraints = bar_plans(plan), constraints_for(plan)
@@ -224,11 +248,18 @@ class TokenGenerator(Generator):
             try:
                 sampling.generate(
                     self, plan.prompt_tokens, headers, size * pool, settings, constraints,
-                    cancel=cancel, on_candidate=finished, restatements=restatements,
+                    cancel=cancel, on_candidate=finished, restatements=restatements, context_tokens=self.context_tokens,
                 )
             except sampling.GenerationCancelled:
                 raise Cancelled("suggestion cancelled") from None
             first += size
+
+
+def oversample_pool(most: int, candidates: int, bars: int) -> int:
+    """How many samples each candidate is the best of: up to ``most``, within ``SAMPLE_BUDGET``
+    sequences and ``SAMPLE_BAR_BUDGET`` generated bars per request (a step costs about the same at
+    bar 16 as at bar 1, so long requests rank fewer samples rather than take longer per bar)."""
+    return max(1, min(most, SAMPLE_BUDGET // candidates, SAMPLE_BAR_BUDGET // max(1, candidates * bars)))
 
 
 def _chunk_sizes(candidates: int, batch_size: int | None, streaming: bool) -> list[int]:

@@ -67,6 +67,13 @@ CHORD_TONE_RATE_TARGET = 0.9  # ranking: strong-beat chord-tone rate a melody sh
 RANK_SCALE_CHORD_TONES = 0.1  # ... losing one unit per this share below it
 
 
+INTERVAL_BINS = (-7.5, -4.5, -2.5, -0.5, 0.5, 2.5, 4.5, 7.5)  # down > 7, 5..7, 3..4, 1..2, unison, up 1..2, 3..4, 5..7, > 7
+# Logits per bin, calibrated in two rounds on the dev split's folk tunes (the log ratio of the tunes' interval
+# shares to the continuations', bench/results/realism_ablation-lead*-dev.md): without it the small model leaps by
+# thirds (14 % of intervals up, 14 % down, against 9 / 10 %), steps less and repeats a note less than the tunes.
+INTERVAL_BIAS = (-0.4, -0.35, -0.4, 0.2, 0.3, -0.05, -0.55, -0.25, -0.3)
+
+
 @dataclass(frozen=True)
 class Heuristics:
     """The sampling heuristics a plan asks for, each with its switch (0 / False = off).
@@ -77,6 +84,9 @@ class Heuristics:
 
     frequency_penalty: float = 1.0  # logits off a pitch per time it sounded among the last frequency_window notes (0.5: a tonic drone when sad)
     frequency_window: int = 8
+    frequency_free: int = 0  # times a pitch may sound among those notes before the penalty counts
+    interval_bias: tuple = INTERVAL_BIAS  # logits per interval bin (INTERVAL_BINS) from the tune's last pitch (all 0: off)
+    frequency_keeps_key: bool = True  # the frequency penalty moves probability among in-key pitches only (not to chromatic ones)
     repeat_penalty: float = 1.0  # logits off the tune's pitch per strike beyond 2 in a row
     scale_penalty: float = keys.SCALE_PENALTY  # logits off pitch classes outside the target scale
     mode_penalty: float = keys.MODE_PENALTY  # logits off the contradicting 3rd/6th/7th at full valence

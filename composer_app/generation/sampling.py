@@ -48,6 +48,7 @@ class BarPlan:
     pitch_bias: np.ndarray | None = None  # (N_PITCH,) logits added to the PITCH tokens in this bar (the plan's scale and mode)
     cadence_bias: np.ndarray | None = None  # (N_PITCH,) logits added from grid position ``cadence_from`` on (a closing bar)
     cadence_from: int = 0
+    in_key: np.ndarray | None = None  # (N_PITCH,) bool: the bar's key (the frequency penalty keeps its share, Constraints)
 
     @property
     def length_grid(self) -> int:
@@ -115,6 +116,9 @@ class Constraints:
     free_repeats: int = 2  # the tune may strike one pitch this many times in a row unpenalised
     frequency_penalty: float = 0.0  # logits off a pitch per time it sounds among the last ``frequency_window`` notes
     frequency_window: int = 8  # notes (onsets of the tune, counting every note of a chord)
+    frequency_free: int = 0  # times a pitch may sound among the recent notes before the frequency penalty counts
+    interval_bias: np.ndarray | None = None  # (2 * N_PITCH - 1,) logits by interval from the tune's last pitch (a single line only)
+    frequency_keeps_key: bool = False  # the penalty moves probability among the bar's in-key pitches only (BarPlan.in_key)
 
     def __post_init__(self) -> None:
         if self.frequency_window < 1:
@@ -287,9 +291,21 @@ class _Grammar:
 
 
 def _recent_pitch_penalty(recent: Sequence[int], constraints: Constraints) -> np.ndarray:
-    """Logits to subtract per pitch: ``frequency_penalty`` per time it sounds among the recent notes."""
+    """Logits to subtract per pitch: ``frequency_penalty`` per time it sounds among the recent notes
+    beyond ``frequency_free`` times."""
     counts = np.bincount(np.fromiter(recent, dtype=np.int64, count=len(recent)), minlength=tk.N_PITCH)
-    return constraints.frequency_penalty * counts.astype(np.float32)
+    return constraints.frequency_penalty * np.maximum(counts - constraints.frequency_free, 0).astype(np.float32)
+
+
+def _key_share_shift(pitch_logits: torch.Tensor, penalties: torch.Tensor, in_key: torch.Tensor) -> torch.Tensor:
+    """Extra logits to subtract from the out-of-key pitches so that the frequency penalty does not
+    change the in-key share of the probability: what the penalty takes from the recent in-key pitches
+    goes to the other in-key pitches, not to chromatic ones (rows (R, N_PITCH); in_key bool (R, N_PITCH))."""
+    inside = pitch_logits.masked_fill(~in_key, NEG_INF)
+    before = torch.logsumexp(inside, dim=1)
+    after = torch.logsumexp(inside - penalties, dim=1)
+    lost = torch.nan_to_num(before - after, nan=0.0, posinf=0.0, neginf=0.0).clamp_min(0.0)  # >= 0 nats
+    return lost.unsqueeze(1) * (~in_key)
 
 
 def _sample_rows(logits: torch.Tensor, temperature: float, top_p: float, uniforms: torch.Tensor) -> list[int]:
@@ -362,6 +378,10 @@ def generate(
     zero_bias = torch.zeros(tk.N_PITCH)
     bar_bias = [zero_bias if p.pitch_bias is None else torch.as_tensor(p.pitch_bias, dtype=torch.float32) for p in plans]
     bar_bias = bar_bias if any(p.pitch_bias is not None for p in plans) else None
+    interval_bias = None if constraints.interval_bias is None else torch.as_tensor(constraints.interval_bias, dtype=torch.float32)
+    in_key = None
+    if constraints.frequency_keeps_key and all(p.in_key is not None for p in plans):
+        in_key = [torch.as_tensor(p.in_key, dtype=torch.bool) for p in plans]
     cadence_bias = {b: torch.as_tensor(p.cadence_bias, dtype=torch.float32) for b, p in enumerate(plans) if p.cadence_bias is not None}
     pitch_slice = slice(tk.PITCH_BASE, tk.PITCH_BASE + tk.N_PITCH)
 
@@ -404,9 +424,17 @@ def generate(
                     pitch, extra = grammars[active[r]].repeated_pitch(constraints.free_repeats)
                     if extra:
                         rows[n, tk.PITCH_BASE + pitch] -= constraints.repeat_penalty * extra
+            if constraints.interval_bias is not None:
+                for n, r in enumerate(rows_to_sample):
+                    last = grammars[active[r]].melody_pitch
+                    if last >= 0 and grammars[active[r]].state in ("pos", "vel"):  # the tune's next pitch
+                        rows[n, pitch_slice] += interval_bias[tk.N_PITCH - 1 - last : 2 * tk.N_PITCH - 1 - last]
             if constraints.frequency_penalty:
-                penalties = np.stack([_recent_pitch_penalty(grammars[active[r]].recent, constraints) for r in rows_to_sample])
-                rows[:, pitch_slice] -= torch.from_numpy(penalties)
+                penalties = torch.from_numpy(np.stack([_recent_pitch_penalty(grammars[active[r]].recent, constraints) for r in rows_to_sample]))
+                if in_key is not None:
+                    keys_now = torch.stack([in_key[grammars[active[r]].bar] for r in rows_to_sample])
+                    penalties += _key_share_shift(rows[:, pitch_slice], penalties, keys_now)
+                rows[:, pitch_slice] -= penalties
             masks = np.stack([grammars[active[r]].allowed(settings.allow_velocity) for r in rows_to_sample])
             for n, r in enumerate(rows_to_sample):
                 if grammars[active[r]].forced:  # a pitch slot of a restated rhythm: a pitch, nothing else

@@ -12,7 +12,7 @@ from composer_app.core.track import Track
 from composer_app.generation import engine
 from composer_app.mood import Mood, targets_for
 
-from .conftest import TPQ, melody
+from .conftest import TINY_CONFIG, TPQ, melody
 
 
 def _project(numerator=3, bpm_us=600_000):
@@ -115,3 +115,25 @@ def test_each_candidate_is_the_best_of_its_group(tiny_model):
         group = pool[2 * i : 2 * i + 2]
         assert chosen.seed in {c.seed for c in group}
         assert _target_distance(chosen, plan) == min(_target_distance(c, plan) for c in group)
+
+
+def test_steps_attend_to_at_most_the_engines_context(tmp_path):
+    """A model trained on windows longer than CONTEXT_TOKENS_MAX is sampled with a rolling cache of
+    CONTEXT_TOKENS_MAX tokens (and a prompt of half that); a shorter model with its own context."""
+    import torch
+
+    from composer_app.generation.registry import load_weights
+    from composer_app.generation.transformer import MusicTransformer, TransformerConfig, save_transformer
+
+    capacities = []
+    for block_size in (64, 1024):
+        torch.manual_seed(0)
+        path = tmp_path / f"tiny-{block_size}.safetensors"
+        save_transformer(MusicTransformer(TransformerConfig(**{**TINY_CONFIG, "block_size": block_size})), path)
+        generator = load_weights(path)
+        real_new_cache = generator.model.new_cache
+        generator.model.new_cache = lambda batch, capacity, **kw: capacities.append(capacity) or real_new_cache(batch, capacity, **kw)
+        out = engine.suggest(_project(), None, bars=2, candidates=1, seed=1, model=generator)
+        assert len(out) == 1
+        assert generator.prompt_tokens_max == min(block_size, engine.CONTEXT_TOKENS_MAX) // 2
+    assert capacities == [64, engine.CONTEXT_TOKENS_MAX]

@@ -145,6 +145,62 @@ def test_frequency_penalty_spreads_a_tune_over_more_pitches(tiny_model):
     assert share_of_60(penalised) < share_of_60(free) - 0.15  # measured 0.71 -> 0.46 (seeds 1, 4, 9: -0.16 .. -0.30)
 
 
+def test_the_frequency_penalty_can_keep_the_keys_share(tiny_model):
+    """With ``frequency_keeps_key`` the penalty moves probability among the bar's in-key pitches: the
+    out-of-key (chromatic) share stays what it was without the penalty instead of rising."""
+    bias = np.full(tk.N_PITCH, -1e4, dtype=np.float32)
+    bias[[60 - tk.PITCH_MIN, 61 - tk.PITCH_MIN, 62 - tk.PITCH_MIN]] = [3.0, 0.0, 0.0]
+    in_key = np.zeros(tk.N_PITCH, dtype=bool)
+    in_key[[60 - tk.PITCH_MIN, 62 - tk.PITCH_MIN]] = True
+    plans = [sampling.BarPlan(4, 4, tk.BarControls(0, 9, 4), in_key=in_key) for _ in range(4)]
+
+    def share_of_61(**penalty):
+        constraints = sampling.Constraints(bias.copy(), **penalty)
+        results = sampling.generate(tiny_model, _prompt(), plans, 6, sampling.SamplingSettings(seed=4), constraints)
+        pitches = np.concatenate([tk.tokens_to_notes(r.tokens).notes[:, 2] for r in results])
+        return float(np.mean(pitches == 61))
+
+    free = share_of_61()
+    spread = share_of_61(frequency_penalty=2.0)
+    kept = share_of_61(frequency_penalty=2.0, frequency_keeps_key=True)
+    assert spread > free + 0.1  # the plain penalty pushes the tune onto the chromatic pitch (measured 0.02 -> 0.25)
+    assert kept < free + 0.05 < spread  # kept: 0.03
+
+
+def test_an_interval_bias_moves_the_tunes_intervals(tiny_model):
+    """``interval_bias`` adds logits by the interval from the tune's last pitch: a bonus on steps
+    (1-2 semitones) makes a random model's tune move by step far more often."""
+    from composer_app.generation.engine import interval_bias_table
+
+    bias = np.full(tk.N_PITCH, -1e4, dtype=np.float32)
+    bias[60 - tk.PITCH_MIN : 73 - tk.PITCH_MIN] = 0.0  # an octave of free pitches
+    steps_bonus = interval_bias_table((0.0, 0.0, 0.0, 3.0, 0.0, 3.0, 0.0, 0.0, 0.0))
+
+    def step_share(**extra):
+        constraints = sampling.Constraints(bias.copy(), **extra)
+        results = sampling.generate(tiny_model, _prompt(), _plans(4, density=9), 6, sampling.SamplingSettings(seed=2), constraints)
+        shares = []
+        for r in results:
+            size = np.abs(np.diff(tk.tokens_to_notes(r.tokens).notes[:, 2]))
+            shares.append(np.mean((size >= 1) & (size <= 2)))
+        return float(np.mean(shares))
+
+    free, stepping = step_share(), step_share(interval_bias=steps_bonus)
+    assert stepping > free + 0.2, (free, stepping)
+
+
+def test_key_share_shift_leaves_the_in_key_mass_unchanged():
+    import torch
+
+    logits = torch.tensor([[2.0, 0.5, 1.0, -1.0, 0.0]])
+    in_key = torch.tensor([[True, False, True, False, True]])
+    penalties = torch.tensor([[2.0, 0.0, 1.0, 0.0, 0.0]])
+    shifted = logits - penalties - sampling._key_share_shift(logits, penalties, in_key)
+    before, after = torch.softmax(logits, 1)[in_key].sum(), torch.softmax(shifted, 1)[in_key].sum()
+    assert abs(float(before - after)) < 1e-6
+    assert torch.softmax(shifted, 1)[0, 4] > torch.softmax(logits, 1)[0, 4]  # the mass went to the unpenalised in-key pitch
+
+
 def test_recent_pitch_penalty_counts_the_last_notes_only():
     constraints = sampling.Constraints(frequency_penalty=0.5, frequency_window=3)
     penalty = sampling._recent_pitch_penalty([4, 4, 9], constraints)
