@@ -123,6 +123,7 @@ class LstmGenerator(TokenGenerator):
     """The LSTM on the ``Generator`` interface (sampling, plan and ranking shared with the Transformer)."""
 
     kind = MODEL_KIND
+    sampler_calibrated = False  # engine.TokenGenerator: the sampler as before the Transformer-tuned interval bias
     config_class = LstmConfig
     learning_rate = 2e-3  # LSTMs take a larger step than the Transformer's 1e-3
     new_model = staticmethod(MusicLstm)
