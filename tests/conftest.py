@@ -13,6 +13,9 @@ pytest_plugins = ["tests.jack_fixtures"]
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # libjack would otherwise try to spawn jackd for every client and stall ~6 s.
 os.environ.setdefault("JACK_NO_START_SERVER", "1")
+# One torch thread, as the app's worker uses: on a 2-core machine torch's second thread (which spins for a while
+# after each parallel region) starved the JACK dummy server of the realtime tests into xruns in a full clean-clone run.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 # Tests (and the programs they start) never read or write the user's real settings and caches:
 # QSettings, recent files, autosaved copies, the log, dragged clips and converted corpora go to a folder of this session.
 _TEST_HOME = Path(tempfile.mkdtemp(prefix="composer-app-tests-"))
