@@ -223,6 +223,10 @@ class _JackServerWatch:
         callback_type = ctypes.CFUNCTYPE(None, ctypes.c_void_p)
         lib.jack_on_shutdown.argtypes = [ctypes.c_void_p, callback_type, ctypes.c_void_p]
         lib.jack_client_close.argtypes = [ctypes.c_void_p]
+        lib.jack_get_buffer_size.argtypes = [ctypes.c_void_p]
+        lib.jack_get_buffer_size.restype = ctypes.c_uint32
+        lib.jack_get_sample_rate.argtypes = [ctypes.c_void_p]
+        lib.jack_get_sample_rate.restype = ctypes.c_uint32
         status = ctypes.c_int()
         with quiet_native_stderr():
             client = lib.jack_client_open(f"{client_name} watch".encode()[:60], self.JACK_NO_START_SERVER,
@@ -235,6 +239,13 @@ class _JackServerWatch:
 
     def _on_shutdown(self, _arg) -> None:  # on a libjack thread
         self.lost = True
+
+    def period_s(self) -> float | None:
+        """The server's period (buffer size / sample rate) in seconds; None without a watch client."""
+        if not self._client or self.lost:
+            return None
+        rate_hz = self._lib.jack_get_sample_rate(self._client)
+        return self._lib.jack_get_buffer_size(self._client) / rate_hz if rate_hz else None
 
     CLOSE_WAIT_S = 2.0  # how long closing waits for libjack before leaving it to finish on its own
 
@@ -332,10 +343,20 @@ class MidiPortSink(Sink):
             return f"MIDI port {self.port_name!r} disappeared ({self.api}); playback goes on without it"
         return None
 
+    # rtmidi's JACK output queues messages in a ring buffer that its process callback empties once a
+    # period. Closing the port at once dropped what was still queued — the panic of ``close()``
+    # included, which left notes sounding on the synth. Closing first waits this many periods.
+    JACK_DRAIN_PERIODS = 3
+    JACK_DRAIN_MAX_S = 0.25  # however long the server's period (the default JACK period is 21 ms)
+
     def _close(self) -> None:
         if self._jack_watch is not None and self._jack_watch.lost:
             self._jack_watch.close()
             return  # rtmidi's client of a dead server: closing it could block; the process ends soon
+        if self._jack_watch is not None:
+            period_s = self._jack_watch.period_s()
+            drain_s = self.JACK_DRAIN_PERIODS * period_s if period_s else self.JACK_DRAIN_MAX_S
+            time.sleep(min(drain_s, self.JACK_DRAIN_MAX_S))
         self._rt.close_port()
         self._rt.delete()
         if self._jack_watch is not None:
