@@ -9,6 +9,7 @@ figure), whether the means rise at every step (monotone), and the share of candi
 Krumhansl-Kessler key keeps the prompt's tonic. Writes bench/results/mood_sweep-TAG.json.
 
     python bench/mood_sweep.py [--prompts 12] [--candidates 4] [--weights models/transformer.safetensors] [--tag v1] [--split heldout|dev]
+        [--key-signatures] [--heuristics name=value,...]
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--heuristics", default="", help="changes to plan.Heuristics, e.g. frequency_penalty=0,ranking=0")
     parser.add_argument("--split", choices=("heldout", "dev"), default="heldout", help="dev: the prompts tuning may look at")
+    parser.add_argument("--key-signatures", action="store_true", help="give the engine each file's key signature, as the app does")
     args = parser.parse_args(argv)
 
     import torch
@@ -95,7 +97,8 @@ def main(argv=None) -> int:
                 means, tonic_kept, values = [], [], []
                 for level in LEVELS:
                     mood = Mood(level, 0.0) if slider == "valence" else Mood(0.0, level)
-                    found = suggest(prompt, mood, bars=4, candidates=args.candidates, seed=args.seed + 1000 * k, model=model, heuristics=heuristics)
+                    found = suggest(prompt, mood, bars=4, candidates=args.candidates, seed=args.seed + 1000 * k, model=model, heuristics=heuristics,
+                                    key_signature=case.context.key_signature if args.key_signatures else None)
                     values.append([c.attributes.as_dict()[attribute] for c in found])
                     means.append(float(np.mean(values[-1])))
                     for c in found:
@@ -126,7 +129,7 @@ def main(argv=None) -> int:
                 "tonic_kept": float(np.mean([p["tonic_kept"] for p in picked if p["tonic_kept"] is not None])) if picked else None,
             }
     result = {
-        "weights": args.weights.name, "split": args.split, "heuristics": changes, "levels": LEVELS, "candidates": args.candidates, "load_average": load,
+        "weights": args.weights.name, "split": args.split, "heuristics": changes, "key_signatures": args.key_signatures, "levels": LEVELS, "candidates": args.candidates, "load_average": load,
         "seconds": time.perf_counter() - started, "summary": summary, "prompts": rows,
     }
     out = ROOT / "bench" / "results" / f"mood_sweep-{args.tag}.json"

@@ -55,7 +55,7 @@ VARIANTS: dict[str, dict] = {
     "frequency-penalty-0.5-cadence-1": _heuristics(frequency_penalty=0.5, cadence=1.0),
     "frequency-penalty-0.5-cadence-2": _heuristics(frequency_penalty=0.5, cadence=2.0),
     "no-penalties": _heuristics(frequency_penalty=0.0, repeat_penalty=0.0),
-    "no-scale-guidance": _heuristics(scale_penalty=0.0, mode_penalty=0.0, mode_guidance=0.0),
+    "no-scale-guidance": _heuristics(scale_penalty=0.0, scale_penalty_notated_key=0.0, mode_penalty=0.0, mode_guidance=0.0),
     "scale-penalty-0.5": _heuristics(scale_penalty=0.5),
     "scale-penalty-2": _heuristics(scale_penalty=2.0),
     "no-ranking": _heuristics(ranking=False),
@@ -66,7 +66,8 @@ VARIANTS: dict[str, dict] = {
     "restatement-1.5": _heuristics(restatement=1.5),
     "key-signature": {"key_signatures": True},  # the file's key signature given to the engine (as the app does)
     "key-signature-no-restatement": {"key_signatures": True, **_heuristics(restatement=0.0)},
-    "scale-penalty-2-key-signature": {"key_signatures": True, **_heuristics(scale_penalty=2.0)},
+    "scale-penalty-2-key-signature": {"key_signatures": True, **_heuristics(scale_penalty_notated_key=2.0)},
+    "key-signature-scale-penalty-1": {"key_signatures": True, **_heuristics(scale_penalty_notated_key=1.0)},  # before
 }
 
 

@@ -89,6 +89,7 @@ class Heuristics:
     frequency_keeps_key: bool = True  # the frequency penalty moves probability among in-key pitches only (not to chromatic ones)
     repeat_penalty: float = 1.0  # logits off the tune's pitch per strike beyond 2 in a row
     scale_penalty: float = keys.SCALE_PENALTY  # logits off pitch classes outside the target scale
+    scale_penalty_notated_key: float = keys.SCALE_PENALTY_NOTATED_KEY  # the same when the file's key signature is known
     mode_penalty: float = keys.MODE_PENALTY  # logits off the contradicting 3rd/6th/7th at full valence
     mode_guidance: float = keys.MODE_GUIDANCE  # strength of the degree weights toward the target mode
     ranking: bool = True  # each candidate the best of several samples, ranked against the targets
@@ -277,9 +278,9 @@ def plan_bar(facts: PromptFacts, targets, key_constraint="auto", heuristics: Heu
     """The key, controls, pitch-class bias, velocity and articulation of one bar from its targets."""
     get = (lambda name: getattr(targets, name, None)) if targets is not None else (lambda name: None)
     major_strength = get("major_strength")
+    scale_penalty = heuristics.scale_penalty if facts.key_signature is None else heuristics.scale_penalty_notated_key
     key_plan = keys.plan_key(
-        facts.histogram, major_strength, facts.key_signature,
-        heuristics.scale_penalty, heuristics.mode_penalty, heuristics.mode_guidance,
+        facts.histogram, major_strength, facts.key_signature, scale_penalty, heuristics.mode_penalty, heuristics.mode_guidance,
     )
     key, key_index = key_plan.key, key_plan.key_index
     minorness = 1.0 - key_plan.majorness[0]  # the third decides major or minor

@@ -57,3 +57,18 @@ def test_the_files_key_signature_reaches_the_plan():
     assert engine._key_signature(Key(9, "dorian")) == 1 and engine._key_signature(None) is None
     project = Project(tracks=(Track(notes=tuple(tune)),), key=Key(9, "dorian"))
     assert engine._key_signature(project.key) == 1
+
+
+def test_a_notated_key_signature_gets_the_softer_scale_penalty():
+    """The collection is known, not guessed: notes outside it lose SCALE_PENALTY_NOTATED_KEY logits."""
+    from composer_app.core.clip import Clip
+    from composer_app.generation.plan import make_plan
+
+    tune = [Note(i * 240, p, 240) for i, p in enumerate([69, 71, 72, 74, 76, 74, 72, 71, 69, 67, 69, 71, 72, 69, 76, 69])]
+    clip = Clip.from_notes(tune, 480)
+    notated = make_plan(clip, 2, key_signature=1).bars[0].pitch_class_bias
+    guessed = make_plan(clip, 2).bars[0].pitch_class_bias
+    assert keys.SCALE_PENALTY_NOTATED_KEY < keys.SCALE_PENALTY
+    assert notated[1] == -keys.SCALE_PENALTY_NOTATED_KEY  # C sharp, outside A dorian's collection
+    assert guessed[1] == -keys.SCALE_PENALTY  # outside the guessed A minor's likewise, at the full penalty
+    assert notated[6] == 0  # F sharp: A dorian's own
