@@ -6,8 +6,12 @@ shared), then record Spearman between the intended and the read-back valence and
 scenes and the longest melody silence at a scene boundary. Targets (issue 15): a 10-scene story in
 ≤ 20 s; Spearman ≥ 0.8 valence, ≥ 0.9 arousal; no silence longer than a beat at a boundary.
 ``the_flood.txt``, ``the_lighthouse.md`` and ``the_crossing.txt`` were used while tuning the scorer's
-mapping (graded mode and harmony, the tempo/register valence leak); ``the_orchard.txt`` was written
-before that tuning and scored only after it. Writes bench/results/score_story.json.
+mapping (graded mode and harmony, the tempo/register valence leak, and for the four-layer reader the
+story-relative valence spread and modal mixture); ``the_orchard.txt`` and ``the_harbour.txt`` were
+written before that tuning and scored only after it (the check stories). Spearman compares the
+reader's valences with the read-back; the music follows a monotone, sign-keeping spread of them
+(``scoring.score.spread_valences``), which leaves ranks, and so Spearman, unchanged.
+Writes bench/results/score_story.json.
 
 Run: .venv/bin/python bench/score_story.py [--seeds 3]
 """
@@ -32,6 +36,7 @@ STORIES = {
     "the_lighthouse.md": "tuned on",
     "the_crossing.txt": "tuned on (written before the tuning)",
     "the_orchard.txt": "not tuned on",
+    "the_harbour.txt": "not tuned on (written before the valence spread and modal mixture)",
 }
 
 

@@ -11,6 +11,16 @@ are the harmony feature's, ``composer_app.arrange.accompany``.)
   the key are preferred (I, IV, V; in minor III, VI, VII), the darker, the minor ones (ii, iii, vi;
   i, iv). So mode is graded within a key, as listeners hear it (Gabrielsson & Lindström 2010: mode
   and harmony carry valence), instead of all major scenes sounding equally major.
+- **Modal mixture** (``MIXTURE``): a bar may also borrow a triad from the parallel mode (in C major
+  Cm, Eb, Fm, Ab, Bb; in C minor C, Dm, Em, F, Am), worth ``MIXTURE`` at neutral valence and nothing
+  at |valence| 1, and only where the bar's melody does not sound the tone the borrowed chord alters
+  (no Fm under an A natural); melody a semitone from an altered tone counts against it (in the
+  same units as the chord tones count for it). So the nearer a scene is to neutral, the more of the other mode's
+  colour its harmony takes: a mildly happy scene sounds less major than an elated one, a mildly sad
+  one less minor than a grieving one. Diatonic triads alone cannot do that: ii, iii and vi of a
+  major key keep its scale, and the pitch-class content that listeners (and ``major_strength``) hear
+  as the mode stays major. The same scale as ``MODE_COLOUR``: a borrowed chord at neutral is worth
+  what a major triad is at full valence.
 - **Instruments** (timbre, the sixth cue of Eerola, Friberg & Bresin 2013: bright, brassy timbres
   read as more energetic and tense, soft ones — flute, horn, strings — as calmer): one
   melody and one accompaniment General MIDI program per mood quadrant (``INSTRUMENTS``).
@@ -35,6 +45,10 @@ MINOR_TRIADS = {
 CADENCE_BONUS = 1.0  # in quarter notes of melody: tonic at scene ends, dominant before the last bar
 REPEAT_COST = 0.6  # in quarter notes of melody: the same chord as the bar before
 MODE_COLOUR = 3.0  # in quarter notes of melody per unit of valence: bonus of a major triad (minor: the opposite)
+MIXTURE = MODE_COLOUR  # in quarter notes of melody: bonus of a borrowed chord at neutral valence, 0 at |valence| 1 (same scale as MODE_COLOUR)
+# Where the parallel modes differ (semitones above the tonic): major's 3rd, 6th and 7th against the minor's.
+# A borrowed chord's tone at one of these replaces its counterpart in the scene's scale.
+PARALLEL_COUNTERPART = {4: 3, 9: 8, 11: 10, 3: 4, 8: 9, 10: 11}
 
 # (melody program, accompaniment program, bass program) per quadrant, and names for people.
 INSTRUMENTS = {
@@ -90,6 +104,8 @@ def choose_chords(
     chords: list[Chord] = []
     for bar in range(bars):
         triads = MINOR_TRIADS if minor_by_bar[bar] else MAJOR_TRIADS
+        own = {frozenset((offset + i) % 12 for i in intervals) for offset, intervals in triads.values()}
+        scale = {(offset + i) % 12 for offset, intervals in triads.values() for i in intervals}
         tonic_name, dominant_name = ("i" if minor_by_bar[bar] else "I"), "V"
         scene = scene_of_bar[bar]
         first = bar == 0 or scene_of_bar[bar - 1] != scene
@@ -109,6 +125,23 @@ def choose_chords(
                 score += MODE_COLOUR * valence_by_bar[bar] * (1 if intervals[1] == 4 else -1)
             if score > best_score:
                 best, best_score = chord, score
+        if valence_by_bar is not None:  # modal mixture: the parallel mode's other triads
+            for offset, intervals in (MAJOR_TRIADS if minor_by_bar[bar] else MINOR_TRIADS).values():
+                degrees = frozenset((offset + i) % 12 for i in intervals)
+                if degrees in own:
+                    continue
+                altered = degrees - scale
+                if any(weights[bar][(tonic_pc + PARALLEL_COUNTERPART[d]) % 12] > 0 for d in altered):
+                    continue  # the melody sounds the tone this chord alters (a cross-relation)
+                chord = Chord((tonic_pc + offset) % 12, intervals)
+                score = sum(weights[bar][pc] for pc in chord.pitch_classes)
+                # melody a semitone from an altered tone clashes with it: it counts against the chord
+                score -= sum(weights[bar][(tonic_pc + d + step) % 12] for d in altered for step in (-1, 1))
+                if chords and chords[-1] == chord:
+                    score -= REPEAT_COST
+                score += MIXTURE * (1.0 - min(1.0, abs(valence_by_bar[bar])))
+                if score > best_score:
+                    best, best_score = chord, score
         chords.append(best)
     return chords
 

@@ -19,7 +19,16 @@
    the style the scene's mood suggests, on the scene's **instruments** (``scoring.arrangement``);
    **tempo** per scene from the mood table.
 4. **Measures** per scene: the melody's attributes (``core.attributes``) and the read-back mood
-   (``scoring.readback``, which never sees the targets); Spearman across scenes per axis.
+   (``scoring.readback``, which never sees the targets); Spearman across scenes per axis, between
+   the reader's valence and arousal and the read-back.
+
+The music follows the story's arc, not the reader's absolute scale: before anything is generated the
+scenes' valences are spread over the usable range (``spread_valences``: on each side of neutral, ranked
+and spaced evenly from ``SPREAD_MIN`` to 1), so that scenes the reader put close together still differ
+in mode, harmony (``arrangement``: graded major/minor triads and modal mixture), register and
+instrument. The spread is monotone and keeps signs, so the ranks are the reader's and Spearman against
+the reader's values measures what it did; the report gives both (``valence`` and ``valence_in_music``),
+and the project's mood timeline keeps the reader's values. Arousal is used as read.
 
 ``rescore_scene`` regenerates one scene's melody with a new seed and keeps every other scene's.
 """
@@ -66,6 +75,7 @@ FULL_MODE_VALENCE = 1.0  # from this |valence| on a scene gets the full SCENE_MO
 TEMPO_VALENCE_LEAK = 0.4  # how much of a scene's arousal its quick tempo and high register add to heard valence
 MIN_MODE_SHARE = 0.3  # the share of SCENE_MODE_STRENGTH a scene of valence just past the deadband gets
 OVERSAMPLE = 2  # each scene's melody is the best of this many samples (ranked by the targets)
+SPREAD_MIN = 0.2  # after spreading, the scene nearest neutral on either side of 0 gets this |valence|
 
 Progress = Callable[[int, int, str], None]  # (steps done, steps in all, what is happening)
 
@@ -94,6 +104,7 @@ class SceneScore:
     seed: int
     attributes: dict[str, float]
     readback: ReadBack
+    music_valence: float  # the valence the music was made for (``spread_valences``), not the reader's
 
 
 @dataclass(frozen=True)
@@ -131,6 +142,7 @@ class ScoredStory:
                     "valence": round(scene.valence, 3),
                     "arousal": round(scene.arousal, 3),
                     "read_from_text": {"valence": round(scene.read_valence, 3), "arousal": round(scene.read_arousal, 3)},
+                    "valence_in_music": round(score.music_valence, 3),
                     "set_by_hand": scene.mood_by_hand,
                     "why": list(scene.evidence),
                     "start_bar": score.start_bar,
@@ -187,6 +199,36 @@ def _prompt_notes(melody: list[Note], start_bar: int, motif: tuple[Note, ...]) -
             duration = min(n.duration_ticks, hi - n.start_tick)
             notes.append(Note(n.start_tick - lo, n.pitch, duration, n.velocity))
     return notes  # (if its last bar is silent the engine starts a bar early; the scene is placed at its bar anyway)
+
+
+def spread_valences(valences: Iterable[float]) -> list[float]:
+    """The story's scene valences spread over the usable range, keeping their order and signs.
+
+    The reader places scenes on one absolute scale, and one story often uses a narrow part of it
+    (several scenes within ±0.1 of neutral): music made for such values has too little contrast for
+    a listener, or the read-back, to rank the scenes. So the music follows each scene's place
+    *within its story*: on each side of neutral, the scenes are ranked by |valence| and spaced
+    evenly from ``SPREAD_MIN`` (nearest neutral) to 1 (the most extreme of that side), equal values
+    sharing a place; scenes within ``MODE_VALENCE_DEADBAND`` of 0 stay neutral. The map is
+    monotone and keeps every sign (a scene read as positive stays major), so Spearman between the
+    reader's values and what is read back from the music means what it did; only the spacing
+    changes.
+    """
+    values = [float(v) for v in valences]
+    spread = [0.0] * len(values)
+    for sign in (1.0, -1.0):
+        side = sorted({abs(v) for v in values if v * sign >= MODE_VALENCE_DEADBAND})
+        for i, v in enumerate(values):
+            if v * sign >= MODE_VALENCE_DEADBAND:
+                place = side.index(abs(v)) / (len(side) - 1) if len(side) > 1 else 1.0
+                spread[i] = sign * (SPREAD_MIN + (1.0 - SPREAD_MIN) * place)
+    return spread
+
+
+def music_story(story: Story) -> Story:
+    """``story`` with each scene's valence spread over the usable range (``spread_valences``)."""
+    spread = spread_valences(s.valence for s in story.scenes)
+    return replace(story, scenes=tuple(replace(s, valence=v) for s, v in zip(story.scenes, spread)))
 
 
 def mode_valence(valence: float, arousal: float) -> float:
@@ -327,12 +369,16 @@ def _tempo_map(story: Story, base_bpm: float) -> TempoMap:
     return TempoMap(changes, TICKS_PER_QUARTER)
 
 
-def _arrange(story: Story, melody: list[Note], keys: list, base_bpm: float, seed: int, scene_melodies, motif, seconds):
-    """Build the project and the per-scene measures from the finished melody."""
-    timeline = story.timeline()
-    starts = story.scene_start_bars()
-    total_bars = story.total_bars
-    scene_of_bar = [i for i, scene in enumerate(story.scenes) for _ in range(scene.bars)]
+def _arrange(story: Story, played: Story, melody: list[Note], keys: list, base_bpm: float, seed: int, scene_melodies, motif, seconds):
+    """Build the project and the per-scene measures from the finished melody.
+
+    ``played`` is ``story`` with the valences the music follows (``music_story``); the project keeps
+    ``story``'s own moods (its settings, markers and mood timeline) and is measured against them.
+    """
+    timeline = played.timeline()
+    starts = played.scene_start_bars()
+    total_bars = played.total_bars
+    scene_of_bar = [i for i, scene in enumerate(played.scenes) for _ in range(scene.bars)]
     minor_by_bar = []
     for bar in range(total_bars):  # a blend bar takes the mode its blended valence asked for
         valence = timeline.mood_at(bar + 0.5)[0]
@@ -340,7 +386,7 @@ def _arrange(story: Story, melody: list[Note], keys: list, base_bpm: float, seed
         minor_by_bar.append(scene_minor if abs(valence) < MODE_VALENCE_DEADBAND else valence < 0)
     # The engine may move the tonic between scenes (it re-estimates the key from each prompt): use each scene's own.
     chords = []
-    for i, scene in enumerate(story.scenes):
+    for i, scene in enumerate(played.scenes):
         bars = range(starts[i], starts[i] + scene.bars)
         scene_chords = arrangement.choose_chords(
             [n.shifted(-starts[i] * BAR_TICKS) for n in melody if starts[i] * BAR_TICKS <= n.start_tick < (starts[i] + scene.bars) * BAR_TICKS],
@@ -353,12 +399,12 @@ def _arrange(story: Story, melody: list[Note], keys: list, base_bpm: float, seed
     acc_tracks: dict[int, list[Note]] = {}
     bass_tracks: dict[int, list[Note]] = {}
     names: dict[tuple[str, int], str] = {}
-    styles_by_scene: list[list[str]] = [[] for _ in story.scenes]
+    styles_by_scene: list[list[str]] = [[] for _ in played.scenes]
     chord_track = ChordTrack(
         tuple(ChordEvent(arrangement.chord_symbol(chord), bar * BAR_TICKS, BAR_TICKS) for bar, chord in enumerate(chords))
     )
     meter = TimeSignatureMap([TimeSignatureChange(0, 4, 4)], TICKS_PER_QUARTER)
-    for index, scene in enumerate(story.scenes):
+    for index, scene in enumerate(played.scenes):
         # The harmony feature's accompaniment (arrange.accompany) in the style the scene's mood suggests,
         # on the scene's instruments, voiced under the scene's melody.
         start_tick, end_tick = starts[index] * BAR_TICKS, (starts[index] + scene.bars) * BAR_TICKS
@@ -380,7 +426,7 @@ def _arrange(story: Story, melody: list[Note], keys: list, base_bpm: float, seed
         names[("melody", melody_program[0])] = melody_program[1]
     for n in melody:
         index = scene_of_bar[min(total_bars - 1, n.start_tick // BAR_TICKS)]
-        scene = story.scenes[index]
+        scene = played.scenes[index]
         program = arrangement.instruments_for(scene.valence, scene.arousal)[0][0]
         melody_tracks.setdefault(program, []).append(n)
 
@@ -391,7 +437,7 @@ def _arrange(story: Story, melody: list[Note], keys: list, base_bpm: float, seed
             channel = next(channels)
             notes = [n.with_channel(channel) for n in groups[program]]
             tracks.append(Track(f"{title} · {names[(role, program)]}", program, channel, tuple(notes)))
-    tempo_map = _tempo_map(story, base_bpm)
+    tempo_map = _tempo_map(played, base_bpm)
     project = Project(
         tracks=tuple(tracks),
         ticks_per_quarter=TICKS_PER_QUARTER,
@@ -399,14 +445,14 @@ def _arrange(story: Story, melody: list[Note], keys: list, base_bpm: float, seed
         time_signatures=TimeSignatureMap([TimeSignatureChange(0, 4, 4)], TICKS_PER_QUARTER),
         title="Scored story",
         settings={"story": story.to_dict(), "scoring": {"seed": seed, "base_bpm": base_bpm}},
-        mood_timeline=timeline,
+        mood_timeline=story.timeline(),
         markers=story.scene_markers(lambda bar: int(bar) * BAR_TICKS),
         chords=chord_track,
     )
 
     pitched = [n for t in tracks for n in t.notes]
     scenes: list[SceneScore] = []
-    for i, scene in enumerate(story.scenes):
+    for i, scene in enumerate(played.scenes):
         start_tick, end_tick = starts[i] * BAR_TICKS, (starts[i] + scene.bars) * BAR_TICKS
         melody_program, acc_program, _ = arrangement.instruments_for(scene.valence, scene.arousal)
         scene_melody = [n for n in melody if start_tick <= n.start_tick < end_tick]
@@ -430,7 +476,7 @@ def _arrange(story: Story, melody: list[Note], keys: list, base_bpm: float, seed
                 tempo_map.tick_to_seconds(start_tick), tempo_map.tick_to_seconds(end_tick),
                 scene_tempo_bpm(scene.mood, base_bpm), keys[i].name, melody_program[1], acc_program[1],
                 tuple(dict.fromkeys(styles_by_scene[i])), tuple(c.name for c in chords[starts[i] : starts[i] + scene.bars]),
-                seed + i * SCENE_SEED_STRIDE, attributes, back,
+                seed + i * SCENE_SEED_STRIDE, attributes, back, scene.valence,
             )
         )
     return ScoredStory(story, project, tuple(scenes), tuple(tuple(m) for m in scene_melodies), seconds, seed, base_bpm, motif)
@@ -451,6 +497,7 @@ def score_story(
     previous: ScoredStory | None = None,
     regenerate: Iterable[int] | None = None,
     scene_seeds: dict[int, int] | None = None,
+    spread_valence: bool = True,
 ) -> ScoredStory:
     """Score ``story`` (see the module docstring). ``previous`` + ``regenerate``: keep the other scenes.
 
@@ -474,11 +521,12 @@ def score_story(
         from composer_app.generation.registry import DEFAULT_GENERATOR, load_generator
 
         model = load_generator(DEFAULT_GENERATOR)
-    timeline = story.timeline()
+    played = music_story(story) if spread_valence else story
+    timeline = played.timeline()
     melody: list[Note] = []
     keys = []
     scene_melodies: list[list[Note]] = []
-    for i, (start_bar, scene) in enumerate(zip(story.scene_start_bars(), story.scenes)):
+    for i, (start_bar, scene) in enumerate(zip(played.scene_start_bars(), played.scenes)):
         _check_cancel(cancel)
         scene_seed = (scene_seeds or {}).get(i, seed + i * SCENE_SEED_STRIDE)
         if keep is not None and i in keep:
@@ -494,7 +542,7 @@ def score_story(
     report(total_steps - 1, total_steps, "arranging")
     boundaries = [b * BAR_TICKS for b in story.scene_start_bars()[1:]]
     melody = bridge_silences(melody, boundaries, int(MAX_SILENCE_BEATS * TICKS_PER_QUARTER))
-    result = _arrange(story, melody, keys, base_bpm, seed, scene_melodies, motif, 0.0)
+    result = _arrange(story, played, melody, keys, base_bpm, seed, scene_melodies, motif, 0.0)
     if scene_seeds or keep is not None:
         seeds = {i: (scene_seeds or {}).get(i, previous.scenes[i].seed if keep is not None and i in keep else seed + i * SCENE_SEED_STRIDE) for i in range(len(story.scenes))}
         result = replace(result, scenes=tuple(replace(s, seed=seeds[s.index]) for s in result.scenes))

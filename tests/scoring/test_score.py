@@ -158,7 +158,7 @@ def test_chords_grow_more_major_with_valence_in_either_mode():
         for valence in (-0.8, 0.0, 0.8):
             chords = arrangement.choose_chords(melody, tpq, 0, [minor] * bars, [0] * bars, [valence] * bars)
             counts.append(sum(1 for c in chords if c.intervals[1] == 4))
-        assert counts[0] < counts[1] < counts[2], counts  # measured [0, 5, 8] in major, [0, 1, 8] in minor
+        assert counts[0] < counts[1] < counts[2], counts  # measured [0, 4, 8] in major, [0, 4, 7] in minor (borrowed C at 0)
 
 
 def test_mode_strength_is_graded_by_the_valence_that_tempo_and_register_leave():
@@ -171,3 +171,63 @@ def test_mode_strength_is_graded_by_the_valence_that_tempo_and_register_leave():
     # a lively mildly happy scene needs less major than a calm one of the same valence
     assert _scene_targets(Mood(0.4, 0.8), []).major_strength < _scene_targets(Mood(0.4, -0.6), []).major_strength
     assert mode_valence(0.3, 0.5) < 0.3 < mode_valence(0.3, -0.5)
+
+
+def _chords(pitches, minor, valence, bars=8):
+    from composer_app.core.note import Note
+
+    tpq = 480
+    melody = [Note(i * tpq, p, tpq) for i, p in enumerate(pitches * bars)][: bars * 4]
+    return arrangement.choose_chords(melody, tpq, 0, [minor] * bars, [0] * bars, [valence] * bars)
+
+
+def _diatonic(minor):
+    triads = arrangement.MINOR_TRIADS if minor else arrangement.MAJOR_TRIADS
+    return {arrangement.Chord(offset % 12, intervals) for offset, intervals in triads.values()}
+
+
+def test_mild_scenes_borrow_chords_from_the_parallel_mode_and_extreme_ones_do_not():
+    # C, D, F and G: a melody that leaves the 3rd, 6th and 7th (where the modes differ) free
+    for minor, valences in ((False, (0.0, 0.3, 0.9)), (True, (0.0, -0.3, -0.9))):
+        borrowed = [sum(c not in _diatonic(minor) for c in _chords([60, 62, 65, 67], minor, v)) for v in valences]
+        assert borrowed[0] >= borrowed[1] > borrowed[2] == 0, (minor, borrowed)
+
+
+def test_a_borrowed_chord_never_alters_a_tone_the_melody_sounds():
+    # C, E, G, A in C major: Cm (Eb), Fm and Ab (Ab), Eb (Eb) would each sound against the melody
+    for valence in (0.0, 0.2):
+        chords = _chords([60, 64, 67, 69], False, valence)
+        assert not any({3, 8} & c.pitch_classes for c in chords), [c.name for c in chords]
+    # in C minor a melody on Eb and Ab keeps C major, F and Am out
+    chords = _chords([60, 63, 67, 68], True, 0.0)
+    assert not any({4, 9} & c.pitch_classes for c in chords), [c.name for c in chords]
+
+
+def test_scene_valences_are_spread_over_the_range_keeping_order_and_sign():
+    from composer_app.scoring.readback import spearman
+    from composer_app.scoring.score import SPREAD_MIN, spread_valences
+
+    read = [0.44, 0.03, 0.01, -0.31, -0.01, 0.28, -0.07, 0.79, 0.0, 0.28]
+    spread = spread_valences(read)
+    assert spearman(read, spread) == 1.0
+    assert [v > 0 for v in spread] == [v > 0 for v in read] and [v < 0 for v in spread] == [v < 0 for v in read]
+    assert spread[8] == 0.0  # neutral stays neutral
+    assert spread[5] == spread[9]  # equal readings, equal music
+    assert min(v for v in spread if v > 0) == SPREAD_MIN and max(spread) == 1.0
+    assert max(v for v in spread if v < 0) == -SPREAD_MIN and min(spread) == -1.0
+    positives = sorted(v for v in set(spread) if v > 0)
+    steps = [b - a for a, b in zip(positives, positives[1:])]
+    assert max(steps) - min(steps) < 1e-9  # evenly spaced: 0.01 and 0.03 as far apart as 0.44 and 0.79
+    assert spread_valences([-0.5]) == [-1.0]
+
+
+def test_the_music_follows_the_spread_valences_and_is_measured_against_the_reading(scored):
+    from composer_app.scoring.score import spread_valences
+
+    read = [s.valence for s in scored.story.scenes]
+    assert read == [s.read_valence for s in scored.story.scenes]  # the story keeps the reader's values
+    assert [s.music_valence for s in scored.scenes] == spread_valences(read)
+    assert [s.music_valence for s in scored.scenes] != read
+    rows = scored.to_dict()["scenes"]
+    assert [r["valence"] for r in rows] == [round(v, 3) for v in read]
+    assert [r["valence_in_music"] for r in rows] == [round(v, 3) for v in spread_valences(read)]
