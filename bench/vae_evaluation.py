@@ -159,7 +159,14 @@ def variations(model, segments: np.ndarray, rng) -> dict:
                            for s in range(len(segments))], axis=1)  # (4, n, 32)
         kept = [melody.exact_note_share(segments[s], tokens[c, s]) for c in range(4) for s in range(len(segments))]
         distinct = np.mean([len({tuple(tokens[c, s]) for c in range(4)}) for s in range(len(segments))])
-        amounts[f"{amount:.1f}"] = {"input_notes_kept": round(float(np.mean(kept)), 4), "distinct_of_4": round(float(distinct), 2)}
+        bars_in = segments.reshape(len(segments), -1, variation.BAR_STEPS)  # (n, bars, 16)
+        bars_out = tokens.reshape(4, len(segments), -1, variation.BAR_STEPS)
+        changed = np.mean([[not np.array_equal(bars_out[c, s, b], bars_in[s, b]) for b in range(bars_in.shape[1])]
+                           for c in range(4) for s in range(len(segments))])
+        rhythm = np.mean([[variation.bar_onsets(bars_out[c, s, b]) == variation.bar_onsets(bars_in[s, b]) for b in range(bars_in.shape[1])]
+                          for c in range(4) for s in range(len(segments))])
+        amounts[f"{amount:.1f}"] = {"input_notes_kept": round(float(np.mean(kept)), 4), "distinct_of_4": round(float(distinct), 2),
+                                    "bars_changed": round(float(changed), 4), "bars_with_the_input_onsets": round(float(rhythm), 4)}
     moods = {}
     for name in ("happy", "tense", "sad", "calm"):
         preset = PRESETS[name]
@@ -210,6 +217,9 @@ def main() -> int:
     parser.add_argument("--reuse-unchanged", action="store_true",
                         help="take reconstruction, KL and fader sweeps from the existing results file (for a change "
                              "that leaves the encoder, the plain decoder and the weights as they were) and measure the rest")
+    parser.add_argument("--only-variations", action="store_true",
+                        help="measure only the variations and take everything else from the existing results file (for a "
+                             "change to Vary alone; the variations' seeds then differ from a full run's)")
     parser.add_argument("--split", choices=("heldout", "dev"), default="heldout",
                         help="dev: only interpolations and variations, on the dev split (for tuning)")
     args = parser.parse_args()
@@ -241,6 +251,15 @@ def main() -> int:
     unchanged = ("reconstruction_heldout", "reconstruction_dev", "reconstruction_heldout_encoder_only",
                  "reconstruction_dev_encoder_only", "kl_heldout", "faders_heldout")
     sweep = heldout[rng.choice(len(heldout), min(args.sweep_segments, len(heldout)), replace=False)]
+    if args.only_variations and args.out.exists():
+        previous = json.loads(args.out.read_text())
+        result = {**previous, "load_average_at_start": result["load_average_at_start"]}
+        result["reused_from_previous_run"] = [k for k in previous if k not in ("variations_heldout", "seconds", "load_average_at_start")]
+        result["variations_heldout"] = variations(model, sweep[: args.variation_segments], rng)
+        result["seconds"] = round(time.perf_counter() - started, 1)
+        args.out.write_text(json.dumps(result, indent=1) + "\n")
+        print(json.dumps(result["variations_heldout"], indent=1))
+        return 0
     if args.reuse_unchanged and args.out.exists():
         previous = json.loads(args.out.read_text())
         result.update({k: previous[k] for k in unchanged})

@@ -10,7 +10,7 @@ reference). Rows, all against the real next 4 bars:
 Accuracy 0.5: the classifier cannot tell them from real phrases; 1.0: always can.
 
 Writes bench/results/vae_realism.json (``--split dev``: vae_realism-dev.json, the dev pieces' prompts, VAE rows only).
-Run: .venv/bin/python bench/vae_realism.py [--prompts 200] [--split dev]
+Run: .venv/bin/python bench/vae_realism.py [--prompts 200] [--split dev] [--amounts 0.1,0.3,0.7,1.0]
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--prompts", type=int, default=200)
     parser.add_argument("--candidates", type=int, default=2)
+    parser.add_argument("--amounts", default="0.3,0.7,1.0", help="variation amounts, comma-separated (1: free samples)")
     parser.add_argument("--reuse-transformer", action="store_true",
                         help="take the Transformer's row from the existing results file (same prompts, seed and "
                              "candidates; each row's classifiers see only that row and the real phrases)")
@@ -72,7 +73,7 @@ def main() -> int:
         return np.array(rows, dtype=np.int64).reshape(-1, 3)
 
     generated = {}
-    for amount in (0.3, 0.7, 1.0):
+    for amount in (float(a) for a in args.amounts.split(",")):
         name = "vae free samples (amount 1)" if amount == 1.0 else f"vae variations, amount {amount}"
         out = []
         for k, case in enumerate(cases):

@@ -188,7 +188,8 @@ class MelodyVAE(nn.Module):
                logit_bias: torch.Tensor | None = None) -> torch.Tensor:
         """Token rows (B, steps) decoded from z (B, latent_dim): greedy when ``temperature`` is 0.
 
-        ``logit_bias`` (B, vocab_size): added to the logits at every step (``variation``'s mode guidance).
+        ``logit_bias`` (B, vocab_size): added to the logits at every step (``variation``'s mode guidance);
+        (B, steps, vocab_size): step t's row added at step t (``variation``'s kept bars and rhythms).
         """
         batch = z.shape[0]
         token = torch.full((batch, 1), self.start_token, dtype=torch.long)
@@ -198,7 +199,7 @@ class MelodyVAE(nn.Module):
             logits, state = self.decoder(z, token, state)
             logits = logits[:, -1].float()
             if logit_bias is not None:
-                logits = logits + logit_bias
+                logits = logits + (logit_bias[:, t] if logit_bias.dim() == 3 else logit_bias)
             if temperature <= 0:
                 token = logits.argmax(-1, keepdim=True)
             else:

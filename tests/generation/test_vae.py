@@ -274,3 +274,37 @@ def test_broken_vae_weights_are_one_clear_line_and_other_generators_work(tmp_pat
         assert (tmp_path / "s" / "candidate-1.mid").exists()
     finally:
         registry._CACHE.clear()
+
+
+def _bars(candidate) -> np.ndarray:
+    tokens, _ = melody.clip_to_segments(candidate.notes, candidate.ticks_per_quarter)
+    return tokens.reshape(-1, variation.BAR_STEPS)
+
+
+def test_a_little_variation_keeps_the_rhythm_and_most_bars_and_changes_a_few(vae):
+    clip = example_clip("c_major_melody.mid", bars=4)
+    clip_bars, _ = melody.clip_to_segments(clip.notes, clip.ticks_per_quarter)
+    clip_bars = clip_bars.reshape(-1, variation.BAR_STEPS)
+    changed = {}
+    for amount in (0.1, 0.3, 0.5):
+        out = vae.vary(VaryRequest(clip, candidates=8, amount=amount, seed=7))
+        assert len({c.notes for c in out}) == 8  # distinct from each other
+        rows = []
+        for candidate in out:
+            bars = _bars(candidate)
+            same = [np.array_equal(a, b) for a, b in zip(bars, clip_bars)]
+            assert not all(same)  # and from the clip
+            assert variation.bar_onsets(bars) == variation.bar_onsets(clip_bars)  # every bar keeps its onsets
+            rows.append(1.0 - np.mean(same))
+        changed[amount] = float(np.mean(rows))
+    assert changed[0.1] <= 0.3 and changed[0.3] <= 0.6, changed  # 1 of 4 bars; 2 of 4
+    assert changed[0.1] < changed[0.3] < changed[0.5], changed
+
+
+def test_a_free_variation_changes_the_rhythm(vae):
+    clip = example_clip("c_major_melody.mid", bars=4)
+    clip_bars, _ = melody.clip_to_segments(clip.notes, clip.ticks_per_quarter)
+    onsets = variation.bar_onsets(clip_bars)
+    out = vae.vary(VaryRequest(clip, candidates=4, amount=1.0, seed=7))
+    kept = np.mean([[a == b for a, b in zip(variation.bar_onsets(_bars(c)), onsets)] for c in out])
+    assert kept < 0.5

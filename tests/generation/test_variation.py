@@ -52,3 +52,60 @@ def test_key_shift_finds_the_transposition_back():
     for shift in (-5, -1, 2, 5):
         moved = melody.transpose_tokens(scale[0], shift)[None]
         assert variation.key_shift(moved, scale) == -shift
+
+
+def test_bar_plan_changes_more_bars_as_the_amount_grows_and_frees_rhythms_only_above_half():
+    def counts(amount, bars=8):
+        plan = variation.bar_plan(bars, amount, np.random.default_rng(0))
+        return int((plan != variation.KEEP).sum()), int((plan == variation.FREE).sum())
+
+    assert counts(0.0) == (0, 0)
+    assert counts(0.05) == (1, 0)  # any amount > 0 changes a bar
+    assert counts(0.1) == (2, 0) and counts(0.3) == (5, 0) and counts(0.5) == (8, 0)
+    assert counts(0.75) == (8, 4) and counts(1.0) == (8, 8)
+    chosen = {tuple(variation.bar_plan(8, 0.1, np.random.default_rng(seed))) for seed in range(20)}
+    assert len(chosen) >= 5  # which bars change depends on the draw
+
+
+def test_plan_bias_keeps_bars_keeps_rhythms_and_forces_a_change():
+    clip = np.concatenate([scale_segment(), scale_segment((72, 71, 69, 67, 65, 64, 62, 60))])  # 4 bars of quarters
+    plan = np.array([variation.KEEP, variation.REPITCH, variation.FREE, variation.KEEP])
+    bias = variation.plan_bias(clip, plan, np.random.default_rng(1)).reshape(-1, melody.VOCAB_SIZE)
+    tokens = clip.reshape(-1)
+    allowed = bias == 0
+    for step in list(range(0, 16)) + list(range(48, 64)):  # kept bars: only the clip's own token
+        assert allowed[step].sum() == 1 and allowed[step, tokens[step]]
+    repitched = range(16, 32)
+    for step in repitched:
+        if tokens[step] >= melody.NOTE_ON:  # an onset: pitches only
+            assert not allowed[step, : melody.NOTE_ON].any() and allowed[step, melody.NOTE_ON :].sum() >= melody.VOCAB_SIZE - melody.NOTE_ON - 1
+        else:  # a hold or rest: the clip's own
+            assert allowed[step].sum() == 1 and allowed[step, tokens[step]]
+    assert sum(not allowed[s, tokens[s]] for s in repitched) == 1  # one onset must take another pitch
+    assert allowed[32:48].all()  # a free bar: anything
+    unforced = variation.plan_bias(clip, plan).reshape(-1, melody.VOCAB_SIZE) == 0
+    assert all(unforced[s, tokens[s]] for s in repitched)
+
+
+def test_pick_distinct_skips_draws_equal_to_the_clip_or_an_earlier_pick():
+    clip = scale_segment()
+    other = melody.transpose_tokens(clip[0], 2)[None]
+    third = melody.transpose_tokens(clip[0], 4)[None]
+    tokens = np.stack([[clip, clip], [other, other], [third, clip]])  # (draws 3, candidates 2, k 1, steps)
+    cost = np.array([[0.0, 0.0], [1.0, 1.0], [2.0, 0.5]])
+    # candidate 0: draw 0 is the clip -> draw 1; candidate 1: draw 0 the clip, draw 2 the clip, draw 1 taken -> none left: cheapest
+    assert variation.pick_distinct(tokens, cost, clip).tolist() == [1, 0]
+    tokens[2, 1] = third
+    assert variation.pick_distinct(tokens, cost, clip).tolist() == [1, 2]
+
+
+def test_repitched_bars_lean_to_the_clip_key():
+    clip = np.concatenate([scale_segment(), scale_segment((72, 71, 69, 67, 65, 64, 62, 60))])  # C major
+    key = variation.clip_key_bias(clip)
+    assert key[6] < key[7] and key[1] < key[0] and key[10] < key[11]  # F#, C#, Bb below G, C, B
+    plan = np.array([variation.KEEP, variation.REPITCH, variation.FREE, variation.KEEP])
+    bias = variation.plan_bias(clip, plan, None, key).reshape(-1, melody.VOCAB_SIZE)
+    plain = variation.plan_bias(clip, plan).reshape(-1, melody.VOCAB_SIZE)
+    onset = 16 + int(np.flatnonzero(clip.reshape(-1)[16:32] >= melody.NOTE_ON)[0])
+    assert np.allclose(bias[onset] - plain[onset], variation.token_bias(key))  # a repitched onset: the key's bias
+    assert np.array_equal(bias[32:48], plain[32:48]) and np.array_equal(bias[:16], plain[:16])  # free and kept bars: none
