@@ -13,7 +13,7 @@ reader's valences with the read-back; the music follows a monotone, sign-keeping
 (``scoring.score.spread_valences``), which leaves ranks, and so Spearman, unchanged.
 Writes bench/results/score_story.json.
 
-Run: .venv/bin/python bench/score_story.py [--seeds 3]
+Run: .venv/bin/python bench/score_story.py [--seeds 3] [--out bench/results/score_story.json]
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ STORIES = {
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--out", type=Path, default=RESULTS, help="where the JSON goes")
     args = parser.parse_args()
     started = time.perf_counter()
     import torch
@@ -94,8 +95,8 @@ def main() -> int:
             "median_spearman_arousal": statistics.median(r["spearman_arousal"] for r in runs),
             "max_boundary_silence_beats": max(r["max_boundary_silence_beats"] for r in runs),
         }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=1) + "\n")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=1) + "\n")
     print(json.dumps({k: {kk: vv for kk, vv in v.items() if kk != "runs"} for k, v in result["stories"].items()}, indent=1))
     return 0
 
