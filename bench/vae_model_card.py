@@ -1,7 +1,8 @@
 """Write the VAE's model card (models/vae.json + models/vae.md) from its weights and measured results.
 
 Reads the weights' metadata (config, training facts, fader calibration) and
-bench/results/vae_evaluation.json, vae_latency.json and vae_realism.json (when present).
+bench/results/vae_evaluation.json, vae_latency.json, vae_realism.json and vae_realism-MOOD.json
+(``bench/vae_realism.py --mood MOOD``: variations toward a mood preset), when present.
 Run after bench/vae_evaluation.py and bench/vae_latency.py: .venv/bin/python bench/vae_model_card.py
 """
 
@@ -107,6 +108,16 @@ def load(name: str) -> dict:
     return json.loads(path.read_text()) if path.exists() else {}
 
 
+def load_mood_realism() -> dict[str, dict]:
+    """{mood preset: its held-out realism report} from vae_realism-MOOD.json (``vae_realism.py --mood``; dev files left out)."""
+    out = {}
+    for path in sorted(RESULTS.glob("vae_realism-*.json")):
+        mood = path.stem.removeprefix("vae_realism-")
+        if not mood.startswith("dev"):
+            out[mood] = json.loads(path.read_text())
+    return out
+
+
 def main() -> int:
     from composer_app.generation import variation
     from composer_app.generation.data import DEFAULT_COLLECTIONS
@@ -120,6 +131,7 @@ def main() -> int:
     realism = load("vae_realism.json")
     evaluation_dev = load("vae_evaluation-dev.json")
     realism_dev = load("vae_realism-dev.json")
+    realism_moods = load_mood_realism()
     settings = training.get("settings", {})
     base = training.get("fine_tuned_from", training)  # the first training (the same dict without a fine-tuning)
     base_settings = base.get("settings", {})
@@ -142,6 +154,11 @@ def main() -> int:
         "realism": realism,
         "evaluation_dev": evaluation_dev,
         "realism_dev": realism_dev,
+        "realism_moods": {mood: {"mood": report.get("mood"), "rows": [  # the VAE rows only, with their top telltales
+            {k: row[k] for k in ("name", "logistic", "boosting", "logistic_fold_std", "boosting_fold_std")}
+            | {"telltales": row.get("telltales", [])[:3]}
+            for row in report.get("rows", []) if row.get("kind") == "generator" and row["name"].startswith("vae")]}
+            for mood, report in realism_moods.items()},
         "license_note": "Trained on the music21 corpus (" + ", ".join(DEFAULT_COLLECTIONS) + "; oneills1850 never used). "
                         "The converted data is not distributed; the weights are a model of those works, shipped for local use.",
     }
@@ -239,6 +256,11 @@ def main() -> int:
             dev_text = f" (dev {pct(dev['logistic'])} / {pct(dev['boosting'])})" if dev else ""
             lines.append(f"| realism: classifier accuracy, {row['name']} vs real phrases (logistic / boosting) | "
                          f"{pct(row['logistic'])} / {pct(row['boosting'])}{dev_text} | no higher than the default continuations |")
+    for mood, report in realism_moods.items():  # the VAE rows toward the mood (its Transformer row is the mood-free one above)
+        for row in report.get("rows", []):
+            if row.get("kind") == "generator" and row["name"].startswith("vae"):
+                lines.append(f"| realism: classifier accuracy, {row['name']} (every bar free) vs real phrases (logistic / boosting) | "
+                             f"{pct(row['logistic'])} / {pct(row['boosting'])} | no higher than the default continuations |")
     if latency.get("ratio_vary_decode_ranked_to_single_draw"):
         lines += [
             f"| decode-time work, interleaved at the same load: 8 ranked draws / 1 draw (8 × 4 bars); guided / plain 16-step path | "
@@ -288,7 +310,7 @@ def main() -> int:
     for name, m in var.get("moods_amount_0.3", {}).items():
         lines.append(f"| {name} | " + ", ".join(f"{k} {v}" for k, v in m["targets"].items()) + " | "
                      + ", ".join(f"{k} {v}" for k, v in m["measured_mean"].items()) + " |")
-    lines += ["", "## Known weaknesses", "", *known_weaknesses(interp, var, realism, latency), "", card["license_note"], ""]
+    lines += ["", "## Known weaknesses", "", *known_weaknesses(interp, var, realism, latency, realism_moods), "", card["license_note"], ""]
     (ROOT / "models" / "vae.md").write_text("\n".join(lines))
     print("wrote models/vae.json and models/vae.md")
     return 0
@@ -309,7 +331,8 @@ KNOWN = [
 ]
 
 
-def known_weaknesses(interp: dict, var: dict, realism: dict | None = None, latency: dict | None = None) -> list[str]:
+def known_weaknesses(interp: dict, var: dict, realism: dict | None = None, latency: dict | None = None,
+                     realism_moods: dict | None = None) -> list[str]:
     """The fixed list plus the measured shortfalls of this run."""
     out = list(KNOWN)
     rows = {row["name"]: row for row in (realism or {}).get("rows", [])}
@@ -337,6 +360,13 @@ def known_weaknesses(interp: dict, var: dict, realism: dict | None = None, laten
                    "changed bar usually changes more than one note.")
     out.append("- Toward a mood there is no bar plan: every bar is free (the mood moves note density, which a kept rhythm "
                "cannot), so a mood variation at a small amount changes more than one without a mood.")
+    for mood, report in (realism_moods or {}).items():
+        mood_rows = [row for row in report.get("rows", []) if row.get("kind") == "generator" and row["name"].startswith("vae")]
+        if mood_rows:
+            figures = "; ".join(f"{row['name']} {pct(row['logistic'])} / {pct(row['boosting'])}, told by "
+                                + ", ".join(t["feature"] for t in row.get("telltales", [])[:3]) for row in mood_rows)
+            out.append(f"- Realism toward the mood {mood} (held-out, logistic / boosting; the real next bars have no mood of "
+                       f"their own, so part of what tells them apart is the mood itself): {figures}.")
     per = interp.get("monotonicity_spearman_median_per_attribute", {})
     if per:
         out.append(f"- Along interpolations the mode strength moves less monotonically (median ρ {per.get('major_strength')}) "

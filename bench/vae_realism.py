@@ -9,8 +9,14 @@ reference). Rows, all against the real next 4 bars:
 - ``vae free samples (amount 1)``: decoded from the prior, nothing of the phrase kept.
 Accuracy 0.5: the classifier cannot tell them from real phrases; 1.0: always can.
 
-Writes bench/results/vae_realism.json (``--split dev``: vae_realism-dev.json, the dev pieces' prompts, VAE rows only).
-Run: .venv/bin/python bench/vae_realism.py [--prompts 200] [--split dev] [--amounts 0.1,0.3,0.7,1.0]
+``--mood NAME`` (a preset of ``mood.mood.PRESETS``, e.g. tense): the VAE rows vary toward that mood, as
+the Vary button does with "toward the mood" on (``VaryRequest(moods=(mood,))``: the faders set to the
+mood's targets, every bar free, no bar plan); the Transformer row stays the default, mood-free
+continuations (the same bar to beat; with ``--reuse-transformer`` taken from vae_realism.json).
+
+Writes bench/results/vae_realism.json (``--split dev``: vae_realism-dev.json, the dev pieces' prompts, VAE rows only;
+``--mood tense``: vae_realism-tense.json / vae_realism-dev-tense.json, the mood-free files left as they are).
+Run: .venv/bin/python bench/vae_realism.py [--prompts 200] [--split dev] [--amounts 0.1,0.3,0.7,1.0] [--mood tense]
 """
 
 from __future__ import annotations
@@ -39,7 +45,17 @@ def main() -> int:
                              "candidates; each row's classifiers see only that row and the real phrases)")
     parser.add_argument("--split", choices=("heldout", "dev"), default="heldout",
                         help="dev: prompts from the VAE's dev pieces (training_vae.is_dev), VAE rows only (for tuning)")
+    parser.add_argument("--mood", default=None,
+                        help="vary toward this mood preset (e.g. tense, calm); results go to vae_realism-MOOD.json")
     args = parser.parse_args()
+    from composer_app.mood.mood import preset
+
+    mood_name = args.mood.strip().lower() if args.mood is not None else None
+    try:
+        moods = (preset(mood_name),) if mood_name else ()
+    except ValueError as error:
+        parser.error(str(error))
+    mood_suffix = f" with mood {mood_name}" if moods else ""
     import torch
 
     torch.set_num_threads(1)
@@ -74,11 +90,12 @@ def main() -> int:
 
     generated = {}
     for amount in (float(a) for a in args.amounts.split(",")):
-        name = "vae free samples (amount 1)" if amount == 1.0 else f"vae variations, amount {amount}"
+        name = ("vae free samples (amount 1)" if amount == 1.0 else f"vae variations, amount {amount}") + mood_suffix
         out = []
         for k, case in enumerate(cases):
             length = realism.CONTINUATION_BARS * case.context.bar_ticks
-            found = vae.vary(VaryRequest(as_clip(case), candidates=args.candidates, amount=amount, seed=1000 * k))
+            found = vae.vary(VaryRequest(as_clip(case), candidates=args.candidates, amount=amount, moods=moods,
+                                       seed=1000 * k))
             out.append([arrays(c, length) for c in found])
         generated[name] = out
     transformer_name = "transformer (default continuations)"
@@ -92,11 +109,13 @@ def main() -> int:
         baselines=args.split == "heldout",
     )
     report["split"] = args.split
+    report["mood"] = {"preset": mood_name, **moods[0].to_dict()} if moods else None
     if args.split == "heldout" and reused:
-        report["rows"].append({**reused[0], "note": (reused[0].get("note", "") + " reused from the previous run").strip()})
+        report["rows"].append({**reused[0], "note": (reused[0].get("note", "") + f" reused from {RESULTS.name}" + (" (no mood)" if moods else "")).strip()})
     report["load_average_at_start"] = load
     report["seconds"] = round(time.perf_counter() - started, 1)
-    out = RESULTS if args.split == "heldout" else RESULTS.with_name("vae_realism-dev.json")
+    stem = RESULTS.stem + ("" if args.split == "heldout" else "-dev") + (f"-{mood_name}" if moods else "")
+    out = RESULTS.with_name(stem + RESULTS.suffix)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=1) + "\n")
     for row in report["rows"]:
