@@ -12,9 +12,11 @@ the ``VAEGenerator`` (``vae.py``) turns clips into segments and the results into
   they are; a changed bar keeps its rhythm and gets new pitches (at least one note changes, pitches
   lean to the clip's key) until, above amount 0.5, a share ``2 * amount - 1`` of the bars may change
   rhythm too (amount 1: every bar free). So the changed bars and the latent distance both grow with the
-  amount. With a mood, the fader coordinates are then set to the values whose typical attribute is the
-  mood's target (``fader_value``), whatever the amount, and every bar is free: the mood moves note
-  density, mode and register, the amount everything else. A variation that keeps no bar of the clip is
+  amount. With a mood, the same plan decides which bars change, and a changed bar is free (new rhythm
+  too: the mood moves note density); the fader coordinates are set to the values whose typical attribute
+  is the mood's target (``fader_value``) and the changed bars are steered toward it (``decode_toward``),
+  the others kept as they are: "a little toward tense" changes a few bars toward tense (amount 0 with a
+  mood: the clip's decode moved toward the mood, every bar free). A variation that keeps no bar of the clip is
   transposed by the shift (-6..+5 semitones) that best matches its pitch classes to the clip's
   (``fit_key``; amount 0 is left as decoded). A latent draw carries no key of its own, so without this
   a free variation lands in any of twelve keys, usually not the one of the music around the selection.
@@ -153,9 +155,10 @@ def vary(model, segments: np.ndarray, mu: np.ndarray, amount: float, seeds, targ
     rhythm too; the decode is held to it (``plan_bias``), so a small amount changes a few notes of a
     few bars and keeps the phrase's rhythm. A variation that keeps no bar is moved into the clip's key
     (``fit_key``). ``targets`` (k, n_attributes) in FADER_ATTRIBUTES order (NaN: no target), a mood's
-    per group: the faders are set to them (``mood_faders``), the decode is steered toward them
-    (``decode_toward``: the mode fader alone does not move the mode) and every bar is free (a mood
-    moves note density), each variation moved into the clip's key. Each candidate is the best of
+    per group: the faders are set to them (``mood_faders``) and the decode is steered toward them
+    (``decode_toward``: the mode fader alone does not move the mode); the bar plan still decides which
+    bars change, but a changed bar is free (a mood moves note density) and the rest are kept, so the
+    amount limits how much of the phrase the mood moves (from 0.5 on, every bar). Each candidate is the best of
     ``draws`` latent draws (``departure_cost`` plus, with targets, the distance to them) that differs
     from the clip and from the candidates before it (``pick_distinct``): draw 0 of candidate seed ``s``
     is ``vary_latents``' draw for ``s``, draw d > 0 the one for the seed sequence ``[s, d]``.
@@ -166,15 +169,21 @@ def vary(model, segments: np.ndarray, mu: np.ndarray, amount: float, seeds, targ
     kept_bars = np.zeros(latents.shape[:2], dtype=bool)
     if targets is None and amount <= 0:
         return decode(model, latents)[0]  # the clip as the model reconstructs it
-    if targets is None:
+    bias = None
+    if amount > 0:  # the bar plan of every draw; with a mood, the changed bars are free
         bias = np.zeros(latents.shape[:3] + (melody.SEGMENT_STEPS, melody.VOCAB_SIZE), dtype=np.float32)
-        key_bias = REPITCH_KEY_GAIN * clip_key_bias(segments) if REPITCH_KEY_GAIN else None
+        key_bias = REPITCH_KEY_GAIN * clip_key_bias(segments) if REPITCH_KEY_GAIN and targets is None else None
         for d in range(draws):
             for c, seed in enumerate(seeds):
                 rng = np.random.default_rng([int(seed), d, PLAN_STREAM])
                 plan = bar_plan(len(segments) * melody.SEGMENT_BARS, amount, rng)
+                if targets is not None:
+                    plan[plan != KEEP] = FREE  # a mood moves note density: a changed bar may take any rhythm
                 kept_bars[d, c] = bool((plan == KEEP).any())
                 bias[d, c] = plan_bias(segments, plan, rng, key_bias)
+        if targets is not None and not kept_bars.any():
+            bias = None  # every bar free (amount >= 0.5): the plain guided decode, as without a plan
+    if targets is None:
         tokens = decode(model, latents, bias)  # (draws, candidates, k, steps): one batch
     else:
         targets = np.asarray(targets, dtype=np.float64)
@@ -182,9 +191,9 @@ def vary(model, segments: np.ndarray, mu: np.ndarray, amount: float, seeds, targ
             wanted = {name: float(v) for name, v in zip(melody.FADER_ATTRIBUTES, row) if not np.isnan(v)}
             for dim, value in mood_faders(model.calibration, wanted).items():
                 latents[..., k, dim] = value
-        tokens = decode_toward(model, latents, targets)
+        tokens = decode_toward(model, latents, targets, step_bias=bias)
         if amount <= 0:
-            return tokens[0]
+            return tokens[0]  # the clip moved toward the mood, every bar free
     # a variation with no bar of the clip left carries no key of its own: move it into the clip's
     tokens = np.stack([[candidate if kept else fit_key(candidate, segments) for candidate, kept in zip(draw, keeps)]
                        for draw, keeps in zip(tokens, kept_bars)])
@@ -443,8 +452,11 @@ def attribute_distance(attributes: np.ndarray, targets: np.ndarray) -> np.ndarra
     return np.nansum(np.abs(ranking_units(attributes) - ranking_units(targets)), axis=-1)
 
 
-def decode_options(model, latents: np.ndarray, targets: np.ndarray, pushes=MODE_PUSHES, gains=GUIDANCE_GAINS):
+def decode_options(model, latents: np.ndarray, targets: np.ndarray, pushes=MODE_PUSHES, gains=GUIDANCE_GAINS,
+                   step_bias: np.ndarray | None = None):
     """Each latent (n, latent_dim) decoded plainly and with mode guidance toward its targets (n, n_attributes).
+
+    ``step_bias`` (n, SEGMENT_STEPS, VOCAB_SIZE): added to every decode, plain and guided (a bar plan, ``plan_bias``).
 
     Where a latent has a mode target and its plain decode's mode differs, it is decoded again with the
     mode bias (``mode_bias``) of each push in ``pushes`` (toward major when the decode must become more
@@ -454,7 +466,7 @@ def decode_options(model, latents: np.ndarray, targets: np.ndarray, pushes=MODE_
     """
     flat_z = np.asarray(latents, dtype=np.float32)
     targets = np.asarray(targets, dtype=np.float64)
-    plain = decode(model, flat_z)
+    plain = decode(model, flat_z, step_bias)
     measured = segment_attribute_rows(plain)
     count = 1 + len(pushes) * len(gains)
     options = np.repeat(plain[None], count, axis=0)
@@ -469,7 +481,10 @@ def decode_options(model, latents: np.ndarray, targets: np.ndarray, pushes=MODE_
     biases = np.stack([[token_bias(mode_bias(plain[r], direction[r] * push)) for r in rows] for push in pushes])  # (P, R, V)
     biases = np.concatenate([gain * biases for gain in gains])  # (G * P, R, V)
     z = np.broadcast_to(flat_z[rows], biases.shape[:2] + flat_z.shape[-1:]).reshape(-1, flat_z.shape[-1])
-    guided = model.decode(torch.from_numpy(np.ascontiguousarray(z)), logit_bias=torch.from_numpy(biases.reshape(-1, biases.shape[-1])))
+    if step_bias is not None:  # (G * P, R, steps, V): the plan's bias at each step plus the mode bias
+        biases = np.asarray(step_bias, dtype=np.float32)[rows][None] + biases[:, :, None, :]
+    biases = np.ascontiguousarray(biases.reshape(-1, *biases.shape[2:]), dtype=np.float32)
+    guided = model.decode(torch.from_numpy(np.ascontiguousarray(z)), logit_bias=torch.from_numpy(biases))
     guided = guided.numpy().reshape(count - 1, len(rows), -1)
     options[1:, rows] = guided
     attributes[1:, rows] = segment_attribute_rows(guided)
@@ -477,18 +492,22 @@ def decode_options(model, latents: np.ndarray, targets: np.ndarray, pushes=MODE_
     return options, attributes, valid
 
 
-def decode_toward(model, latents: np.ndarray, targets: np.ndarray, pushes=MODE_PUSHES, gains=GUIDANCE_GAINS) -> np.ndarray:
+def decode_toward(model, latents: np.ndarray, targets: np.ndarray, pushes=MODE_PUSHES, gains=GUIDANCE_GAINS,
+                  step_bias: np.ndarray | None = None) -> np.ndarray:
     """Greedy tokens (..., SEGMENT_STEPS) of latents (..., latent_dim), each decoded toward its attribute targets (..., n).
 
     Of the plain and the guided decodes (``decode_options``) the one nearest its targets
     (``attribute_distance``) is kept, the plain one on a tie. NaN targets: no target for that
-    attribute (all NaN: the plain decode).
+    attribute (all NaN: the plain decode). ``step_bias`` (..., SEGMENT_STEPS, VOCAB_SIZE), same leading
+    shape as the latents: added to every decode (a bar plan: kept bars stay as they are).
     """
     latents = np.asarray(latents, dtype=np.float32)
     shape = latents.shape[:-1]
     targets = np.broadcast_to(np.asarray(targets, dtype=np.float64), shape + np.shape(targets)[-1:])
     flat_targets = targets.reshape(-1, targets.shape[-1])
-    options, attributes, valid = decode_options(model, latents.reshape(-1, latents.shape[-1]), flat_targets, pushes, gains)
+    if step_bias is not None:
+        step_bias = np.asarray(step_bias, dtype=np.float32).reshape(-1, *np.shape(step_bias)[-2:])
+    options, attributes, valid = decode_options(model, latents.reshape(-1, latents.shape[-1]), flat_targets, pushes, gains, step_bias)
     distance = np.where(valid, attribute_distance(attributes, flat_targets[None]), np.inf)
     best = distance.argmin(axis=0)  # the first minimum: the plain decode, then the weakest guidance, on a tie
     out = options[best, np.arange(options.shape[1])]
