@@ -308,3 +308,27 @@ def test_a_free_variation_changes_the_rhythm(vae):
     out = vae.vary(VaryRequest(clip, candidates=4, amount=1.0, seed=7))
     kept = np.mean([[a == b for a, b in zip(variation.bar_onsets(_bars(c)), onsets)] for c in out])
     assert kept < 0.5
+
+
+def test_a_little_toward_a_mood_keeps_most_bars_and_moves_the_others(vae):
+    clip = example_clip("c_major_melody.mid", bars=4)
+    clip_bars = _bars(clip)
+    kept = {}
+    for amount in (0.3, 1.0):
+        out = vae.vary(VaryRequest(clip, candidates=8, amount=amount, moods=(PRESETS["tense"].mood,), seed=7))
+        assert len({c.notes for c in out}) == 8
+        same = np.array([[np.array_equal(a, b) for a, b in zip(_bars(c), clip_bars)] for c in out])
+        assert not same.all(axis=1).any()  # each differs from the clip
+        kept[amount] = same.mean(axis=1)
+    assert kept[0.3].min() >= 0.5, kept[0.3]  # the plan changes 2 of 4 bars at 0.3 and keeps the others
+    assert kept[1.0].max() < 0.5, kept[1.0]  # amount 1: every bar free
+
+
+def test_eight_variations_of_two_bars_a_little_toward_tense_keep_one_bar_each(vae):
+    clip = example_clip("c_major_melody.mid", bars=2)
+    clip_bars = _bars(clip)
+    out = vae.vary(VaryRequest(clip, candidates=8, amount=0.1, moods=(PRESETS["tense"].mood,), seed=3))
+    assert len({c.notes for c in out}) == 8
+    for candidate in out:
+        same = [np.array_equal(a, b) for a, b in zip(_bars(candidate), clip_bars)]
+        assert sum(same) == 1, same  # one bar changes toward the mood, the other is the clip's
