@@ -11,7 +11,7 @@ Accuracy 0.5: the classifier cannot tell them from real phrases; 1.0: always can
 
 ``--mood NAME`` (a preset of ``mood.mood.PRESETS``, e.g. tense): the VAE rows vary toward that mood, as
 the Vary button does with "toward the mood" on (``VaryRequest(moods=(mood,))``: the faders set to the
-mood's targets, every bar free, no bar plan); the Transformer row stays the default, mood-free
+mood's targets, the bar plan's changed bars free and steered toward them, the others kept); the Transformer row stays the default, mood-free
 continuations (the same bar to beat; with ``--reuse-transformer`` taken from vae_realism.json).
 
 Writes bench/results/vae_realism.json (``--split dev``: vae_realism-dev.json, the dev pieces' prompts, VAE rows only;
