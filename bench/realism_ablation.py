@@ -25,6 +25,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from composer_app.generation.plan import NO_INTERVAL_BIAS  # noqa: E402  (after the path set-up above)
+
+
 # name -> engine.suggest keyword arguments (engine.SamplingOptions fields where the engine has them)
 def _heuristics(**changes):
     from dataclasses import replace
@@ -37,14 +40,14 @@ def _heuristics(**changes):
 VARIANTS: dict[str, dict] = {
     "default": {},
     "previous-default": _heuristics(restatement=0.0, frequency_penalty=1.0, cadence=0.0),  # the engine before issue 11's restatement
-    "session-17-engine": _heuristics(frequency_keeps_key=False, frequency_free=0, interval_bias=(0.0,) * 9),  # the engine before this round's key keeping and interval bias
+    "session-17-engine": _heuristics(frequency_keeps_key=False, frequency_free=0, interval_bias=NO_INTERVAL_BIAS),  # the engine before this round's key keeping and interval bias
     "frequency-penalty-1": _heuristics(frequency_penalty=1.0),
     "no-frequency-penalty": _heuristics(frequency_penalty=0.0),
     "frequency-penalty-any-key": _heuristics(frequency_keeps_key=False),  # the penalty's mass may go to chromatic pitches (before)
     "frequency-free-1": _heuristics(frequency_free=1),
     "frequency-free-2": _heuristics(frequency_free=2),
     "frequency-free-1-restatement-1.5": _heuristics(frequency_free=1, restatement=1.5),
-    "no-interval-bias": _heuristics(interval_bias=(0.0,) * 9),  # the key kept, no interval bias
+    "no-interval-bias": _heuristics(interval_bias=NO_INTERVAL_BIAS),  # the key kept, no interval bias
     "interval-bias-x2": _heuristics(interval_bias=tuple(2 * v for v in __import__("composer_app.generation.plan", fromlist=["x"]).INTERVAL_BIAS)),
     "interval-bias-round-1": _heuristics(interval_bias=(0.0, 0.0, -0.3, 0.2, 0.0, 0.1, -0.45, 0.0, 0.0)),  # the first calibration
     "restatement-1.5-any-key": _heuristics(restatement=1.5, frequency_keeps_key=False),

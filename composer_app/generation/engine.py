@@ -22,8 +22,8 @@ either way, so the candidates are too. Each sample draws its own phrase plan fro
 from __future__ import annotations
 
 import threading
-from dataclasses import replace
 import time
+from dataclasses import replace
 from typing import Callable, ClassVar, Iterable, Sequence
 
 import numpy as np
@@ -41,8 +41,10 @@ from composer_app.generation.generator import (  # noqa: F401 - re-exported for 
     Generator,
 )
 from composer_app.generation.plan import (  # noqa: F401 - re-exported for callers and tests
+    INTERVAL_BINS,
     MAJOR_SCALE,
     MINOR_SCALE,
+    NO_INTERVAL_BIAS,
     Plan,
     has_targets,
     make_plan,
@@ -124,8 +126,6 @@ def constraints_for(plan: Plan) -> sampling.Constraints:
 def interval_bias_table(bias_by_bin: Sequence[float]) -> np.ndarray:
     """Logits per interval -(N_PITCH-1)..N_PITCH-1 semitones from the tune's last pitch, from one
     value per bin of ``plan.INTERVAL_BINS`` (the realism test's interval bins)."""
-    from composer_app.generation.plan import INTERVAL_BINS
-
     intervals = np.arange(-(tk.N_PITCH - 1), tk.N_PITCH)
     return np.asarray(bias_by_bin, dtype=np.float32)[np.digitize(intervals, INTERVAL_BINS)]
 
@@ -226,7 +226,7 @@ class TokenGenerator(Generator):
         if not has_targets(plan) or not plan.heuristics.ranking:
             pool = 1  # nothing to rank against (or the ranking switched off)
         if not self.sampler_calibrated:  # the key keeping and interval bias were tuned on the Transformer only
-            plan = replace(plan, heuristics=replace(plan.heuristics, frequency_keeps_key=False, interval_bias=(0.0,) * 9))
+            plan = replace(plan, heuristics=replace(plan.heuristics, frequency_keeps_key=False, interval_bias=NO_INTERVAL_BIAS))
         headers, constraints = bar_plans(plan), constraints_for(plan)
         streaming = getattr(emit, "streaming", True)
         first = 0

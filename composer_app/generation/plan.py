@@ -72,6 +72,7 @@ INTERVAL_BINS = (-7.5, -4.5, -2.5, -0.5, 0.5, 2.5, 4.5, 7.5)  # down > 7, 5..7, 
 # shares to the continuations', bench/results/realism_ablation-lead*-dev.md): without it the small model leaps by
 # thirds (14 % of intervals up, 14 % down, against 9 / 10 %), steps less and repeats a note less than the tunes.
 INTERVAL_BIAS = (-0.4, -0.35, -0.4, 0.2, 0.3, -0.05, -0.55, -0.25, -0.3)
+NO_INTERVAL_BIAS = (0.0,) * (len(INTERVAL_BINS) + 1)  # the interval bias switched off
 
 
 @dataclass(frozen=True)
