@@ -71,6 +71,8 @@ VARIANTS: dict[str, dict] = {
     "key-signature-no-restatement": {"key_signatures": True, **_heuristics(restatement=0.0)},
     "scale-penalty-2-key-signature": {"key_signatures": True, **_heuristics(scale_penalty_notated_key=2.0)},
     "key-signature-scale-penalty-1": {"key_signatures": True, **_heuristics(scale_penalty_notated_key=1.0)},  # before
+    "key-signature-scale-penalty-0.25": {"key_signatures": True, **_heuristics(scale_penalty_notated_key=0.25)},
+    "key-signature-frequency-keeps-key": {"key_signatures": True, **_heuristics(frequency_keeps_notated_key=True)},  # before
 }
 
 

@@ -117,7 +117,9 @@ def constraints_for(plan: Plan) -> sampling.Constraints:
     heuristics = plan.heuristics
     constraints.repeat_penalty = heuristics.repeat_penalty
     constraints.frequency_penalty, constraints.frequency_window = heuristics.frequency_penalty, heuristics.frequency_window
-    constraints.frequency_keeps_key, constraints.frequency_free = heuristics.frequency_keeps_key, heuristics.frequency_free
+    notated = plan.key_signature is not None  # the collection is known, not guessed: real tunes stray from it more often
+    constraints.frequency_keeps_key = heuristics.frequency_keeps_notated_key if notated else heuristics.frequency_keeps_key
+    constraints.frequency_free = heuristics.frequency_free
     if any(heuristics.interval_bias) and plan.voices < SINGLE_LINE_VOICES:
         constraints.interval_bias = interval_bias_table(heuristics.interval_bias)
     return constraints
@@ -226,7 +228,7 @@ class TokenGenerator(Generator):
         if not has_targets(plan) or not plan.heuristics.ranking:
             pool = 1  # nothing to rank against (or the ranking switched off)
         if not self.sampler_calibrated:  # the key keeping and interval bias were tuned on the Transformer only
-            plan = replace(plan, heuristics=replace(plan.heuristics, frequency_keeps_key=False, interval_bias=NO_INTERVAL_BIAS))
+            plan = replace(plan, heuristics=replace(plan.heuristics, frequency_keeps_key=False, frequency_keeps_notated_key=False, interval_bias=NO_INTERVAL_BIAS))
         headers, constraints = bar_plans(plan), constraints_for(plan)
         streaming = getattr(emit, "streaming", True)
         first = 0

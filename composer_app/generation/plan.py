@@ -88,6 +88,7 @@ class Heuristics:
     frequency_free: int = 0  # times a pitch may sound among those notes before the penalty counts
     interval_bias: tuple = INTERVAL_BIAS  # logits per interval bin (INTERVAL_BINS) from the tune's last pitch (all 0: off)
     frequency_keeps_key: bool = True  # the frequency penalty moves probability among in-key pitches only (not to chromatic ones)
+    frequency_keeps_notated_key: bool = False  # the same where the file's key signature is known (off: too clean there, see the card)
     repeat_penalty: float = 1.0  # logits off the tune's pitch per strike beyond 2 in a row
     scale_penalty: float = keys.SCALE_PENALTY  # logits off pitch classes outside the target scale
     scale_penalty_notated_key: float = keys.SCALE_PENALTY_NOTATED_KEY  # the same when the file's key signature is known
@@ -155,6 +156,7 @@ class Plan:
     chords: object = None  # ChordTrack in candidate ticks (0 = the continuation's start) or None
     heuristics: Heuristics = Heuristics()
     phrase: object = None  # phrase.PhraseContext: the prompt's bars a generated bar may restate (None: no restatement)
+    key_signature: int | None = None  # the file's key signature (sharps > 0, flats < 0) when the request gave one
 
     @property
     def key(self) -> Key:
@@ -345,7 +347,7 @@ def make_plan(
     plan = Plan(
         facts.tokens, bar_targets, facts.start_tick, facts.numerator, facts.denominator, facts.voices,
         low, high, key_constraint, facts.repeat_share, heuristics=heuristics,
-        phrase=phrase_context(facts) if heuristics.restatement > 0 else None,
+        phrase=phrase_context(facts) if heuristics.restatement > 0 else None, key_signature=facts.key_signature,
     )
     return with_chords(plan, chords, prompt.ticks_per_quarter) if chords else plan
 
