@@ -244,3 +244,21 @@ def test_dragging_the_score_out_copes_with_whatever_a_file_holds_under_scoring(q
         (url,) = panel.drag_mime_data().urls()
         assert url.toLocalFile().endswith("-12.mid" if scoring == {"seed": 12} else "-0.mid")
         window.close()
+
+
+def test_fit_plot_labels_fit_their_columns(qtbot):
+    """Nine scenes in a narrow panel: every label is cut to its column (or becomes the scene's number)."""
+    from PySide6.QtGui import QFont, QFontMetrics
+
+    from composer_app.ui.story.fit_plot import LABEL_GAP_PX, column_labels
+
+    font = QFont()
+    font.setPixelSize(11)
+    metrics = QFontMetrics(font)
+    labels = ["happy", "tender", "tense", "epic", "mysterious", "mysterious", "epic", "playful", "tender"]
+    column_px = metrics.horizontalAdvance("mysterious") - 8  # too narrow for the longest label
+    shown = column_labels(labels, metrics, column_px)
+    assert all(metrics.horizontalAdvance(text) <= column_px - LABEL_GAP_PX for text in shown)
+    assert shown[0] == "happy" and shown[4] != "mysterious" and shown[4].startswith("myst")
+    assert column_labels(labels, metrics, 12) == [str(i + 1) for i in range(9)]  # far too narrow: numbers
+    assert column_labels(labels, metrics, 400) == labels

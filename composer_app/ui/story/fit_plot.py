@@ -8,11 +8,25 @@ values (the story), a dashed line the values read back from the music by the sym
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QPainter, QPen
+from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 INTENDED_COLOR = QColor(120, 70, 190)
 HEARD_COLOR = QColor(30, 160, 110)
+LABEL_GAP_PX = 4  # between the labels of neighbouring columns
+MIN_LABEL_CHARACTERS = 3  # a label cut shorter than this is replaced by the scene's number
+
+
+def column_labels(labels, metrics: QFontMetrics, column_px: float) -> list[str]:
+    """Each scene's label cut (with an ellipsis) to its column, or its number where too little would be left:
+    nine scenes in a narrow panel used to run "mysterious" into its neighbour."""
+    width = max(0, int(column_px) - LABEL_GAP_PX)
+    out = []
+    for i, label in enumerate(labels):
+        cut = metrics.elidedText(label, Qt.TextElideMode.ElideRight, width)
+        whole = cut == label
+        out.append(cut if whole or len(cut.rstrip("…")) >= MIN_LABEL_CHARACTERS else str(i + 1))
+    return out
 
 
 class FitPlot(QWidget):
@@ -82,7 +96,7 @@ class FitPlot(QWidget):
                     painter.drawEllipse(p, 3, 3)
             if panel == 1:
                 painter.setPen(text)
-                for i, row in enumerate(self.rows):
+                for i, label in enumerate(column_labels([row[0] for row in self.rows], painter.fontMetrics(), step)):
                     label_rect = QRectF(area.left() + step * i, area.bottom() + 2, step, 14)
-                    painter.drawText(label_rect, Qt.AlignmentFlag.AlignCenter, row[0] if step > 44 else str(i + 1))
+                    painter.drawText(label_rect, Qt.AlignmentFlag.AlignCenter, label)
         painter.end()
